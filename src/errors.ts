@@ -1,0 +1,62 @@
+/**
+ * Typed errors. Every error the library throws on bad input is a {@link FacenetError}
+ * with a `code` and, where there is one, the thing at fault (a file, an option, a tensor).
+ */
+
+/** Base class of every error thrown by tfjs-facenet. */
+export class FacenetError extends Error {
+  /** A stable machine-readable code, e.g. `IMAGE_DECODE`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An image could not be read or decoded (corrupt, truncated, empty, not an image). */
+export class ImageDecodeError extends FacenetError {
+  constructor(
+    /** The file path, or a description of the in-memory input. */
+    readonly source: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('IMAGE_DECODE', `cannot decode image ${source}: ${reason}`, options);
+  }
+}
+
+/** A file that was expected does not exist or cannot be read. */
+export class FileNotFoundError extends FacenetError {
+  constructor(readonly path: string, what = 'file') {
+    super('FILE_NOT_FOUND', `${what} not found: ${path}`);
+  }
+}
+
+/** A weights or checkpoint file is malformed or does not hold what is expected. */
+export class WeightsFormatError extends FacenetError {
+  constructor(readonly source: string, reason: string, options?: { cause?: unknown }) {
+    super('WEIGHTS_FORMAT', `bad weights in ${source}: ${reason}`, options);
+  }
+}
+
+/** An option or configuration value is out of range or inconsistent. */
+export class ConfigError extends FacenetError {
+  constructor(readonly option: string, reason: string) {
+    super('CONFIG', `invalid option ${option}: ${reason}`);
+  }
+}
+
+/** A tensor or array has the wrong shape or dtype. */
+export class ShapeError extends FacenetError {
+  constructor(readonly argument: string, expected: string, actual: string) {
+    super('SHAPE', `${argument}: expected ${expected}, got ${actual}`);
+  }
+}
+
+/** A stored file (gallery, checkpoint) is damaged or was made for something else. */
+export class IncompatibleFileError extends FacenetError {
+  constructor(readonly path: string, reason: string) {
+    super('INCOMPATIBLE_FILE', `${path}: ${reason}`);
+  }
+}

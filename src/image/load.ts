@@ -1,0 +1,77 @@
+/**
+ * One function that turns any {@link ImageInput} into an RGB tensor.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ImageDecodeError, ShapeError } from '../errors.js';
+import type { ImageInput, RawImage } from './types.js';
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+function isRawImage(x: unknown): x is RawImage {
+  return (
+    typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x &&
+    (ArrayBuffer.isView((x as RawImage).data))
+  );
+}
+
+/** Build a `[h, w, 3]` float32 tensor from an 8-bit RGB or RGBA frame. */
+export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
+  const channels = img.channels ?? 3;
+  const { width, height, data } = img;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+    throw new ShapeError(label, 'positive integer width and height', `${width}×${height}`);
+  }
+  if (channels !== 3 && channels !== 4) throw new ShapeError(label, '3 or 4 channels', String(channels));
+  if (data.length !== width * height * channels) {
+    throw new ShapeError(label, `${width * height * channels} bytes (${width}×${height}×${channels})`, `${data.length}`);
+  }
+  let rgb: Float32Array;
+  if (channels === 3) {
+    rgb = Float32Array.from(data);
+  } else {
+    rgb = new Float32Array(width * height * 3);
+    for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
+      rgb[j] = data[i];
+      rgb[j + 1] = data[i + 1];
+      rgb[j + 2] = data[i + 2];
+    }
+  }
+  return tf.tensor3d(rgb, [height, width, 3], 'float32');
+}
+
+/**
+ * Read an image as a `[height, width, 3]` float32 tensor of RGB values in 0…255.
+ * The caller owns (and must dispose) the result; a tensor passed in is returned as a new
+ * tensor (cast to float32), never the same object.
+ *
+ * @throws {ImageDecodeError} for a corrupt, empty, truncated or non-image file, naming it.
+ * @throws {FileNotFoundError} for a path that does not exist.
+ */
+export async function loadImage(input: ImageInput): Promise<tf.Tensor3D> {
+  if (input instanceof tf.Tensor) {
+    if (input.rank !== 3 || input.shape[2] !== 3) {
+      throw new ShapeError('image tensor', '[height, width, 3]', JSON.stringify(input.shape));
+    }
+    return tf.cast(input, 'float32') as tf.Tensor3D;
+  }
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    if (!isNode) {
+      if (typeof input === 'string') {
+        throw new ImageDecodeError(input, 'file paths are only supported in Node; pass an <img>, canvas or ImageBitmap');
+      }
+      throw new ImageDecodeError('image bytes', 'byte buffers are only supported in Node');
+    }
+    const { decodeImageFile, decodeImageBytes } = await import('./decode-node.js');
+    const raw =
+      typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
+    return rawToTensor(raw);
+  }
+  if (isRawImage(input)) return rawToTensor(input);
+  try {
+    return tf.tidy(
+      () => tf.cast(tf.browser.fromPixels(input as Parameters<typeof tf.browser.fromPixels>[0], 3), 'float32') as tf.Tensor3D,
+    );
+  } catch (e) {
+    throw new ImageDecodeError('browser image', (e as Error).message, { cause: e });
+  }
+}

@@ -1,0 +1,22 @@
+/** Atomic file writes: nothing written is ever half-written. Node only. */
+import { writeFile, rename, mkdir, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Write `data` to a temporary file beside `path`, then rename it over `path`. A crash
+ * leaves either the old file or the new one, never a partial file. Rename within one
+ * directory is atomic on POSIX filesystems.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
