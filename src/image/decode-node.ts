@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { ImageDecodeError, FileNotFoundError } from '../errors.js';
 import type { RawImage } from './types.js';
 
-type Sharp = typeof import('sharp');
+type Sharp = typeof import('sharp').default;
 let sharpModule: Promise<Sharp> | undefined;
 
 /** The sharp module, imported once. */
 export function loadSharp(): Promise<Sharp> {
-  sharpModule ??= import('sharp').then((m) => ((m as unknown as { default?: Sharp }).default ?? m) as Sharp);
+  sharpModule ??= import('sharp').then((m) => (m.default ?? m) as Sharp);
   return sharpModule;
 }
 
