@@ -1,4 +1,9 @@
+import { rmSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+// Empty dist/ once, before both builds start. A per-config `clean: true` would run while the
+// other config (the CLI) may already be writing into dist/, and could delete its output.
+rmSync('dist', { recursive: true, force: true });
 
 export default defineConfig([
   {
@@ -8,7 +13,6 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
     sourcemap: true,
-    clean: true,
     target: 'node20',
     splitting: false,
     shims: true,

@@ -60,3 +60,44 @@ export class IncompatibleFileError extends FacenetError {
     super('INCOMPATIBLE_FILE', `${path}: ${reason}`);
   }
 }
+
+/** A downloaded file does not have the size or SHA-256 checksum that the weights catalog pins. */
+export class ChecksumError extends FacenetError {
+  constructor(
+    /** The file, as named in the catalog (e.g. `mtcnn-caffe/det1.npy`). */
+    readonly file: string,
+    /** The pinned SHA-256 (hex). */
+    readonly expected: string,
+    /** The SHA-256 (hex) of the bytes received, or a size mismatch description. */
+    readonly actual: string,
+  ) {
+    super('CHECKSUM', `checksum mismatch for ${file}: expected sha256 ${expected}, got ${actual}`);
+  }
+}
+
+/** A download failed: an HTTP error status, a refused or cut connection. */
+export class DownloadError extends FacenetError {
+  constructor(
+    /** The URL that was being fetched. */
+    readonly url: string,
+    reason: string,
+    /** The HTTP status, when the server answered with an error status. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('DOWNLOAD', `download of ${url} failed: ${reason}`, options);
+  }
+}
+
+/** A text or data file (e.g. LFW `pairs.txt`) does not follow its format; names the file and line. */
+export class DataFormatError extends FacenetError {
+  constructor(
+    /** The file (or a description of the in-memory input). */
+    readonly source: string,
+    reason: string,
+    /** 1-based line number of the offending line, when the input is line-oriented. */
+    readonly line?: number,
+  ) {
+    super('DATA_FORMAT', `${source}${line !== undefined ? `:${line}` : ''}: ${reason}`);
+  }
+}

@@ -15,6 +15,7 @@ const program = new Command('tfjs-facenet')
 
 // Sub-commands (each module exports `register(program)`).
 const commands: Array<() => Promise<{ register(p: Command): void }>> = [
+  () => import('./commands/weights.js'),
 ];
 
 for (const load of commands) (await load()).register(program);

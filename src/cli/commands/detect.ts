@@ -1,0 +1,200 @@
+/**
+ * `tfjs-facenet detect <images or folders...>`: find faces with MTCNN, print them (a table
+ * or JSON lines), optionally save annotated images and face crops.
+ */
+import type { Command } from 'commander';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, dirname, basename, extname, resolve } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { IMAGE_EXTENSIONS } from '../../mtcnn/align-dataset.js';
+import type { loadMtcnn } from '../../mtcnn/detector.js';
+import type { FaceDetection } from '../../mtcnn/types.js';
+
+/** Options of `loadMtcnn` as the CLI builds them. */
+export type DetectorCliOptions = NonNullable<Parameters<typeof loadMtcnn>[0]>;
+
+/** The detector flags shared by `detect` and `align`. */
+export function addDetectorOptions(cmd: Command): Command {
+  return cmd
+    .option('--weights <set>', 'MTCNN weights: caffe, faceapi, seed, or a folder holding one of those formats')
+    .option('--min-size <n>', 'smallest face to find, in pixels (default 20)')
+    .option('--thresholds <a,b,c>', 'P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)')
+    .option('--factor <f>', 'image pyramid scale step (default 0.709)');
+}
+
+function parseNumber(option: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(option, `not a number: '${value}'`);
+  return n;
+}
+
+/** Parse an integer flag value, checking a lower bound. */
+export function parseInteger(option: string, value: string, min: number): number {
+  const n = parseNumber(option, value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(option, `must be an integer ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+/** Turn the detector flags into `loadMtcnn` options. */
+export function detectorOptionsFrom(flags: {
+  weights?: string;
+  minSize?: string;
+  thresholds?: string;
+  factor?: string;
+}): DetectorCliOptions {
+  const o: DetectorCliOptions = {};
+  if (flags.weights !== undefined) o.weights = flags.weights;
+  if (flags.minSize !== undefined) o.minSize = parseNumber('--min-size', flags.minSize);
+  if (flags.thresholds !== undefined) {
+    const parts = flags.thresholds.split(',').map((s) => parseNumber('--thresholds', s));
+    if (parts.length !== 3) throw new ConfigError('--thresholds', `needs 3 comma-separated numbers, got '${flags.thresholds}'`);
+    o.thresholds = parts as [number, number, number];
+  }
+  if (flags.factor !== undefined) o.factor = parseNumber('--factor', flags.factor);
+  return o;
+}
+
+/** One image to process, with the name used for its outputs (relative, no extension). */
+interface ImageJob {
+  file: string;
+  outName: string;
+}
+
+async function collectImages(inputs: string[], onError: (file: string, error: string) => void): Promise<ImageJob[]> {
+  const jobs: ImageJob[] = [];
+  const walk = async (dir: string, root: string) => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p, root);
+      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) {
+        const rel = relative(root, p);
+        jobs.push({ file: p, outName: join(dirname(rel), basename(rel, extname(rel))) });
+      }
+    }
+  };
+  for (const input of inputs) {
+    let s;
+    try {
+      s = await stat(input);
+    } catch {
+      onError(input, 'no such file or folder');
+      continue;
+    }
+    if (s.isDirectory()) await walk(input, dirname(resolve(input)));
+    else jobs.push({ file: input, outName: basename(input, extname(input)) });
+  }
+  return jobs;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** The JSON form of a face: coordinates rounded to 0.01 px, score to 6 digits. */
+export function faceToJson(f: FaceDetection) {
+  return {
+    box: f.box.map((v) => round(v, 2)),
+    score: round(f.score, 6),
+    landmarks: f.landmarks.map(([x, y]) => [round(x, 2), round(y, 2)]),
+  };
+}
+
+interface DetectFlags {
+  json?: boolean;
+  weights?: string;
+  minSize?: string;
+  thresholds?: string;
+  factor?: string;
+  annotate?: string;
+  crops?: string;
+  imageSize: string;
+  margin: string;
+}
+
+async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
+  const detector = detectorOptionsFrom(flags);
+  const imageSize = parseInteger('--image-size', flags.imageSize, 1);
+  const margin = parseInteger('--margin', flags.margin, 0);
+  const failures: { file: string; error: string }[] = [];
+  const report = (file: string, error: string) => {
+    failures.push({ file, error });
+    process.stderr.write(`tfjs-facenet detect: ${file}: ${error}\n`);
+  };
+  const jobs = await collectImages(inputs, report);
+
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend } = await import('../../runtime/backend.js');
+  const { loadMtcnn } = await import('../../mtcnn/detector.js');
+  const { decodeImageFile, encodeImage } = await import('../../image/decode-node.js');
+  const { rawToTensor } = await import('../../image/load.js');
+  const { annotateImage } = await import('../../image/annotate.js');
+  const { cropFace } = await import('../../mtcnn/crop.js');
+  const { writeFileAtomic } = await import('../../util/atomic.js');
+
+  await initBackend();
+  const mtcnn = await loadMtcnn(detector);
+  let totalFaces = 0;
+  try {
+    for (const job of jobs) {
+      let image: import('@tensorflow/tfjs-core').Tensor3D | undefined;
+      try {
+        const raw = await decodeImageFile(job.file);
+        image = rawToTensor(raw, job.file);
+        const faces = await mtcnn.detect(image);
+        totalFaces += faces.length;
+        if (flags.json) {
+          process.stdout.write(
+            JSON.stringify({ file: job.file, width: raw.width, height: raw.height, faces: faces.map(faceToJson) }) + '\n',
+          );
+        } else {
+          process.stdout.write(`${job.file}  ${raw.width}×${raw.height}  ${faces.length} face${faces.length === 1 ? '' : 's'}\n`);
+          faces.forEach((f, i) => {
+            const b = f.box.map((v) => v.toFixed(1).padStart(7)).join(' ');
+            process.stdout.write(`  #${String(i).padEnd(3)} score ${f.score.toFixed(4)}  box ${b}\n`);
+          });
+        }
+        if (flags.annotate) {
+          const png = await annotateImage(raw, faces.map((f, i) => ({ ...f, label: `#${i}` })));
+          await writeFileAtomic(join(flags.annotate, `${job.outName}.png`), png);
+        }
+        if (flags.crops) {
+          for (let i = 0; i < faces.length; i++) {
+            const crop = cropFace(image, faces[i].box, { imageSize, margin });
+            const ints = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(crop), 0, 255), 'int32'));
+            const data = Uint8Array.from(await ints.data());
+            tf.dispose([crop, ints]);
+            const png = await encodeImage({ data, width: imageSize, height: imageSize, channels: 3 }, 'png');
+            await writeFileAtomic(join(flags.crops, `${job.outName}_${i}.png`), png);
+          }
+        }
+      } catch (e) {
+        report(job.file, e instanceof Error ? e.message : String(e));
+      } finally {
+        image?.dispose();
+      }
+    }
+  } finally {
+    mtcnn.dispose();
+  }
+  if (!flags.json) {
+    process.stdout.write(`${jobs.length} image(s), ${totalFaces} face(s), ${failures.length} failed\n`);
+  }
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('detect')
+    .description('find faces (boxes, scores, 5 landmarks) in images or folders of images')
+    .argument('<inputs...>', 'image files or folders (searched recursively)')
+    .option('--json', 'one JSON object per image and line: {"file","width","height","faces":[{"box","score","landmarks"}]}');
+  addDetectorOptions(cmd)
+    .option('--annotate <dir>', 'save each image with its faces drawn, as PNG, in this folder')
+    .option('--crops <dir>', 'save every face crop (margin crop as align_dataset_mtcnn.py), as PNG, in this folder')
+    .option('--image-size <n>', 'side of the face crops in pixels (as facenet compare.py)', '160')
+    .option('--margin <n>', 'crop margin in source pixels, half on each side (as facenet compare.py)', '44')
+    .action((inputs: string[], flags: DetectFlags) => runDetect(inputs, flags));
+}

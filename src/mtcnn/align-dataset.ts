@@ -1,0 +1,538 @@
+/**
+ * Align a whole folder-per-identity dataset, as davidsandberg/facenet's
+ * `align_dataset_mtcnn.py` does: every image of `<input>/<identity>/` is searched for faces
+ * with MTCNN, the chosen face is cropped with a margin and resized, and the thumbnail is
+ * written as `<output>/<identity>/<stem>.png`; `<output>/bounding_boxes.txt` records the
+ * crop rectangle of every image (`path x1 y1 x2 y2`, or just the path when no face was found).
+ *
+ * Differences from the reference, all on the side of robustness:
+ * - images are spread over worker threads (one MTCNN per worker);
+ * - every PNG is written atomically, and `bounding_boxes.txt` is the resume journal: it
+ *   grows by whole lines while the job runs and is rewritten sorted (atomically) at the
+ *   end, so an interrupted job resumes where it stopped and never redoes a finished image;
+ * - unreadable images and images without a face are listed in the summary; nothing about
+ *   a single image is fatal.
+ *
+ * Node only.
+ */
+import { readdir, readFile, appendFile, rm, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, extname, basename, resolve, dirname } from 'node:path';
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ConfigError, FileNotFoundError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { resolveCropOptions, type FaceSelection } from './crop.js';
+import { templatePoints } from './align.js';
+import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
+import type { AlignWorkerData } from './align-worker.js';
+import type { Box } from './types.js';
+
+/** File extensions treated as images (case-insensitive). Other files are listed as ignored. */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
+
+/** Name of the record file written in the output folder. */
+export const BOUNDING_BOXES_FILE = 'bounding_boxes.txt';
+
+/** Detector settings passed to `loadMtcnn` in every worker. */
+export type AlignDetectorOptions = AlignWorkerData['detector'];
+
+/** Options of {@link alignDataset}. */
+export interface AlignDatasetOptions {
+  /** Folder with one sub-folder of images per identity. */
+  input: string;
+  /** Output folder (created if needed); the same identity sub-folders are made there. */
+  output: string;
+  /** Side of the square thumbnails in pixels. Default 182 (the reference's default). */
+  imageSize?: number;
+  /** Margin around the box in source pixels, half on each side. Default 44. */
+  margin?: number;
+  /**
+   * Which face of an image to keep when there are several. Default `'reference'` (largest
+   * and most central, as the reference). `'all'` keeps every face (see `detectMultipleFaces`).
+   */
+  faceSelection?: FaceSelection;
+  /**
+   * Keep every face, named `<stem>_<i>.png` (the reference's `--detect_multiple_faces`).
+   * Same as `faceSelection: 'all'`. Default false.
+   */
+  detectMultipleFaces?: boolean;
+  /**
+   * `'crop'` (default): the reference's margin crop of the detected box. `'landmarks'`:
+   * similarity alignment of the 5 landmarks onto the ArcFace template (see `alignFace`),
+   * with `landmarkMargin`.
+   */
+  method?: AlignMethod;
+  /** Method `'landmarks'` only: fraction of the output left around the template. Default 0.1. */
+  landmarkMargin?: number;
+  /** MTCNN settings (weights, thresholds…) passed to `loadMtcnn`. Default: its defaults. */
+  detector?: AlignDetectorOptions;
+  /**
+   * Worker threads. Default: the number of CPU cores. 0 aligns in the calling thread (also
+   * the fallback when the worker script cannot be started).
+   */
+  workers?: number;
+  /** Shuffle identities and images (the reference's `--random_order`). Default false: sorted order. */
+  randomOrder?: boolean;
+  /** Called after every image (including skipped ones). */
+  onProgress?: (event: AlignProgress) => void;
+  /**
+   * Stops the job: no new image is started, the ones in flight finish, the records are
+   * written and the summary comes back with `interrupted: true`.
+   */
+  signal?: AbortSignal;
+}
+
+/** Progress of {@link alignDataset} after one image. */
+export interface AlignProgress {
+  done: number;
+  total: number;
+  /** Source image (absolute path). */
+  file: string;
+  status: 'aligned' | 'skipped' | 'noFace' | 'failed';
+  /** Thumbnails written for this image. */
+  faces: number;
+}
+
+/** What {@link alignDataset} did. Paths are absolute. */
+export interface AlignDatasetSummary {
+  /** Images found (files with an image extension in identity folders). */
+  total: number;
+  /** Images aligned by this run. */
+  aligned: number;
+  /** Thumbnails written by this run (more than `aligned` when keeping every face). */
+  faces: number;
+  /** Images already done by an earlier run (thumbnail present or recorded as faceless). */
+  skipped: number;
+  /** Images in which this run found no face. */
+  noFace: string[];
+  /** Images that could not be read or processed, with the reason. */
+  failed: { file: string; error: string }[];
+  /** Files in identity folders that are not images (by extension), untouched. */
+  ignored: string[];
+  /** True when stopped by `signal` before all images were processed. */
+  interrupted: boolean;
+  /** Worker threads used (0 = in-process). */
+  workers: number;
+  /** Wall-clock seconds. */
+  seconds: number;
+}
+
+/** One identity folder of a dataset. */
+export interface DatasetClass {
+  name: string;
+  /** Absolute paths of its images, sorted. */
+  images: string[];
+}
+
+/**
+ * List a folder-per-identity dataset: sub-folders of `input` (sorted by name), each with its
+ * image files (sorted). Hidden files and folders are left out; non-image files are returned
+ * separately in `ignored`.
+ * @throws {FileNotFoundError} when `input` is not a folder.
+ */
+export async function listDataset(input: string): Promise<{ classes: DatasetClass[]; ignored: string[] }> {
+  const root = resolve(input);
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    throw new FileNotFoundError(root, 'dataset folder');
+  }
+  const classes: DatasetClass[] = [];
+  const ignored: string[] = [];
+  for (const dir of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort(byName)) {
+    const files = (await readdir(join(root, dir.name), { withFileTypes: true }))
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+      .sort(byName);
+    const images: string[] = [];
+    for (const f of files) {
+      const p = join(root, dir.name, f.name);
+      if (IMAGE_EXTENSIONS.includes(extname(f.name).toLowerCase())) images.push(p);
+      else ignored.push(p);
+    }
+    classes.push({ name: dir.name, images });
+  }
+  return { classes, ignored };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** One parsed line of `bounding_boxes.txt`. */
+export interface BoundingBoxRecord {
+  path: string;
+  /** Absent for an image without a face. */
+  box?: Box;
+}
+
+/** Format one `bounding_boxes.txt` line (without the newline). */
+export function formatBoundingBoxLine(r: BoundingBoxRecord): string {
+  return r.box ? `${r.path} ${r.box.map((v) => Math.trunc(v)).join(' ')}` : r.path;
+}
+
+/**
+ * Parse `bounding_boxes.txt`. A line is `path x1 y1 x2 y2` or just `path` (no face). A last
+ * line without a newline (an interrupted append) and blank lines are ignored.
+ */
+export function parseBoundingBoxes(text: string): BoundingBoxRecord[] {
+  const lines = text.split('\n');
+  lines.pop(); // the part after the last newline: empty, or an incomplete line
+  const out: BoundingBoxRecord[] = [];
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const m = /^(.*\S)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$/.exec(line);
+    if (m) out.push({ path: m[1], box: [+m[2], +m[3], +m[4], +m[5]] });
+    else out.push({ path: line.trimEnd() });
+  }
+  return out;
+}
+
+/** `identity/file.png` of an output path: records are matched on it, wherever the output folder is. */
+function recordKey(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts.slice(-2).join('/');
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** Temporary files that `writeFileAtomic` leaves behind when a process is killed mid-write. */
+const STALE_TMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/** Where the worker script is, and how to start it (tsx in development). */
+function workerLauncher(): { script: string | URL; eval: boolean } | undefined {
+  const here = import.meta.url;
+  if (fileURLToPath(here).endsWith('.ts')) {
+    // Running from source (tsx, vitest): start the .ts worker through tsx's loader API.
+    let api: string;
+    try {
+      api = pathToFileURL(join(dirname(createRequire(here).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
+    } catch {
+      return undefined;
+    }
+    const target = new URL('./align-worker.ts', here).href;
+    return {
+      script: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`,
+      eval: true,
+    };
+  }
+  // Built package: dist/align-worker.js sits beside the bundle that contains this code.
+  const url = new URL('./align-worker.js', here);
+  return existsSync(fileURLToPath(url)) ? { script: url, eval: false } : undefined;
+}
+
+type Processor = {
+  /** Process tasks pulled from `next()` until it returns undefined. */
+  run(next: () => AlignTask | undefined, done: (r: AlignTaskResult) => Promise<void>): Promise<void>;
+  workers: number;
+  close(): Promise<void>;
+};
+
+async function inProcessProcessor(detector: AlignDetectorOptions, config: AlignImageConfig): Promise<Processor> {
+  const [{ initBackend }, { loadMtcnn }, { alignImageFile }] = await Promise.all([
+    import('../runtime/backend.js'),
+    import('./detector.js'),
+    import('./align-task.js'),
+  ]);
+  await initBackend();
+  const mtcnn = await loadMtcnn(detector);
+  return {
+    workers: 0,
+    async run(next, done) {
+      for (let t = next(); t; t = next()) await done(await alignImageFile(mtcnn, t, config));
+    },
+    async close() {
+      mtcnn.dispose();
+    },
+  };
+}
+
+/** Start `n` workers; resolves once all are ready, or undefined when the script cannot start. */
+async function workerProcessor(n: number, data: AlignWorkerData): Promise<Processor | undefined> {
+  const launcher = workerLauncher();
+  if (!launcher) return undefined;
+  const start = () =>
+    new Promise<Worker>((resolveReady, rejectReady) => {
+      const w = new Worker(launcher.script, { eval: launcher.eval, workerData: data });
+      const onMessage = (m: { type: string; error?: string }) => {
+        if (m.type === 'ready') {
+          cleanup();
+          resolveReady(w);
+        } else if (m.type === 'init-error') {
+          cleanup();
+          void w.terminate();
+          rejectReady(new Error(m.error ?? 'unknown error'));
+        }
+      };
+      const onError = (e: Error) => {
+        cleanup();
+        rejectReady(e);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        rejectReady(new Error(`align worker exited with code ${code} before it was ready`));
+      };
+      const cleanup = () => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+      };
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+    });
+  const started = await Promise.allSettled(Array.from({ length: n }, start));
+  const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  // None started: either the script cannot run here, or the detector cannot be set up (bad
+  // weights option…). Either way the in-process path takes over and, in the second case,
+  // raises the detector's own typed error.
+  if (workers.length === 0) return undefined;
+  const alive = new Set(workers);
+  return {
+    workers: workers.length,
+    async run(next, done) {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolveLoop) => {
+              let current: AlignTask | undefined;
+              const feed = () => {
+                current = next();
+                if (!current) {
+                  w.off('message', onMessage);
+                  w.off('error', onError);
+                  w.off('exit', onExit);
+                  resolveLoop();
+                  return;
+                }
+                w.postMessage({ type: 'task', task: current });
+              };
+              const onMessage = (m: { type: string; result?: AlignTaskResult }) => {
+                if (m.type !== 'result' || !m.result) return;
+                void done(m.result).then(feed);
+              };
+              const fail = (why: string) => {
+                // The worker died (out of memory…): its image is reported as failed and the
+                // other workers carry on with the rest.
+                alive.delete(w);
+                w.off('message', onMessage);
+                w.off('error', onError);
+                w.off('exit', onExit);
+                const t = current;
+                current = undefined;
+                const finish = () => resolveLoop();
+                if (t) void done({ id: t.id, outputs: [], error: `align worker crashed: ${why}` }).then(finish);
+                else finish();
+              };
+              const onError = (e: Error) => fail(e.message);
+              const onExit = (code: number) => fail(`exit code ${code}`);
+              w.on('message', onMessage);
+              w.on('error', onError);
+              w.on('exit', onExit);
+              feed();
+            }),
+        ),
+      );
+    },
+    async close() {
+      await Promise.all(
+        [...alive].map(
+          (w) =>
+            new Promise<void>((res) => {
+              w.once('exit', () => res());
+              w.postMessage({ type: 'stop' });
+              // A worker that does not stop promptly is terminated.
+              setTimeout(() => void w.terminate(), 10_000).unref();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * Align every image of a folder-per-identity dataset (see the module documentation).
+ * Resumable: images recorded in `<output>/bounding_boxes.txt` by an earlier run (with their
+ * thumbnails still present) are skipped.
+ *
+ * @throws {FileNotFoundError} when `input` is not a folder; {@link ConfigError} for bad
+ *   options; the detector's own errors when its weights cannot be loaded. Problems with
+ *   single images never throw: they are in the summary.
+ */
+export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignDatasetSummary> {
+  const t0 = performance.now();
+  const crop = resolveCropOptions({ imageSize: opts.imageSize, margin: opts.margin });
+  const method: AlignMethod = opts.method ?? 'crop';
+  if (method !== 'crop' && method !== 'landmarks') throw new ConfigError('method', `must be 'crop' or 'landmarks', got '${String(method)}'`);
+  const landmarkMargin = opts.landmarkMargin ?? 0.1;
+  templatePoints({ imageSize: crop.imageSize, margin: landmarkMargin }); // validates
+  const multipleFaces = opts.detectMultipleFaces === true || opts.faceSelection === 'all';
+  const faceSelection: FaceSelection = multipleFaces ? 'all' : (opts.faceSelection ?? 'reference');
+  if (!['reference', 'score', 'all'].includes(faceSelection)) {
+    throw new ConfigError('faceSelection', `must be 'reference', 'score' or 'all', got '${String(faceSelection)}'`);
+  }
+  const workersWanted = opts.workers ?? cpus().length;
+  if (!Number.isInteger(workersWanted) || workersWanted < 0) {
+    throw new ConfigError('workers', `must be a non-negative integer, got ${workersWanted}`);
+  }
+  const config: AlignImageConfig = {
+    imageSize: crop.imageSize,
+    margin: crop.margin,
+    landmarkMargin,
+    faceSelection,
+    multipleFaces,
+    method,
+  };
+
+  const { classes, ignored } = await listDataset(opts.input);
+  const outRoot = resolve(opts.output);
+  if (outRoot === resolve(opts.input)) throw new ConfigError('output', 'must differ from the input folder');
+  await mkdir(outRoot, { recursive: true });
+  const bbPath = join(outRoot, BOUNDING_BOXES_FILE);
+
+  // Earlier records: key `identity/file.png` → record.
+  const records = new Map<string, BoundingBoxRecord>();
+  if (existsSync(bbPath)) {
+    for (const r of parseBoundingBoxes(await readFile(bbPath, 'utf8'))) records.set(recordKey(r.path), r);
+  }
+
+  // Plan: which images still need work.
+  const order = opts.randomOrder ? shuffle([...classes]) : classes;
+  const tasks: AlignTask[] = [];
+  const sources: string[] = [];
+  let skipped = 0;
+  let done = 0;
+  const total = classes.reduce((n, c) => n + c.images.length, 0);
+  const summary: AlignDatasetSummary = {
+    total,
+    aligned: 0,
+    faces: 0,
+    skipped: 0,
+    noFace: [],
+    failed: [],
+    ignored,
+    interrupted: false,
+    workers: 0,
+    seconds: 0,
+  };
+  const progress = (file: string, status: AlignProgress['status'], faces: number) => {
+    done++;
+    opts.onProgress?.({ done, total, file, status, faces });
+  };
+  const skippedFiles: string[] = [];
+  for (const cls of order) {
+    const outDir = join(outRoot, cls.name);
+    if (existsSync(outDir)) {
+      for (const f of await readdir(outDir)) if (STALE_TMP.test(f)) await rm(join(outDir, f), { force: true });
+    }
+    const images = opts.randomOrder ? shuffle([...cls.images]) : cls.images;
+    const stems = new Map<string, string>();
+    for (const source of images) {
+      const stem = basename(source, extname(source));
+      const other = stems.get(stem);
+      if (other !== undefined) {
+        summary.failed.push({ file: source, error: `output name ${cls.name}/${stem}.png is already used by ${other}` });
+        progress(source, 'failed', 0);
+        continue;
+      }
+      stems.set(stem, source);
+      const single = `${cls.name}/${stem}.png`;
+      const first = `${cls.name}/${stem}_0.png`;
+      const rec = records.get(multipleFaces ? first : single) ?? records.get(single);
+      const finished =
+        rec !== undefined &&
+        (rec.box === undefined
+          ? true // recorded as faceless
+          : existsSync(join(outRoot, multipleFaces ? first : single)));
+      if (finished) {
+        skipped++;
+        skippedFiles.push(source);
+        continue;
+      }
+      tasks.push({ id: tasks.length, source, outputBase: join(outDir, stem) });
+      sources.push(source);
+    }
+  }
+  summary.skipped = skipped;
+  for (const f of skippedFiles) progress(f, 'skipped', 0);
+
+  // Journal: whole lines appended in order, one write per image.
+  let journal = Promise.resolve();
+  const record = (lines: string[]) => {
+    const text = lines.map((l) => l + '\n').join('');
+    journal = journal.then(() => appendFile(bbPath, text));
+    return journal;
+  };
+
+  const onResult = async (r: AlignTaskResult) => {
+    const source = sources[r.id];
+    if (r.error !== undefined) {
+      summary.failed.push({ file: source, error: r.error });
+      progress(source, 'failed', 0);
+      return;
+    }
+    const base = tasks[r.id].outputBase;
+    if (r.noFace) {
+      summary.noFace.push(source);
+      await record([formatBoundingBoxLine({ path: join(opts.output, recordKey(`${base}.png`)) })]);
+      progress(source, 'noFace', 0);
+      return;
+    }
+    await record(r.outputs.map((o) => formatBoundingBoxLine({ path: join(opts.output, recordKey(o.path)), box: o.box })));
+    summary.aligned++;
+    summary.faces += r.outputs.length;
+    progress(source, 'aligned', r.outputs.length);
+  };
+
+  let nextIndex = 0;
+  const next = (): AlignTask | undefined => {
+    if (opts.signal?.aborted) {
+      if (nextIndex < tasks.length) summary.interrupted = true;
+      return undefined;
+    }
+    return tasks[nextIndex++];
+  };
+
+  if (tasks.length > 0) {
+    const data: AlignWorkerData = { detector: opts.detector, config };
+    const nWorkers = Math.min(workersWanted, tasks.length);
+    const processor =
+      (nWorkers > 0 ? await workerProcessor(nWorkers, data) : undefined) ??
+      (await inProcessProcessor(opts.detector, config));
+    summary.workers = processor.workers;
+    try {
+      await processor.run(next, onResult);
+    } finally {
+      await processor.close();
+    }
+    if (nextIndex < tasks.length && !opts.signal?.aborted) {
+      // Every worker crashed: finish in this thread.
+      const rest = await inProcessProcessor(opts.detector, config);
+      try {
+        await rest.run(next, onResult);
+      } finally {
+        await rest.close();
+      }
+    }
+  }
+  await journal;
+
+  // Final record file: earlier records plus this run's, deduplicated, sorted, written atomically.
+  if (existsSync(bbPath)) {
+    const merged = new Map<string, BoundingBoxRecord>();
+    for (const r of parseBoundingBoxes(await readFile(bbPath, 'utf8'))) merged.set(recordKey(r.path), r);
+    const lines = [...merged.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    await writeFileAtomic(bbPath, lines.map((r) => formatBoundingBoxLine(r) + '\n').join(''));
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}

@@ -1,0 +1,90 @@
+/**
+ * The three MTCNN networks as functional tfjs ops, layer for layer as davidsandberg/facenet's
+ * `PNet`, `RNet` and `ONet` (and the seed's slim models, which have the same layers):
+ * VALID stride-1 convolutions with bias, PReLU, max-pooling (`SAME` for the first pool of
+ * every net and O-Net's third, `VALID` for the second), fully-connected layers on the
+ * row-major flattening of the NHWC feature map, softmax over the two classes.
+ *
+ * The functions take input already in the orientation the weights expect (transposed for
+ * the Caffe weights) and return raw outputs; callers own the returned tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ConvParams, FcParams, ONetParams, PNetParams, RNetParams } from './weights.js';
+
+function conv(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, p.filter, 1, 'valid'), p.bias);
+}
+
+function fc(x: tf.Tensor2D, p: FcParams): tf.Tensor2D {
+  return tf.add(tf.matMul(x, p.weights), p.bias);
+}
+
+function flatten(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.reshape(x, [x.shape[0], -1]);
+}
+
+/** P-Net outputs: per cell, face probability (class 1 of the softmax) and 4 box offsets. */
+export interface PNetOutput {
+  /** `[n, a, b, 1]`: softmax probability of "face". */
+  prob: tf.Tensor4D;
+  /** `[n, a, b, 4]`: regression. */
+  reg: tf.Tensor4D;
+}
+
+/** P-Net on a batch `[n, a, b, 3]` of normalized images (any size ≥ 12). */
+export function pnetForward(p: PNetParams, x: tf.Tensor4D): PNetOutput {
+  return tf.tidy(() => {
+    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
+    h = tf.prelu(conv(h, p.conv2), p.prelu2);
+    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    const logits = conv(h, p.conv4_1);
+    const prob = tf.slice(tf.softmax(logits), [0, 0, 0, 1], [-1, -1, -1, 1]) as tf.Tensor4D;
+    const reg = conv(h, p.conv4_2);
+    return { prob, reg };
+  });
+}
+
+/** R-Net / O-Net outputs, one row per input crop. */
+export interface RefineOutput {
+  /** `[n]`: probability of "face". */
+  prob: tf.Tensor1D;
+  /** `[n, 4]`: regression. */
+  reg: tf.Tensor2D;
+  /** `[n, 10]` (O-Net only): landmarks relative to the box. */
+  landmarks?: tf.Tensor2D;
+}
+
+function faceProb(logits: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.slice(tf.softmax(logits), [0, 1], [-1, 1]), [-1]) as tf.Tensor1D;
+}
+
+/** R-Net on a batch `[n, 24, 24, 3]` of normalized crops. */
+export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
+  return tf.tidy(() => {
+    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    h = tf.maxPool(h, [3, 3], [2, 2], 'same');
+    h = tf.prelu(conv(h, p.conv2), p.prelu2);
+    h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
+    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    let f = fc(flatten(h), p.fc1);
+    f = p.prelu4 ? tf.prelu(f, p.prelu4) : tf.relu(f);
+    return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2) };
+  });
+}
+
+/** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
+export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
+  return tf.tidy(() => {
+    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    h = tf.maxPool(h, [3, 3], [2, 2], 'same');
+    h = tf.prelu(conv(h, p.conv2), p.prelu2);
+    h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
+    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
+    h = tf.prelu(conv(h, p.conv4), p.prelu4);
+    let f = fc(flatten(h), p.fc1);
+    f = p.prelu5 ? tf.prelu(f, p.prelu5) : tf.relu(f);
+    return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };
+  });
+}

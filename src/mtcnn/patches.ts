@@ -1,0 +1,157 @@
+/**
+ * Network inputs cut from the image: pyramid levels for P-Net and square crops for R-Net /
+ * O-Net, resampled as the reference does and written straight into a batch buffer in the
+ * layout and normalization the weights expect.
+ */
+import type { PadResult } from './box.js';
+import type { PixelBuffer } from './pixels.js';
+import { resizeArea } from './resize-area.js';
+import { resizeLinear } from './resize-linear.js';
+
+/** How pixels become network input. */
+export interface InputLayout {
+  /**
+   * Write `[x][y][c]` instead of `[y][x][c]`: the Caffe weights were trained on
+   * column-major (MATLAB) images, so the reference feeds every image transposed.
+   */
+  transpose: boolean;
+  /** Reverse the channel order (the seed's nets take OpenCV's BGR). */
+  bgr: boolean;
+  /** `(v - mean) * scale`. */
+  mean: number;
+  scale: number;
+}
+
+/** davidsandberg/facenet: `(v - 127.5) * 0.0078125`, transposed, RGB. */
+export const FACENET_LAYOUT: InputLayout = { transpose: true, bgr: false, mean: 127.5, scale: 0.0078125 };
+/** The seed: `(v - 127.5) / 128`, as is, BGR. */
+export const SEED_LAYOUT: InputLayout = { transpose: false, bgr: true, mean: 127.5, scale: 1 / 128 };
+
+/**
+ * Write a 3-channel image into `out` at `offset` in the given layout
+ * (`height × width × 3`, or `width × height × 3` when transposed).
+ */
+export function writeNetInput(img: PixelBuffer, layout: InputLayout, out: Float32Array, offset: number): void {
+  const { data, height, width } = img;
+  const { mean, scale, transpose, bgr } = layout;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      const d = offset + (transpose ? x * height + y : y * width + x) * 3;
+      const r = (data[s] - mean) * scale;
+      const g = (data[s + 1] - mean) * scale;
+      const b = (data[s + 2] - mean) * scale;
+      out[d] = bgr ? b : r;
+      out[d + 1] = g;
+      out[d + 2] = bgr ? r : b;
+    }
+  }
+}
+
+/**
+ * Copy `rows × cols` pixels from `img` (top-left `sy, sx`) into `dst` (top-left `dy, dx`),
+ * skipping whatever falls outside either.
+ */
+function copyBlock(
+  img: PixelBuffer,
+  dst: Uint8Array | Float64Array,
+  dstW: number,
+  dstH: number,
+  dy: number,
+  dx: number,
+  sy: number,
+  sx: number,
+  rows: number,
+  cols: number,
+): void {
+  const { data, width, height } = img;
+  for (let r = 0; r < rows; r++) {
+    const ty = dy + r;
+    const iy = sy + r;
+    if (ty < 0 || ty >= dstH || iy < 0 || iy >= height) continue;
+    for (let c = 0; c < cols; c++) {
+      const tx = dx + c;
+      const ix = sx + c;
+      if (tx < 0 || tx >= dstW || ix < 0 || ix >= width) continue;
+      const s = (iy * width + ix) * 3;
+      const d = (ty * dstW + tx) * 3;
+      dst[d] = data[s];
+      dst[d + 1] = data[s + 1];
+      dst[d + 2] = data[s + 2];
+    }
+  }
+}
+
+/**
+ * The reference's crop for R-Net / O-Net: a zero-filled float64 `tmph × tmpw` patch receiving
+ * `img[y-1:ey, x-1:ex]` at `[dy-1:edy, dx-1:edx]` (see `pad`), resized to `size × size` with
+ * `INTER_AREA`, normalized into `out`.
+ *
+ * @returns false when the box is empty (`tmpw` or `tmph` ≤ 0), which the reference cannot
+ *   handle either; nothing is written then.
+ */
+export function writeFacenetCrop(
+  img: PixelBuffer,
+  p: PadResult,
+  size: number,
+  layout: InputLayout,
+  out: Float32Array,
+  offset: number,
+): boolean {
+  if (p.tmpw <= 0 || p.tmph <= 0) return false;
+  const tmp = new Float64Array(p.tmph * p.tmpw * 3);
+  copyBlock(img, tmp, p.tmpw, p.tmph, p.dy - 1, p.dx - 1, p.y - 1, p.x - 1, p.ey - p.y + 1, p.ex - p.x + 1);
+  const resized = resizeArea({ data: tmp, height: p.tmph, width: p.tmpw, channels: 3 }, size, size);
+  writeNetInput(resized, layout, out, offset);
+  return true;
+}
+
+/** The seed's `pad` result (0-based, inclusive end indices). */
+export interface SeedPad {
+  dy: number;
+  edy: number;
+  dx: number;
+  edx: number;
+  y: number;
+  ey: number;
+  x: number;
+  ex: number;
+  tmpw: number;
+  tmph: number;
+}
+
+/**
+ * The seed's crop: a zero-filled uint8 `tmph × tmpw` patch receiving `im[y:ey+1, x:ex+1]` at
+ * `[dy:edy+1, dx:edx+1]`, resized to `size × size` with `INTER_LINEAR`, normalized into `out`.
+ *
+ * @returns false when the box is empty; nothing is written then.
+ */
+export function writeSeedCrop(
+  img: PixelBuffer<Uint8Array>,
+  p: SeedPad,
+  size: number,
+  layout: InputLayout,
+  out: Float32Array,
+  offset: number,
+): boolean {
+  if (p.tmpw <= 0 || p.tmph <= 0) return false;
+  const tmp = new Uint8Array(p.tmph * p.tmpw * 3);
+  copyBlock(img, tmp, p.tmpw, p.tmph, p.dy, p.dx, p.y, p.x, p.ey - p.y + 1, p.ex - p.x + 1);
+  const resized = resizeLinear({ data: tmp, height: p.tmph, width: p.tmpw, channels: 3 }, size, size);
+  writeNetInput(resized, layout, out, offset);
+  return true;
+}
+
+/** Resize a whole image for one pyramid level and write it as network input. */
+export function writePyramidLevel(
+  img: PixelBuffer,
+  height: number,
+  width: number,
+  resample: 'area' | 'linear',
+  layout: InputLayout,
+  out: Float32Array,
+  offset: number,
+): void {
+  const resized = resample === 'area' ? resizeArea(img, height, width) : resizeLinear(img, height, width);
+  writeNetInput(resized, layout, out, offset);
+}

@@ -1,0 +1,145 @@
+/**
+ * davidsandberg/facenet's `detect_face` (src/align/detect_face.py), step for step, for a batch
+ * of images: P-Net per image and pyramid level, R-Net and O-Net once each on all crops of
+ * the batch.
+ */
+import {
+  bbreg,
+  bbregPnet,
+  fixBox,
+  generateBoundingBox,
+  nms,
+  pad,
+  rerec,
+  type Candidate,
+  type ScoredBox,
+} from './box.js';
+import { FACENET_LAYOUT, writeFacenetCrop } from './patches.js';
+import type { PixelBuffer } from './pixels.js';
+import { pyramidLevels } from './pyramid.js';
+import { runPnet, runRefine, type PnetJob } from './stages.js';
+import type { FaceDetection, Point } from './types.js';
+import type { MtcnnParams } from './weights.js';
+import type { ResolvedOptions, StageTimer } from './pipeline-types.js';
+
+/** Crop every box of every image into one `size × size` batch; drops empty boxes. */
+function cropBatch(
+  images: readonly PixelBuffer[],
+  boxes: ScoredBox[][],
+  size: number,
+): { input: Float32Array; count: number } {
+  const plane = size * size * 3;
+  const total = boxes.reduce((n, b) => n + b.length, 0);
+  const input = new Float32Array(total * plane);
+  let k = 0;
+  boxes.forEach((list, i) => {
+    const { width: w, height: h } = images[i];
+    boxes[i] = list.filter((b) => {
+      const ok = writeFacenetCrop(images[i], pad(b, w, h), size, FACENET_LAYOUT, input, k * plane);
+      if (ok) k++;
+      return ok;
+    });
+  });
+  return { input: input.subarray(0, k * plane), count: k };
+}
+
+/** The reference's detection for each image of a batch. */
+export async function detectFacenet(
+  params: MtcnnParams,
+  images: readonly PixelBuffer[],
+  o: ResolvedOptions,
+  timer: StageTimer,
+): Promise<FaceDetection[][]> {
+  const [t1, t2, t3] = o.thresholds;
+  const nmsT = o.nmsThresholds;
+
+  // Stage 1: P-Net over each pyramid level.
+  timer.start('pnet');
+  const jobs: PnetJob[] = [];
+  const jobImage: number[] = [];
+  images.forEach((image, i) => {
+    for (const level of pyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor)) {
+      jobs.push({ image, level });
+      jobImage.push(i);
+    }
+  });
+  const maps = await runPnet(params, jobs, 'area', FACENET_LAYOUT);
+  const perImage: Candidate[][] = images.map(() => []);
+  maps.forEach((m, j) => {
+    // The map is the network output for the transposed image: rows run along x.
+    const boxes = generateBoundingBox({ data: m.prob, rows: m.rows, cols: m.cols }, m.reg, jobs[j].level.scale, t1);
+    const pick = nms(boxes, nmsT.pnetScale, 'Union');
+    for (const p of pick) perImage[jobImage[j]].push(boxes[p]);
+  });
+  let stage: ScoredBox[][] = perImage.map((all) => {
+    if (all.length === 0) return [];
+    const pick = nms(all, nmsT.pnetAll, 'Union');
+    return pick.map((p) => {
+      const c = all[p];
+      const b = rerec(bbregPnet({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, c.reg));
+      return fixBox(b);
+    });
+  });
+  timer.stop('pnet');
+
+  // Stage 2: R-Net on all candidates of all images at once.
+  timer.start('rnet');
+  const r = cropBatch(images, stage, 24);
+  const rOut = r.count > 0 ? await runRefine(params, 'rnet', r.input, r.count, o.maxBatch) : new Float32Array(0);
+  let row = 0;
+  stage = stage.map((list) => {
+    const passed: ScoredBox[] = [];
+    const regs: [number, number, number, number][] = [];
+    for (const b of list) {
+      const s = row * 5;
+      row++;
+      const score = rOut[s];
+      if (score > t2) {
+        passed.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, score });
+        regs.push([rOut[s + 1], rOut[s + 2], rOut[s + 3], rOut[s + 4]]);
+      }
+    }
+    if (passed.length === 0) return [];
+    const pick = nms(passed, nmsT.rnet, 'Union');
+    return pick.map((p) => fixBox(rerec(bbreg(passed[p], regs[p]))));
+  });
+  timer.stop('rnet');
+
+  // Stage 3: O-Net, landmarks, final regression and NMS ('Min').
+  timer.start('onet');
+  const q = cropBatch(images, stage, 48);
+  const qOut = q.count > 0 ? await runRefine(params, 'onet', q.input, q.count, Math.max(1, o.maxBatch >> 2)) : new Float32Array(0);
+  row = 0;
+  const result = stage.map((list) => {
+    const boxes: ScoredBox[] = [];
+    const regs: [number, number, number, number][] = [];
+    const points: Point[][] = [];
+    for (const b of list) {
+      const s = row * 15;
+      row++;
+      const score = qOut[s];
+      if (!(score > t3)) continue;
+      const box = { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, score };
+      // Landmarks are placed in the box as it was cropped, before its last regression.
+      const w = box.x2 - box.x1 + 1;
+      const h = box.y2 - box.y1 + 1;
+      const pts: Point[] = [];
+      for (let k = 0; k < 5; k++) pts.push([w * qOut[s + 5 + k] + box.x1 - 1, h * qOut[s + 10 + k] + box.y1 - 1]);
+      boxes.push(box);
+      regs.push([qOut[s + 1], qOut[s + 2], qOut[s + 3], qOut[s + 4]]);
+      points.push(pts);
+    }
+    if (boxes.length === 0) return [];
+    const moved = boxes.map((b, i) => bbreg(b, regs[i]));
+    const pick = nms(moved, nmsT.onet, 'Min');
+    return pick.map(
+      (p): FaceDetection => ({
+        box: [moved[p].x1, moved[p].y1, moved[p].x2, moved[p].y2],
+        score: moved[p].score,
+        landmarks: points[p] as FaceDetection['landmarks'],
+      }),
+    );
+  });
+  timer.stop('onet');
+  return result;
+}

@@ -1,0 +1,156 @@
+/**
+ * Running the networks on many inputs at once: pyramid levels of equal size share one P-Net
+ * call, and all R-Net (O-Net) crops of a whole batch of images go through one call (split
+ * only past `maxBatch` crops). One download per call, no per-face synchronisation.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadImage } from '../image/load.js';
+import type { ImageInput } from '../image/types.js';
+import { onetForward, pnetForward, rnetForward } from './networks.js';
+import { writePyramidLevel, type InputLayout } from './patches.js';
+import type { PixelBuffer } from './pixels.js';
+import type { PyramidLevel } from './pyramid.js';
+import type { MtcnnParams } from './weights.js';
+
+/**
+ * Read an image into a pixel buffer. Integer-valued 0…255 pixels (anything decoded from a
+ * file) become a `Uint8Array`, so resampling follows OpenCV's 8-bit arithmetic exactly as the
+ * reference (which reads uint8 images) does; other values stay float64.
+ */
+export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
+  const t = await loadImage(input);
+  let values: Float32Array;
+  try {
+    values = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+  const [height, width] = t.shape;
+  let integral = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 255 && v === Math.floor(v))) {
+      integral = false;
+      break;
+    }
+  }
+  const data = integral ? Uint8Array.from(values) : Float64Array.from(values);
+  return { data, height, width, channels: 3 };
+}
+
+/** One P-Net input: a pyramid level of one image. */
+export interface PnetJob {
+  image: PixelBuffer;
+  level: PyramidLevel;
+}
+
+/**
+ * One P-Net result, in the layout of the network output: `rows × cols` cells
+ * (`rows` along the first spatial axis of the input as fed).
+ */
+export interface PnetMaps {
+  prob: Float32Array;
+  /** 4 values per cell, interleaved. */
+  reg: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** Upper bound on input pixels per P-Net call (keeps activations of big batches in check). */
+const PNET_PIXEL_BUDGET = 4_000_000;
+
+/**
+ * Run P-Net on every job; jobs whose levels have the same size are batched together.
+ * Results come back in job order.
+ */
+export async function runPnet(
+  params: MtcnnParams,
+  jobs: readonly PnetJob[],
+  resample: 'area' | 'linear',
+  layout: InputLayout,
+): Promise<PnetMaps[]> {
+  const results: PnetMaps[] = new Array(jobs.length);
+  const groups = new Map<string, number[]>();
+  jobs.forEach((j, i) => {
+    const key = `${j.level.height}x${j.level.width}`;
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  for (const members of groups.values()) {
+    const { height, width } = jobs[members[0]].level;
+    const per = Math.max(1, Math.floor(PNET_PIXEL_BUDGET / (height * width)));
+    for (let start = 0; start < members.length; start += per) {
+      const chunk = members.slice(start, start + per);
+      const n = chunk.length;
+      const plane = height * width * 3;
+      const buf = new Float32Array(n * plane);
+      chunk.forEach((ji, k) => writePyramidLevel(jobs[ji].image, height, width, resample, layout, buf, k * plane));
+      const shape: [number, number, number, number] = layout.transpose ? [n, width, height, 3] : [n, height, width, 3];
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(buf, shape);
+        const { prob, reg } = pnetForward(params.pnet, x);
+        return tf.concat([prob, reg], 3);
+      });
+      let data: Float32Array;
+      try {
+        data = (await out.data()) as Float32Array;
+      } finally {
+        out.dispose();
+      }
+      const [, rows, cols] = out.shape;
+      const cells = rows * cols;
+      chunk.forEach((ji, k) => {
+        const prob = new Float32Array(cells);
+        const reg = new Float32Array(cells * 4);
+        const base = k * cells * 5;
+        for (let i = 0; i < cells; i++) {
+          const s = base + i * 5;
+          prob[i] = data[s];
+          reg[i * 4] = data[s + 1];
+          reg[i * 4 + 1] = data[s + 2];
+          reg[i * 4 + 2] = data[s + 3];
+          reg[i * 4 + 3] = data[s + 4];
+        }
+        results[ji] = { prob, reg, rows, cols };
+      });
+    }
+  }
+  return results;
+}
+
+/**
+ * Run R-Net (`size` 24) or O-Net (`size` 48) on `n` crops laid out back to back in `input`,
+ * at most `maxBatch` per call. Returns per crop `[prob, reg×4]` (R-Net, 5 values) or
+ * `[prob, reg×4, landmarks×10]` (O-Net, 15 values).
+ */
+export async function runRefine(
+  params: MtcnnParams,
+  net: 'rnet' | 'onet',
+  input: Float32Array,
+  n: number,
+  maxBatch: number,
+): Promise<Float32Array> {
+  const size = net === 'rnet' ? 24 : 48;
+  const width = net === 'rnet' ? 5 : 15;
+  const plane = size * size * 3;
+  const result = new Float32Array(n * width);
+  for (let start = 0; start < n; start += maxBatch) {
+    const m = Math.min(maxBatch, n - start);
+    const out = tf.tidy(() => {
+      const x = tf.tensor4d(input.subarray(start * plane, (start + m) * plane), [m, size, size, 3]);
+      if (net === 'rnet') {
+        const r = rnetForward(params.rnet, x);
+        return tf.concat([tf.reshape(r.prob, [m, 1]), r.reg], 1);
+      }
+      const o = onetForward(params.onet, x);
+      return tf.concat([tf.reshape(o.prob, [m, 1]), o.reg, o.landmarks!], 1);
+    });
+    try {
+      result.set((await out.data()) as Float32Array, start * width);
+    } finally {
+      out.dispose();
+    }
+  }
+  return result;
+}

@@ -1,0 +1,469 @@
+/**
+ * MTCNN weights: the three sets tfjs-facenet reads, turned into one set of tensors.
+ *
+ * - `caffe`: `det1.npy`, `det2.npy`, `det3.npy` of davidsandberg/facenet (the original
+ *   Caffe model). Layer names `conv1`, `PReLU1`/`prelu1`, `conv4-1`, `conv5` (R-Net fc), ….
+ * - `faceapi`: the same numbers converted by face-api.js (a tfjs weights manifest and one
+ *   shard; names like `pnet/conv1/weights`, `rnet/prelu4_alpha`, `onet/fc2_3/bias`). Every
+ *   tensor is bit-identical to its `caffe` counterpart, fully-connected layers included (both
+ *   flatten the transposed `[W, H, C]` feature map), so the two give identical detections.
+ * - `seed`: LeslieZhoa/tensorflow-facenet's re-trained MTCNN (TensorFlow 1.x checkpoints,
+ *   `PNet/conv1/weights`, `PNet/conv1/alphas`, `RNet/fc1/weights`, `ONet/landmark_fc/…`).
+ *   Same layer shapes, but its fully-connected hidden layer uses ReLU rather than PReLU, and
+ *   it expects BGR input in the normal (not transposed) orientation.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, WeightsFormatError } from '../errors.js';
+import type { NamedArray, NamedArrays } from '../io/types.js';
+
+/** A convolution: `filter` `[kh, kw, in, out]` (HWIO) and `bias` `[out]`. */
+export interface ConvParams {
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+/** A fully-connected layer: `weights` `[in, out]` and `bias` `[out]`. */
+export interface FcParams {
+  weights: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+/** P-Net: three 3×3 convolutions with PReLU, then 1×1 heads (face probability, box). */
+export interface PNetParams {
+  conv1: ConvParams;
+  prelu1: tf.Tensor1D;
+  conv2: ConvParams;
+  prelu2: tf.Tensor1D;
+  conv3: ConvParams;
+  prelu3: tf.Tensor1D;
+  /** 2 logits: not-face, face. */
+  conv4_1: ConvParams;
+  /** 4 box-regression outputs. */
+  conv4_2: ConvParams;
+}
+
+/** R-Net: three convolutions with PReLU, a 128-unit hidden layer, two heads. */
+export interface RNetParams {
+  conv1: ConvParams;
+  prelu1: tf.Tensor1D;
+  conv2: ConvParams;
+  prelu2: tf.Tensor1D;
+  conv3: ConvParams;
+  prelu3: tf.Tensor1D;
+  fc1: FcParams;
+  /** PReLU slopes of the hidden layer; absent → ReLU (the seed's nets). */
+  prelu4?: tf.Tensor1D;
+  fc2_1: FcParams;
+  fc2_2: FcParams;
+}
+
+/** O-Net: four convolutions with PReLU, a 256-unit hidden layer, three heads. */
+export interface ONetParams {
+  conv1: ConvParams;
+  prelu1: tf.Tensor1D;
+  conv2: ConvParams;
+  prelu2: tf.Tensor1D;
+  conv3: ConvParams;
+  prelu3: tf.Tensor1D;
+  conv4: ConvParams;
+  prelu4: tf.Tensor1D;
+  fc1: FcParams;
+  /** PReLU slopes of the hidden layer; absent → ReLU (the seed's nets). */
+  prelu5?: tf.Tensor1D;
+  fc2_1: FcParams;
+  fc2_2: FcParams;
+  /** 10 landmark outputs. */
+  fc2_3: FcParams;
+}
+
+/**
+ * Which detector the weights belong to, which decides pre- and post-processing:
+ * `facenet` — davidsandberg/facenet's `detect_face` (Caffe weights: transposed RGB input);
+ * `seed` — the seed project's `MtcnnDetector` (BGR input, its own box arithmetic).
+ */
+export type MtcnnVariant = 'facenet' | 'seed';
+
+/** All three networks' tensors. */
+export interface MtcnnParams {
+  variant: MtcnnVariant;
+  /** `caffe`, `faceapi` or `seed`. */
+  format: string;
+  /** Where the weights were read from. */
+  source: string;
+  pnet: PNetParams;
+  rnet: RNetParams;
+  onet: ONetParams;
+}
+
+/** Expected shapes, shared by all formats (the three sets have identical layer shapes). */
+const SHAPES = {
+  pnet: {
+    conv1: [3, 3, 3, 10],
+    conv2: [3, 3, 10, 16],
+    conv3: [3, 3, 16, 32],
+    conv4_1: [1, 1, 32, 2],
+    conv4_2: [1, 1, 32, 4],
+  },
+  rnet: {
+    conv1: [3, 3, 3, 28],
+    conv2: [3, 3, 28, 48],
+    conv3: [2, 2, 48, 64],
+    fc1: [576, 128],
+    fc2_1: [128, 2],
+    fc2_2: [128, 4],
+  },
+  onet: {
+    conv1: [3, 3, 3, 32],
+    conv2: [3, 3, 32, 64],
+    conv3: [3, 3, 64, 64],
+    conv4: [2, 2, 64, 128],
+    fc1: [1152, 256],
+    fc2_1: [256, 2],
+    fc2_2: [256, 4],
+    fc2_3: [256, 10],
+  },
+} as const;
+
+/** Reads named arrays by name, checking shapes, and builds tensors (all tracked for disposal). */
+class ParamBuilder {
+  readonly tensors: tf.Tensor[] = [];
+  constructor(
+    private readonly arrays: NamedArrays,
+    private readonly source: string,
+  ) {}
+
+  array(name: string, shape: readonly number[]): NamedArray {
+    const a = this.arrays.get(name);
+    if (!a) throw new WeightsFormatError(this.source, `missing tensor ${name}`);
+    if (a.dtype !== 'float32' && a.dtype !== 'float64') {
+      throw new WeightsFormatError(this.source, `${name} has dtype ${a.dtype}, expected float32`);
+    }
+    if (a.shape.length !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
+      throw new WeightsFormatError(this.source, `${name} has shape [${a.shape}], expected [${shape}]`);
+    }
+    return a;
+  }
+
+  tensor<R extends tf.Rank>(name: string, shape: readonly number[]): tf.Tensor<R> {
+    const a = this.array(name, shape);
+    const t = tf.tensor(Float32Array.from(a.data as Float32Array | Float64Array), [...shape], 'float32') as tf.Tensor<R>;
+    this.tensors.push(t);
+    return t;
+  }
+
+  conv(prefix: string, shape: readonly number[], biasName = 'biases', weightsName = 'weights'): ConvParams {
+    return {
+      filter: this.tensor<tf.Rank.R4>(`${prefix}/${weightsName}`, shape),
+      bias: this.tensor<tf.Rank.R1>(`${prefix}/${biasName}`, [shape[3]]),
+    };
+  }
+
+  fc(prefix: string, shape: readonly number[], biasName = 'biases', weightsName = 'weights'): FcParams {
+    return {
+      weights: this.tensor<tf.Rank.R2>(`${prefix}/${weightsName}`, shape),
+      bias: this.tensor<tf.Rank.R1>(`${prefix}/${biasName}`, [shape[1]]),
+    };
+  }
+
+  vec(name: string, n: number): tf.Tensor1D {
+    return this.tensor<tf.Rank.R1>(name, [n]);
+  }
+
+  /** Run `build`; on failure dispose what was made so far. */
+  static make<T>(arrays: NamedArrays, source: string, build: (b: ParamBuilder) => T): T {
+    const b = new ParamBuilder(arrays, source);
+    try {
+      return build(b);
+    } catch (e) {
+      for (const t of b.tensors) t.dispose();
+      throw e;
+    }
+  }
+}
+
+/** Look a name up case-insensitively (the Caffe files spell `PReLU1` in P-Net, `prelu1` elsewhere). */
+function withCaseInsensitiveKeys(arrays: NamedArrays): NamedArrays {
+  const out: NamedArrays = new Map(arrays);
+  for (const [k, v] of arrays) if (!out.has(k.toLowerCase())) out.set(k.toLowerCase(), v);
+  return out;
+}
+
+/**
+ * Build parameters from the three Caffe `.npy` dicts (as returned by `readMtcnnCaffeNpy`:
+ * keys `layer/param`).
+ */
+export function paramsFromCaffe(det1: NamedArrays, det2: NamedArrays, det3: NamedArrays, source = 'mtcnn caffe npy'): MtcnnParams {
+  const p1 = withCaseInsensitiveKeys(det1);
+  const p2 = withCaseInsensitiveKeys(det2);
+  const p3 = withCaseInsensitiveKeys(det3);
+  const all: NamedArrays = new Map();
+  for (const [k, v] of p1) all.set(`pnet/${k}`, v);
+  for (const [k, v] of p2) all.set(`rnet/${k}`, v);
+  for (const [k, v] of p3) all.set(`onet/${k}`, v);
+  return ParamBuilder.make(all, source, (b) => {
+    const S = SHAPES;
+    const pnet: PNetParams = {
+      conv1: b.conv('pnet/conv1', S.pnet.conv1),
+      prelu1: b.vec('pnet/prelu1/alpha', 10),
+      conv2: b.conv('pnet/conv2', S.pnet.conv2),
+      prelu2: b.vec('pnet/prelu2/alpha', 16),
+      conv3: b.conv('pnet/conv3', S.pnet.conv3),
+      prelu3: b.vec('pnet/prelu3/alpha', 32),
+      conv4_1: b.conv('pnet/conv4-1', S.pnet.conv4_1),
+      conv4_2: b.conv('pnet/conv4-2', S.pnet.conv4_2),
+    };
+    const rnet: RNetParams = {
+      conv1: b.conv('rnet/conv1', S.rnet.conv1),
+      prelu1: b.vec('rnet/prelu1/alpha', 28),
+      conv2: b.conv('rnet/conv2', S.rnet.conv2),
+      prelu2: b.vec('rnet/prelu2/alpha', 48),
+      conv3: b.conv('rnet/conv3', S.rnet.conv3),
+      prelu3: b.vec('rnet/prelu3/alpha', 64),
+      fc1: b.fc('rnet/conv4', S.rnet.fc1),
+      prelu4: b.vec('rnet/prelu4/alpha', 128),
+      fc2_1: b.fc('rnet/conv5-1', S.rnet.fc2_1),
+      fc2_2: b.fc('rnet/conv5-2', S.rnet.fc2_2),
+    };
+    const onet: ONetParams = {
+      conv1: b.conv('onet/conv1', S.onet.conv1),
+      prelu1: b.vec('onet/prelu1/alpha', 32),
+      conv2: b.conv('onet/conv2', S.onet.conv2),
+      prelu2: b.vec('onet/prelu2/alpha', 64),
+      conv3: b.conv('onet/conv3', S.onet.conv3),
+      prelu3: b.vec('onet/prelu3/alpha', 64),
+      conv4: b.conv('onet/conv4', S.onet.conv4),
+      prelu4: b.vec('onet/prelu4/alpha', 128),
+      fc1: b.fc('onet/conv5', S.onet.fc1),
+      prelu5: b.vec('onet/prelu5/alpha', 256),
+      fc2_1: b.fc('onet/conv6-1', S.onet.fc2_1),
+      fc2_2: b.fc('onet/conv6-2', S.onet.fc2_2),
+      fc2_3: b.fc('onet/conv6-3', S.onet.fc2_3),
+    };
+    return { variant: 'facenet', format: 'caffe', source, pnet, rnet, onet };
+  });
+}
+
+/** Build parameters from face-api.js's MTCNN weight map (names as in its manifest). */
+export function paramsFromFaceApi(arrays: NamedArrays, source = 'face-api.js mtcnn manifest'): MtcnnParams {
+  return ParamBuilder.make(arrays, source, (b) => {
+    const S = SHAPES;
+    const conv = (p: string, shape: readonly number[]) => b.conv(p, shape, 'bias');
+    const fc = (p: string, shape: readonly number[]) => b.fc(p, shape, 'bias');
+    const pnet: PNetParams = {
+      conv1: conv('pnet/conv1', S.pnet.conv1),
+      prelu1: b.vec('pnet/prelu1_alpha', 10),
+      conv2: conv('pnet/conv2', S.pnet.conv2),
+      prelu2: b.vec('pnet/prelu2_alpha', 16),
+      conv3: conv('pnet/conv3', S.pnet.conv3),
+      prelu3: b.vec('pnet/prelu3_alpha', 32),
+      conv4_1: conv('pnet/conv4_1', S.pnet.conv4_1),
+      conv4_2: conv('pnet/conv4_2', S.pnet.conv4_2),
+    };
+    const rnet: RNetParams = {
+      conv1: conv('rnet/conv1', S.rnet.conv1),
+      prelu1: b.vec('rnet/prelu1_alpha', 28),
+      conv2: conv('rnet/conv2', S.rnet.conv2),
+      prelu2: b.vec('rnet/prelu2_alpha', 48),
+      conv3: conv('rnet/conv3', S.rnet.conv3),
+      prelu3: b.vec('rnet/prelu3_alpha', 64),
+      fc1: fc('rnet/fc1', S.rnet.fc1),
+      prelu4: b.vec('rnet/prelu4_alpha', 128),
+      fc2_1: fc('rnet/fc2_1', S.rnet.fc2_1),
+      fc2_2: fc('rnet/fc2_2', S.rnet.fc2_2),
+    };
+    const onet: ONetParams = {
+      conv1: conv('onet/conv1', S.onet.conv1),
+      prelu1: b.vec('onet/prelu1_alpha', 32),
+      conv2: conv('onet/conv2', S.onet.conv2),
+      prelu2: b.vec('onet/prelu2_alpha', 64),
+      conv3: conv('onet/conv3', S.onet.conv3),
+      prelu3: b.vec('onet/prelu3_alpha', 64),
+      conv4: conv('onet/conv4', S.onet.conv4),
+      prelu4: b.vec('onet/prelu4_alpha', 128),
+      fc1: fc('onet/fc1', S.onet.fc1),
+      prelu5: b.vec('onet/prelu5_alpha', 256),
+      fc2_1: fc('onet/fc2_1', S.onet.fc2_1),
+      fc2_2: fc('onet/fc2_2', S.onet.fc2_2),
+      fc2_3: fc('onet/fc2_3', S.onet.fc2_3),
+    };
+    return { variant: 'facenet', format: 'faceapi', source, pnet, rnet, onet };
+  });
+}
+
+/** Build parameters from the seed's three checkpoints (variables `PNet/…`, `RNet/…`, `ONet/…`). */
+export function paramsFromSeed(arrays: NamedArrays, source = 'seed checkpoints'): MtcnnParams {
+  return ParamBuilder.make(arrays, source, (b) => {
+    const S = SHAPES;
+    const pnet: PNetParams = {
+      conv1: b.conv('PNet/conv1', S.pnet.conv1),
+      prelu1: b.vec('PNet/conv1/alphas', 10),
+      conv2: b.conv('PNet/conv2', S.pnet.conv2),
+      prelu2: b.vec('PNet/conv2/alphas', 16),
+      conv3: b.conv('PNet/conv3', S.pnet.conv3),
+      prelu3: b.vec('PNet/conv3/alphas', 32),
+      conv4_1: b.conv('PNet/conv4_1', S.pnet.conv4_1),
+      conv4_2: b.conv('PNet/conv4_2', S.pnet.conv4_2),
+    };
+    const rnet: RNetParams = {
+      conv1: b.conv('RNet/conv1', S.rnet.conv1),
+      prelu1: b.vec('RNet/conv1/alphas', 28),
+      conv2: b.conv('RNet/conv2', S.rnet.conv2),
+      prelu2: b.vec('RNet/conv2/alphas', 48),
+      conv3: b.conv('RNet/conv3', S.rnet.conv3),
+      prelu3: b.vec('RNet/conv3/alphas', 64),
+      fc1: b.fc('RNet/fc1', S.rnet.fc1),
+      fc2_1: b.fc('RNet/cls_fc', S.rnet.fc2_1),
+      fc2_2: b.fc('RNet/bbox_fc', S.rnet.fc2_2),
+    };
+    const onet: ONetParams = {
+      conv1: b.conv('ONet/conv1', S.onet.conv1),
+      prelu1: b.vec('ONet/conv1/alphas', 32),
+      conv2: b.conv('ONet/conv2', S.onet.conv2),
+      prelu2: b.vec('ONet/conv2/alphas', 64),
+      conv3: b.conv('ONet/conv3', S.onet.conv3),
+      prelu3: b.vec('ONet/conv3/alphas', 64),
+      conv4: b.conv('ONet/conv4', S.onet.conv4),
+      prelu4: b.vec('ONet/conv4/alphas', 128),
+      fc1: b.fc('ONet/fc1', S.onet.fc1),
+      fc2_1: b.fc('ONet/cls_fc', S.onet.fc2_1),
+      fc2_2: b.fc('ONet/bbox_fc', S.onet.fc2_2),
+      fc2_3: b.fc('ONet/landmark_fc', S.onet.fc2_3),
+    };
+    return { variant: 'seed', format: 'seed', source, pnet, rnet, onet };
+  });
+}
+
+/** Every tensor of a parameter set. */
+export function paramTensors(params: MtcnnParams): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  const visit = (v: unknown): void => {
+    if (v instanceof tf.Tensor) out.push(v);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+  };
+  visit(params.pnet);
+  visit(params.rnet);
+  visit(params.onet);
+  return out;
+}
+
+/** Dispose every tensor of a parameter set. */
+export function disposeParams(params: MtcnnParams): void {
+  for (const t of paramTensors(params)) t.dispose();
+}
+
+/** Decode a tfjs weights manifest and its shard bytes into named arrays. */
+export function decodeFaceApiWeights(
+  manifest: tf.io.WeightsManifestConfig,
+  shards: Uint8Array[],
+  source = 'face-api.js mtcnn manifest',
+): NamedArrays {
+  const specs = manifest.flatMap((g) => g.weights);
+  const total = shards.reduce((n, s) => n + s.byteLength, 0);
+  const buf = new Uint8Array(total);
+  let off = 0;
+  for (const s of shards) {
+    buf.set(s, off);
+    off += s.byteLength;
+  }
+  let named: tf.NamedTensorMap;
+  try {
+    named = tf.io.decodeWeights(buf.buffer, specs);
+  } catch (e) {
+    throw new WeightsFormatError(source, `cannot decode the weight shards: ${(e as Error).message}`, { cause: e });
+  }
+  const out: NamedArrays = new Map();
+  for (const [name, t] of Object.entries(named)) {
+    out.set(name, { shape: t.shape.slice(), dtype: 'float32', data: t.dataSync() as Float32Array });
+    t.dispose();
+  }
+  return out;
+}
+
+/** Where to find the weights: a named set, or a folder holding one of the three formats. */
+export type MtcnnWeightsSource = 'caffe' | 'faceapi' | 'seed' | (string & {});
+
+const SET_NAMES = ['caffe', 'faceapi', 'seed'] as const;
+
+/** Which format a folder holds, judged by its files; `null` when none. */
+async function detectFormat(dir: string): Promise<'caffe' | 'faceapi' | 'seed' | null> {
+  const { readdir } = await import('node:fs/promises');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return null;
+  }
+  if (['det1.npy', 'det2.npy', 'det3.npy'].every((f) => names.includes(f))) return 'caffe';
+  if (names.some((f) => f.endsWith('weights_manifest.json'))) return 'faceapi';
+  if (['PNet', 'RNet', 'ONet'].every((f) => names.includes(f))) return 'seed';
+  return null;
+}
+
+/** Read the weights in a folder of a known format (Node). */
+export async function readMtcnnParams(format: 'caffe' | 'faceapi' | 'seed', dir: string): Promise<MtcnnParams> {
+  const { join } = await import('node:path');
+  if (format === 'caffe') {
+    const { readMtcnnCaffeNpy } = await import('../io/npy.js');
+    const [d1, d2, d3] = await Promise.all([1, 2, 3].map((i) => readMtcnnCaffeNpy(join(dir, `det${i}.npy`))));
+    return paramsFromCaffe(d1, d2, d3, dir);
+  }
+  if (format === 'faceapi') {
+    const { readdir } = await import('node:fs/promises');
+    const { readFileBytes } = await import('../io/node-fs.js');
+    const manifestName = (await readdir(dir)).find((f) => f.endsWith('weights_manifest.json'));
+    if (!manifestName) throw new WeightsFormatError(dir, 'no *weights_manifest.json');
+    const manifestPath = join(dir, manifestName);
+    let manifest: tf.io.WeightsManifestConfig;
+    try {
+      manifest = JSON.parse(new TextDecoder().decode(await readFileBytes(manifestPath, 'weights manifest')));
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new WeightsFormatError(manifestPath, `not JSON: ${e.message}`, { cause: e });
+      throw e;
+    }
+    if (!Array.isArray(manifest)) throw new WeightsFormatError(manifestPath, 'expected an array of weight groups');
+    const shards = await Promise.all(
+      manifest.flatMap((g) => g.paths).map((p) => readFileBytes(join(dir, p), 'weights shard')),
+    );
+    return paramsFromFaceApi(decodeFaceApiWeights(manifest, shards, manifestPath), manifestPath);
+  }
+  const { readTfCheckpoint } = await import('../io/tf-checkpoint.js');
+  const all: NamedArrays = new Map();
+  for (const net of ['PNet', 'RNet', 'ONet']) {
+    const arrays = await readTfCheckpoint(join(dir, net), { filter: (n) => n.startsWith(`${net}/`) && !n.endsWith('/Momentum') });
+    for (const [k, v] of arrays) all.set(k, v);
+  }
+  return paramsFromSeed(all, dir);
+}
+
+/**
+ * Load MTCNN weights (Node): a named set (`'caffe'`, `'faceapi'`, `'seed'`), looked up with
+ * the weights resolver (the `weightsDir` option, env `TFJS_FACENET_WEIGHTS`, the shared data
+ * folder, the download cache), or a folder path whose format is recognised from its files.
+ *
+ * @throws {FileNotFoundError} when the files are missing.
+ * @throws {WeightsFormatError} when they are not valid MTCNN weights.
+ * @throws {ConfigError} when a folder holds no recognised format.
+ */
+export async function loadMtcnnParams(weights: MtcnnWeightsSource = 'caffe', weightsDir?: string): Promise<MtcnnParams> {
+  if ((SET_NAMES as readonly string[]).includes(weights)) {
+    const set = weights as (typeof SET_NAMES)[number];
+    const { resolveWeightsDir } = await import('../weights/download.js');
+    const dir = await resolveWeightsDir(set, { weightsDir });
+    return readMtcnnParams(set, dir);
+  }
+  const { resolve } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const dir = resolve(weights);
+  if (!existsSync(dir)) {
+    const { FileNotFoundError } = await import('../errors.js');
+    throw new FileNotFoundError(dir, 'MTCNN weights folder');
+  }
+  const format = await detectFormat(dir);
+  if (!format) {
+    throw new ConfigError(
+      'weights',
+      `${dir} holds no MTCNN weights (expected det1-3.npy, a *weights_manifest.json, or PNet/RNet/ONet checkpoint folders)`,
+    );
+  }
+  return readMtcnnParams(format, dir);
+}

@@ -1,0 +1,31 @@
+/**
+ * The training log: one JSON object per line (steps, epochs, warnings, start/stop),
+ * appended, so a resumed run continues the same file and any tool can read it line by line.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Appends JSON lines to a file; writes are serialized in call order. */
+export class JsonLinesLog {
+  private chain: Promise<void> = Promise.resolve();
+  private ready: Promise<unknown>;
+
+  constructor(readonly path: string) {
+    this.ready = mkdir(dirname(path), { recursive: true });
+  }
+
+  /** Queue one record (a `time` field with the ISO time is added). */
+  write(record: Record<string, unknown>): Promise<void> {
+    const line = JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n';
+    this.chain = this.chain.then(async () => {
+      await this.ready;
+      await appendFile(this.path, line);
+    });
+    return this.chain;
+  }
+
+  /** Wait for every queued write. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+}
