@@ -101,3 +101,13 @@ export class DataFormatError extends FacenetError {
     super('DATA_FORMAT', `${source}${line !== undefined ? `:${line}` : ''}: ${reason}`);
   }
 }
+
+/** No face was found in an image where one was required (enrollment, `Embedder.embed`). */
+export class NoFaceError extends FacenetError {
+  constructor(
+    /** The file path, or a description of the in-memory input (e.g. `image 3`). */
+    readonly source: string,
+  ) {
+    super('NO_FACE', `no face found in ${source}`);
+  }
+}

@@ -171,7 +171,7 @@ describe('cropFace', () => {
       const arr = (await crop.array()) as number[][][];
       for (const [key, rgb] of Object.entries(c.px)) {
         const [y, x] = key.split(',').map(Number);
-        rgb.forEach((v, i) => expect(Math.abs(arr[y][x][i] - v)).toBeLessThanOrEqual(1.5));
+        (rgb as number[]).forEach((v: number, i: number) => expect(Math.abs(arr[y][x][i] - v)).toBeLessThanOrEqual(1.5));
       }
       tf.dispose([image, crop]);
     }

@@ -45,12 +45,12 @@ export async function makeFaceTree(
 export function tinyModel(opts: { size?: number; features?: number; keepProbability?: number } = {}): tfl.LayersModel {
   const { size = 64, features = 16, keepProbability = 0.8 } = opts;
   const input = tfl.input({ shape: [size, size, 3] });
-  let x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ momentum: 0.9 }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ momentum: 0.9 }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.activation({ activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  let x = input;
+  for (const filters of [16, 32, 32]) {
+    x = tfl.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization({ momentum: 0.9 }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.activation({ activation: 'relu' }).apply(x) as tfl.SymbolicTensor;
+  }
   x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dropout({ rate: 1 - keepProbability }).apply(x) as tfl.SymbolicTensor;
   const out = tfl.layers.dense({ units: features }).apply(x) as tfl.SymbolicTensor;

@@ -16,6 +16,8 @@ const program = new Command('tfjs-facenet')
 // Sub-commands (each module exports `register(program)`).
 const commands: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./commands/weights.js'),
+  () => import('./commands/detect.js'),
+  () => import('./commands/align.js'),
 ];
 
 for (const load of commands) (await load()).register(program);

@@ -87,7 +87,7 @@ function body(locals: [number, number][], code: number[]): number[] {
   return [...uleb(b.length), ...b];
 }
 
-function buildModule(): Uint8Array {
+function buildModule(): Uint8Array<ArrayBuffer> {
   // sum(p, n): locals 0 p, 1 n | 2 end | 3..6 acc
   const sumCode = body(
     [[1, I32], [4, V128]],

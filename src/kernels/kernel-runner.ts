@@ -34,9 +34,9 @@ export class KernelRunner {
       attrs: attrs as unknown as NamedAttrMap,
       backend: this.backend,
     });
-    const info = Array.isArray(out) ? out[0] : out;
-    this.intermediates.push(info);
-    return info;
+    const outs = Array.isArray(out) ? out : [out];
+    this.intermediates.push(...outs);
+    return outs[0];
   }
 
   /** A new float32 tensor on the backend holding `values` (tracked as an intermediate). */

@@ -12,6 +12,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+// Training needs the gradient functions of the core ops, which tfjs-layers registers
+// (tfjs-core alone registers none in its Node build).
+import '@tensorflow/tfjs-layers';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 

@@ -13,22 +13,42 @@
  * - unreadable images and images without a face are listed in the summary; nothing about
  *   a single image is fatal.
  *
- * Node only.
+ * Node only (the Node built-ins are imported inside the functions, so importing the
+ * library in a browser stays safe).
  */
-import { readdir, readFile, appendFile, rm, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join, extname, basename, resolve, dirname } from 'node:path';
-import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError, FileNotFoundError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { resolveCropOptions, type FaceSelection } from './crop.js';
 import { templatePoints } from './align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
 import type { Box } from './types.js';
+
+/** The Node built-ins this module uses, imported on first use. */
+async function nodeApi() {
+  const [fsp, fs, path, os, threads, mod, url, atomic] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:fs'),
+    import('node:path'),
+    import('node:os'),
+    import('node:worker_threads'),
+    import('node:module'),
+    import('node:url'),
+    import('../util/atomic.js'),
+  ]);
+  return {
+    ...fsp,
+    ...path,
+    existsSync: fs.existsSync,
+    cpus: os.cpus,
+    Worker: threads.Worker,
+    createRequire: mod.createRequire,
+    fileURLToPath: url.fileURLToPath,
+    pathToFileURL: url.pathToFileURL,
+    writeFileAtomic: atomic.writeFileAtomic,
+  };
+}
+type NodeApi = Awaited<ReturnType<typeof nodeApi>>;
 
 /** File extensions treated as images (case-insensitive). Other files are listed as ignored. */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
@@ -134,6 +154,7 @@ export interface DatasetClass {
  * @throws {FileNotFoundError} when `input` is not a folder.
  */
 export async function listDataset(input: string): Promise<{ classes: DatasetClass[]; ignored: string[] }> {
+  const { resolve, readdir, join, extname } = await nodeApi();
   const root = resolve(input);
   let entries;
   try {
@@ -209,7 +230,8 @@ function shuffle<T>(a: T[]): T[] {
 const STALE_TMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 /** Where the worker script is, and how to start it (tsx in development). */
-function workerLauncher(): { script: string | URL; eval: boolean } | undefined {
+function workerLauncher(n: NodeApi): { script: string | URL; eval: boolean } | undefined {
+  const { fileURLToPath, pathToFileURL, join, dirname, createRequire, existsSync } = n;
   const here = import.meta.url;
   if (fileURLToPath(here).endsWith('.ts')) {
     // Running from source (tsx, vitest): start the .ts worker through tsx's loader API.
@@ -257,12 +279,12 @@ async function inProcessProcessor(detector: AlignDetectorOptions, config: AlignI
 }
 
 /** Start `n` workers; resolves once all are ready, or undefined when the script cannot start. */
-async function workerProcessor(n: number, data: AlignWorkerData): Promise<Processor | undefined> {
-  const launcher = workerLauncher();
+async function workerProcessor(count: number, data: AlignWorkerData, node: NodeApi): Promise<Processor | undefined> {
+  const launcher = workerLauncher(node);
   if (!launcher) return undefined;
   const start = () =>
     new Promise<Worker>((resolveReady, rejectReady) => {
-      const w = new Worker(launcher.script, { eval: launcher.eval, workerData: data });
+      const w: Worker = new node.Worker(launcher.script, { eval: launcher.eval, workerData: data });
       const onMessage = (m: { type: string; error?: string }) => {
         if (m.type === 'ready') {
           cleanup();
@@ -290,7 +312,7 @@ async function workerProcessor(n: number, data: AlignWorkerData): Promise<Proces
       w.on('error', onError);
       w.on('exit', onExit);
     });
-  const started = await Promise.allSettled(Array.from({ length: n }, start));
+  const started = await Promise.allSettled(Array.from({ length: count }, start));
   const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   // None started: either the script cannot run here, or the detector cannot be set up (bad
   // weights option…). Either way the in-process path takes over and, in the second case,
@@ -370,6 +392,8 @@ async function workerProcessor(n: number, data: AlignWorkerData): Promise<Proces
  */
 export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignDatasetSummary> {
   const t0 = performance.now();
+  const node = await nodeApi();
+  const { join, resolve, basename, extname, existsSync, readdir, readFile, appendFile, rm, mkdir, writeFileAtomic } = node;
   const crop = resolveCropOptions({ imageSize: opts.imageSize, margin: opts.margin });
   const method: AlignMethod = opts.method ?? 'crop';
   if (method !== 'crop' && method !== 'landmarks') throw new ConfigError('method', `must be 'crop' or 'landmarks', got '${String(method)}'`);
@@ -380,7 +404,7 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
   if (!['reference', 'score', 'all'].includes(faceSelection)) {
     throw new ConfigError('faceSelection', `must be 'reference', 'score' or 'all', got '${String(faceSelection)}'`);
   }
-  const workersWanted = opts.workers ?? cpus().length;
+  const workersWanted = opts.workers ?? node.cpus().length;
   if (!Number.isInteger(workersWanted) || workersWanted < 0) {
     throw new ConfigError('workers', `must be a non-negative integer, got ${workersWanted}`);
   }
@@ -506,7 +530,7 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     const data: AlignWorkerData = { detector: opts.detector, config };
     const nWorkers = Math.min(workersWanted, tasks.length);
     const processor =
-      (nWorkers > 0 ? await workerProcessor(nWorkers, data) : undefined) ??
+      (nWorkers > 0 ? await workerProcessor(nWorkers, data, node) : undefined) ??
       (await inProcessProcessor(opts.detector, config));
     summary.workers = processor.workers;
     try {

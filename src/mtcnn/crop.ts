@@ -157,24 +157,69 @@ function assertImage(image: tf.Tensor): asserts image is tf.Tensor3D {
   }
 }
 
-/** Resize `[h, w, 3]` to `[size, size, 3]` with separable weight matrices (two batched matmuls). */
-function resizeSquare(region: tf.Tensor3D, size: number, antialias: boolean): tf.Tensor3D {
-  const [h, w] = region.shape;
-  return tf.tidy(() => {
-    const wy = tf.tensor2d(resizeWeights(h, size, antialias), [size, h]);
-    const wxT = tf.transpose(tf.tensor2d(resizeWeights(w, size, antialias), [size, w]));
-    const planes = tf.transpose(tf.cast(region, 'float32'), [2, 0, 1]); // [3, h, w]
-    const rows = tf.matMul(tf.broadcastTo(wy, [3, size, h]), planes); // [3, size, w]
-    const out = tf.matMul(rows, tf.broadcastTo(wxT, [3, w, size])); // [3, size, size]
-    return tf.transpose(out, [1, 2, 0]) as tf.Tensor3D;
-  });
+/**
+ * Resize interleaved RGB pixels `[h, w, 3]` to `[size, size, 3]`: a vertical then a
+ * horizontal pass with the {@link resizeWeights} coefficients, visiting only each output's
+ * non-zero taps. (Plain loops beat matrix products here: the weight matrices are almost
+ * empty, and batched matmuls and broadcasts are slow on the wasm backend.)
+ */
+export function resizePixels(
+  src: ArrayLike<number>,
+  h: number,
+  w: number,
+  size: number,
+  antialias = true,
+): Float32Array {
+  if (src.length !== h * w * 3) throw new ShapeError('pixels', `${h * w * 3} values (${h}×${w}×3)`, String(src.length));
+  const wy = resizeWeights(h, size, antialias);
+  const wx = resizeWeights(w, size, antialias);
+  const taps = (weights: Float32Array, n: number, o: number): [number, number] => {
+    let lo = 0;
+    while (lo < n - 1 && weights[o * n + lo] === 0) lo++;
+    let hi = n;
+    while (hi > lo + 1 && weights[o * n + hi - 1] === 0) hi--;
+    return [lo, hi];
+  };
+  const rowLen = w * 3;
+  const tmp = new Float32Array(size * rowLen);
+  for (let oy = 0; oy < size; oy++) {
+    const [lo, hi] = taps(wy, h, oy);
+    const dst = oy * rowLen;
+    for (let i = lo; i < hi; i++) {
+      const k = wy[oy * h + i];
+      const from = i * rowLen;
+      for (let j = 0; j < rowLen; j++) tmp[dst + j] += k * src[from + j];
+    }
+  }
+  const out = new Float32Array(size * size * 3);
+  const xTaps = Array.from({ length: size }, (_, ox) => taps(wx, w, ox));
+  for (let oy = 0; oy < size; oy++) {
+    const row = oy * rowLen;
+    for (let ox = 0; ox < size; ox++) {
+      const [lo, hi] = xTaps[ox];
+      let r = 0, g = 0, b = 0;
+      for (let i = lo; i < hi; i++) {
+        const k = wx[ox * w + i];
+        const p = row + i * 3;
+        r += k * tmp[p];
+        g += k * tmp[p + 1];
+        b += k * tmp[p + 2];
+      }
+      const q = (oy * size + ox) * 3;
+      out[q] = r;
+      out[q + 1] = g;
+      out[q + 2] = b;
+    }
+  }
+  return out;
 }
 
 /**
  * Crop one face from `image` (`[height, width, 3]`, RGB 0…255) as the reference does:
  * {@link marginBox} around `box`, then a bilinear resize to `imageSize × imageSize`.
  * Returns a new float32 `[imageSize, imageSize, 3]` tensor (not rounded; values stay in
- * 0…255). The caller disposes it.
+ * 0…255). The caller disposes it. The cropped region is read back synchronously
+ * (`dataSync`) and resized on the CPU.
  *
  * @throws {ShapeError} when the image is not `[h, w, 3]` or the box lies outside the image.
  */
@@ -186,10 +231,16 @@ export function cropFace(image: tf.Tensor3D, box: Box, opts: CropOptions = {}): 
   if (!(bb[2] > bb[0] && bb[3] > bb[1])) {
     throw new ShapeError('face box', `a box overlapping the ${width}×${height} image`, JSON.stringify(box));
   }
-  return tf.tidy(() => {
-    const region = tf.slice(image, [bb[1], bb[0], 0], [bb[3] - bb[1], bb[2] - bb[0], 3]);
-    return resizeSquare(region, o.imageSize, o.antialias);
-  });
+  const h = bb[3] - bb[1];
+  const w = bb[2] - bb[0];
+  const region = tf.tidy(() => tf.cast(tf.slice(image, [bb[1], bb[0], 0], [h, w, 3]), 'float32'));
+  let pixels: Float32Array;
+  try {
+    pixels = resizePixels(region.dataSync() as Float32Array, h, w, o.imageSize, o.antialias);
+  } finally {
+    region.dispose();
+  }
+  return tf.tensor3d(pixels, [o.imageSize, o.imageSize, 3], 'float32');
 }
 
 /**

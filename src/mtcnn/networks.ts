@@ -19,6 +19,11 @@ function fc(x: tf.Tensor2D, p: FcParams): tf.Tensor2D {
   return tf.add(tf.matMul(x, p.weights), p.bias);
 }
 
+/** PReLU with per-channel slopes (tf.prelu's typing wants the slope tensor to share x's rank). */
+function prelu<T extends tf.Tensor>(x: T, alpha: tf.Tensor1D): T {
+  return tf.prelu(x, alpha as unknown as T);
+}
+
 function flatten(x: tf.Tensor4D): tf.Tensor2D {
   return tf.reshape(x, [x.shape[0], -1]);
 }
@@ -34,10 +39,10 @@ export interface PNetOutput {
 /** P-Net on a batch `[n, a, b, 3]` of normalized images (any size ≥ 12). */
 export function pnetForward(p: PNetParams, x: tf.Tensor4D): PNetOutput {
   return tf.tidy(() => {
-    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    let h = prelu(conv(x, p.conv1), p.prelu1);
     h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = tf.prelu(conv(h, p.conv2), p.prelu2);
-    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    h = prelu(conv(h, p.conv2), p.prelu2);
+    h = prelu(conv(h, p.conv3), p.prelu3);
     const logits = conv(h, p.conv4_1);
     const prob = tf.slice(tf.softmax(logits), [0, 0, 0, 1], [-1, -1, -1, 1]) as tf.Tensor4D;
     const reg = conv(h, p.conv4_2);
@@ -62,13 +67,13 @@ function faceProb(logits: tf.Tensor2D): tf.Tensor1D {
 /** R-Net on a batch `[n, 24, 24, 3]` of normalized crops. */
 export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    let h = prelu(conv(x, p.conv1), p.prelu1);
     h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = tf.prelu(conv(h, p.conv2), p.prelu2);
+    h = prelu(conv(h, p.conv2), p.prelu2);
     h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    h = prelu(conv(h, p.conv3), p.prelu3);
     let f = fc(flatten(h), p.fc1);
-    f = p.prelu4 ? tf.prelu(f, p.prelu4) : tf.relu(f);
+    f = p.prelu4 ? prelu(f, p.prelu4) : tf.relu(f);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2) };
   });
 }
@@ -76,15 +81,15 @@ export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
 /** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
 export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = tf.prelu(conv(x, p.conv1), p.prelu1);
+    let h = prelu(conv(x, p.conv1), p.prelu1);
     h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = tf.prelu(conv(h, p.conv2), p.prelu2);
+    h = prelu(conv(h, p.conv2), p.prelu2);
     h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = tf.prelu(conv(h, p.conv3), p.prelu3);
+    h = prelu(conv(h, p.conv3), p.prelu3);
     h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = tf.prelu(conv(h, p.conv4), p.prelu4);
+    h = prelu(conv(h, p.conv4), p.prelu4);
     let f = fc(flatten(h), p.fc1);
-    f = p.prelu5 ? tf.prelu(f, p.prelu5) : tf.relu(f);
+    f = p.prelu5 ? prelu(f, p.prelu5) : tf.relu(f);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { PadResult } from './box.js';
 import type { PixelBuffer } from './pixels.js';
-import { resizeArea } from './resize-area.js';
+import { resizeArea, resizeAreaPadded } from './resize-area.js';
 import { resizeLinear } from './resize-linear.js';
 
 /** How pixels become network input. */
@@ -99,10 +99,22 @@ export function writeFacenetCrop(
   offset: number,
 ): boolean {
   if (p.tmpw <= 0 || p.tmph <= 0) return false;
-  const tmp = new Float64Array(p.tmph * p.tmpw * 3);
-  copyBlock(img, tmp, p.tmpw, p.tmph, p.dy - 1, p.dx - 1, p.y - 1, p.x - 1, p.ey - p.y + 1, p.ex - p.x + 1);
-  const resized = resizeArea({ data: tmp, height: p.tmph, width: p.tmpw, channels: 3 }, size, size);
-  writeNetInput(resized, layout, out, offset);
+  const resized = resizeAreaPadded(
+    img,
+    {
+      height: p.tmph,
+      width: p.tmpw,
+      rowOffset: p.y - p.dy,
+      colOffset: p.x - p.dx,
+      rowStart: p.dy - 1,
+      rowEnd: p.dy - 1 + (p.ey - p.y + 1),
+      colStart: p.dx - 1,
+      colEnd: p.dx - 1 + (p.ex - p.x + 1),
+    },
+    size,
+    size,
+  );
+  writeNetInput({ data: resized, height: size, width: size, channels: 3 }, layout, out, offset);
   return true;
 }
 

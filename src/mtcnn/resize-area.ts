@@ -14,7 +14,7 @@
  *   even at the end, float64 images accumulate in double;
  * - a side grows: OpenCV's bilinear variant with "area" coefficients ({@link resizeBilinear}).
  */
-import { allocLike, checkPixels, checkSize, saturateU8, type PixelBuffer } from './pixels.js';
+import { checkPixels, checkSize, saturateU8, type PixelBuffer } from './pixels.js';
 import { areaFastFactors, resizeAreaFast } from './resize-area-fast.js';
 import { resizeBilinear } from './resize-linear.js';
 
@@ -67,66 +67,130 @@ export function areaTab(ssize: number, dsize: number, scale: number): AreaTab {
   return { di, si, alpha, length: k };
 }
 
-/** `ResizeArea_Invoker`: the general area-averaging path (both scale factors ≥ 1). */
-function resizeAreaExact<T extends Uint8Array | Float64Array>(
-  src: PixelBuffer<T>,
-  dstHeight: number,
-  dstWidth: number,
-): PixelBuffer<T> {
+/**
+ * `ResizeArea_Invoker<uchar, float>`: the general area-averaging path for 8-bit images.
+ * OpenCV accumulates in `float`; storing every partial sum in a `Float32Array` and rounding
+ * each product with `Math.fround` reproduces its arithmetic operation for operation.
+ * (Kept separate from the float64 version so each loop stays monomorphic and fast.)
+ */
+function resizeAreaExactU8(src: PixelBuffer<Uint8Array>, dstHeight: number, dstWidth: number): PixelBuffer<Uint8Array> {
   const { height: sh, width: sw, channels: cn, data: S } = src;
   const xtab = areaTab(sw, dstWidth, 1 / (dstWidth / sw));
   const ytab = areaTab(sh, dstHeight, 1 / (dstHeight / sh));
   const rowLen = dstWidth * cn;
-  const out = allocLike(S, dstHeight * rowLen);
-  const u8 = S instanceof Uint8Array;
-  // Float32Array storage rounds every stored sum to float, as OpenCV's float accumulators do.
-  const buf = u8 ? new Float32Array(rowLen) : new Float64Array(rowLen);
-  const sum = u8 ? new Float32Array(rowLen) : new Float64Array(rowLen);
+  const out = new Uint8Array(dstHeight * rowLen);
+  const buf = new Float32Array(rowLen);
+  const sum = new Float32Array(rowLen);
+  const xdi = xtab.di;
+  const xsi = xtab.si;
+  const xal = xtab.alpha;
+  const n = xtab.length;
   let bufRow = -1;
-  const reduceRow = (sy: number): void => {
-    if (bufRow === sy) return;
-    buf.fill(0);
-    const base = sy * sw * cn;
-    const n = xtab.length;
-    if (u8) {
-      for (let k = 0; k < n; k++) {
-        const d = xtab.di[k] * cn;
-        const s = base + xtab.si[k] * cn;
-        const a = xtab.alpha[k];
-        for (let c = 0; c < cn; c++) buf[d + c] = buf[d + c] + f32(S[s + c] * a);
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const d = xtab.di[k] * cn;
-        const s = base + xtab.si[k] * cn;
-        const a = xtab.alpha[k];
-        for (let c = 0; c < cn; c++) buf[d + c] += S[s + c] * a;
-      }
-    }
-    bufRow = sy;
-  };
-  const flush = (dy: number): void => {
-    const o = dy * rowLen;
-    if (u8) for (let x = 0; x < rowLen; x++) out[o + x] = saturateU8(sum[x]);
-    else for (let x = 0; x < rowLen; x++) out[o + x] = sum[x];
-  };
   let prevDy = ytab.di[0];
   for (let j = 0; j < ytab.length; j++) {
     const beta = ytab.alpha[j];
     const dy = ytab.di[j];
-    reduceRow(ytab.si[j]);
+    const sy = ytab.si[j];
+    if (bufRow !== sy) {
+      buf.fill(0);
+      const base = sy * sw * cn;
+      if (cn === 3) {
+        for (let k = 0; k < n; k++) {
+          const d = xdi[k] * 3;
+          const s = base + xsi[k] * 3;
+          const a = xal[k];
+          buf[d] = buf[d] + f32(S[s] * a);
+          buf[d + 1] = buf[d + 1] + f32(S[s + 1] * a);
+          buf[d + 2] = buf[d + 2] + f32(S[s + 2] * a);
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const d = xdi[k] * cn;
+          const s = base + xsi[k] * cn;
+          const a = xal[k];
+          for (let c = 0; c < cn; c++) buf[d + c] = buf[d + c] + f32(S[s + c] * a);
+        }
+      }
+      bufRow = sy;
+    }
     if (dy !== prevDy) {
-      flush(prevDy);
-      if (u8) for (let x = 0; x < rowLen; x++) sum[x] = f32(beta * buf[x]);
-      else for (let x = 0; x < rowLen; x++) sum[x] = beta * buf[x];
+      const o = prevDy * rowLen;
+      for (let x = 0; x < rowLen; x++) {
+        out[o + x] = saturateU8(sum[x]);
+        sum[x] = f32(beta * buf[x]);
+      }
       prevDy = dy;
-    } else if (u8) {
+    } else {
       for (let x = 0; x < rowLen; x++) sum[x] = sum[x] + f32(beta * buf[x]);
+    }
+  }
+  const o = prevDy * rowLen;
+  for (let x = 0; x < rowLen; x++) out[o + x] = saturateU8(sum[x]);
+  return { data: out, height: dstHeight, width: dstWidth, channels: cn };
+}
+
+/** `ResizeArea_Invoker<double, double>`: the general area-averaging path for float64 images. */
+function resizeAreaExactF64(src: PixelBuffer<Float64Array>, dstHeight: number, dstWidth: number): PixelBuffer<Float64Array> {
+  const { height: sh, width: sw, channels: cn, data: S } = src;
+  const xtab = areaTab(sw, dstWidth, 1 / (dstWidth / sw));
+  const ytab = areaTab(sh, dstHeight, 1 / (dstHeight / sh));
+  const rowLen = dstWidth * cn;
+  const out = new Float64Array(dstHeight * rowLen);
+  const buf = new Float64Array(rowLen);
+  const sum = new Float64Array(rowLen);
+  const xdi = xtab.di;
+  const xsi = xtab.si;
+  const xal = xtab.alpha;
+  const n = xtab.length;
+  let bufRow = -1;
+  let prevDy = ytab.di[0];
+  for (let j = 0; j < ytab.length; j++) {
+    const beta = ytab.alpha[j];
+    const dy = ytab.di[j];
+    const sy = ytab.si[j];
+    if (bufRow !== sy) {
+      buf.fill(0);
+      const base = sy * sw * cn;
+      if (cn === 3) {
+        let k = 0;
+        while (k < n) {
+          const dd = xdi[k];
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          for (; k < n && xdi[k] === dd; k++) {
+            const s = base + xsi[k] * 3;
+            const a = xal[k];
+            a0 += S[s] * a;
+            a1 += S[s + 1] * a;
+            a2 += S[s + 2] * a;
+          }
+          buf[dd * 3] = a0;
+          buf[dd * 3 + 1] = a1;
+          buf[dd * 3 + 2] = a2;
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const d = xdi[k] * cn;
+          const s = base + xsi[k] * cn;
+          const a = xal[k];
+          for (let c = 0; c < cn; c++) buf[d + c] += S[s + c] * a;
+        }
+      }
+      bufRow = sy;
+    }
+    if (dy !== prevDy) {
+      const o = prevDy * rowLen;
+      for (let x = 0; x < rowLen; x++) {
+        out[o + x] = sum[x];
+        sum[x] = beta * buf[x];
+      }
+      prevDy = dy;
     } else {
       for (let x = 0; x < rowLen; x++) sum[x] += beta * buf[x];
     }
   }
-  flush(prevDy);
+  out.set(sum, prevDy * rowLen);
   return { data: out, height: dstHeight, width: dstWidth, channels: cn };
 }
 
@@ -151,7 +215,117 @@ export function resizeArea<T extends Uint8Array | Float64Array>(
   if (scaleX >= 1 && scaleY >= 1) {
     const fast = areaFastFactors(sh, sw, dstHeight, dstWidth);
     if (fast) return resizeAreaFast(src, dstHeight, dstWidth, fast[0], fast[1]);
-    return resizeAreaExact(src, dstHeight, dstWidth);
+    return (
+      src.data instanceof Uint8Array
+        ? resizeAreaExactU8(src as PixelBuffer<Uint8Array>, dstHeight, dstWidth)
+        : resizeAreaExactF64(src as PixelBuffer<Float64Array>, dstHeight, dstWidth)
+    ) as PixelBuffer<T>;
   }
   return resizeBilinear(src, dstHeight, dstWidth, true);
+}
+
+/**
+ * A zero-padded window of an image, as the reference builds its crops: a `height × width`
+ * patch whose pixel `(r, c)` is `image[r + rowOffset][c + colOffset]` for `r` in
+ * `[rowStart, rowEnd)` and `c` in `[colStart, colEnd)`, and 0 elsewhere.
+ */
+export interface PaddedWindow {
+  height: number;
+  width: number;
+  rowOffset: number;
+  colOffset: number;
+  rowStart: number;
+  rowEnd: number;
+  colStart: number;
+  colEnd: number;
+}
+
+/**
+ * `resizeArea` of the float64 (CV_64F) patch described by `win`, without building the patch:
+ * the same result as materializing it and calling {@link resizeArea}, bit for bit (the
+ * skipped terms are exact zeros). `image` must have 3 channels.
+ */
+export function resizeAreaPadded(image: PixelBuffer, win: PaddedWindow, dstHeight: number, dstWidth: number): Float64Array {
+  const { height: th, width: tw } = win;
+  checkSize(th, tw, 'resizeAreaPadded window');
+  checkSize(dstHeight, dstWidth, 'resizeAreaPadded output size');
+  const rowStart = Math.max(win.rowStart, -win.rowOffset, 0);
+  const rowEnd = Math.min(win.rowEnd, image.height - win.rowOffset, th);
+  const colStart = Math.max(win.colStart, -win.colOffset, 0);
+  const colEnd = Math.min(win.colEnd, image.width - win.colOffset, tw);
+  const scaleX = 1 / (dstWidth / tw);
+  const scaleY = 1 / (dstHeight / th);
+  const general =
+    scaleX >= 1 && scaleY >= 1 && !(dstHeight === th && dstWidth === tw) && !areaFastFactors(th, tw, dstHeight, dstWidth);
+  if (!general) {
+    // Rare shapes (enlarging, integer factors, same size): build the patch.
+    const tmp = new Float64Array(th * tw * 3);
+    const S = image.data;
+    for (let r = rowStart; r < rowEnd; r++) {
+      for (let c = colStart; c < colEnd; c++) {
+        const s = ((r + win.rowOffset) * image.width + c + win.colOffset) * 3;
+        const d = (r * tw + c) * 3;
+        tmp[d] = S[s];
+        tmp[d + 1] = S[s + 1];
+        tmp[d + 2] = S[s + 2];
+      }
+    }
+    return resizeArea({ data: tmp, height: th, width: tw, channels: 3 }, dstHeight, dstWidth).data;
+  }
+  const xtab = areaTab(tw, dstWidth, scaleX);
+  const ytab = areaTab(th, dstHeight, scaleY);
+  // Keep only the horizontal terms that read inside the window (the others multiply zeros).
+  let n = 0;
+  const xd = new Int32Array(xtab.length);
+  const xs = new Int32Array(xtab.length);
+  const xa = new Float64Array(xtab.length);
+  for (let k = 0; k < xtab.length; k++) {
+    const si = xtab.si[k];
+    if (si >= colStart && si < colEnd) {
+      xd[n] = xtab.di[k] * 3;
+      xs[n] = (si + win.colOffset) * 3;
+      xa[n] = xtab.alpha[k];
+      n++;
+    }
+  }
+  const S = image.data;
+  const imgRow = image.width * 3;
+  const rowLen = dstWidth * 3;
+  const out = new Float64Array(dstHeight * rowLen);
+  const buf = new Float64Array(rowLen);
+  const sum = new Float64Array(rowLen);
+  let bufRow = -1;
+  let prevDy = ytab.di[0];
+  for (let j = 0; j < ytab.length; j++) {
+    const beta = ytab.alpha[j];
+    const dy = ytab.di[j];
+    const sy = ytab.si[j];
+    if (bufRow !== sy) {
+      buf.fill(0);
+      if (sy >= rowStart && sy < rowEnd) {
+        const base = (sy + win.rowOffset) * imgRow;
+        for (let k = 0; k < n; k++) {
+          const d = xd[k];
+          const s = base + xs[k];
+          const a = xa[k];
+          buf[d] += S[s] * a;
+          buf[d + 1] += S[s + 1] * a;
+          buf[d + 2] += S[s + 2] * a;
+        }
+      }
+      bufRow = sy;
+    }
+    if (dy !== prevDy) {
+      const o = prevDy * rowLen;
+      for (let x = 0; x < rowLen; x++) {
+        out[o + x] = sum[x];
+        sum[x] = beta * buf[x];
+      }
+      prevDy = dy;
+    } else {
+      for (let x = 0; x < rowLen; x++) sum[x] += beta * buf[x];
+    }
+  }
+  out.set(sum, prevDy * rowLen);
+  return out;
 }

@@ -146,7 +146,7 @@ class ParamBuilder {
 
   tensor<R extends tf.Rank>(name: string, shape: readonly number[]): tf.Tensor<R> {
     const a = this.array(name, shape);
-    const t = tf.tensor(Float32Array.from(a.data as Float32Array | Float64Array), [...shape], 'float32') as tf.Tensor<R>;
+    const t = tf.tensor(Float32Array.from(a.data as Float32Array | Float64Array), [...shape] as number[], 'float32') as unknown as tf.Tensor<R>;
     this.tensors.push(t);
     return t;
   }

@@ -48,7 +48,7 @@ export interface CheckpointState {
   rng: { seed: number; scheme: 'derive(seed,purpose,step,micro)' };
   movingAverage: boolean;
   /** Last metrics, informational. */
-  metrics?: Record<string, number>;
+  metrics?: Record<string, unknown>;
   savedAt: string;
 }
 

@@ -33,6 +33,8 @@ export interface MicroMetrics {
   prelogitsNorm: number;
   tripletLoss: number;
   accuracy: number;
+  /** The model's own regularizer losses (layer kernelRegularizers), if it has any. */
+  modelRegularization: number;
 }
 
 /** What {@link microBatchGradients} needs. */
@@ -92,6 +94,11 @@ export function microBatchGradients(input: MicroBatchInput): MicroBatchResult {
         add('tripletLoss', minedTripletLoss(emb, labels, { margin: s.tripletMargin, mining: s.tripletMining }), s.tripletLossFactor);
       }
       parts.loss = tf.keep(tf.clone(total));
+      if (model.losses.length > 0) {
+        const reg = tf.addN(model.calculateLosses() as tf.Scalar[]) as tf.Scalar;
+        parts.modelRegularization = tf.keep(tf.clone(reg));
+        total = tf.add(total, reg);
+      }
       return tf.mul(total, input.lossScale) as tf.Scalar;
     }, input.variables);
     value.dispose();
@@ -109,6 +116,7 @@ export function microBatchGradients(input: MicroBatchInput): MicroBatchResult {
       prelogitsNorm: read('prelogitsNorm'),
       tripletLoss: read('tripletLoss'),
       accuracy: read('accuracy'),
+      modelRegularization: read('modelRegularization'),
     };
     return { grads: list, prelogits: kept.prelogits!, metrics };
   } catch (e) {

@@ -21,6 +21,7 @@ import { l2Normalize } from '../losses/margin-softmax.js';
 import { l2WeightDecay } from '../losses/regularization.js';
 import { startProgress, type Progress } from '../util/progress.js';
 import { registerTrainingKernels } from '../kernels/register.js';
+import { buildInceptionResnetV1, type InceptionResnetV1Options } from '../facenet/inception-resnet-v1.js';
 import { BatchLoader, BatchSampler, type LoadedBatch, type WarningSink } from './batches.js';
 import {
   CHECKPOINT_FORMAT,
@@ -72,6 +73,13 @@ export interface StepMetrics {
   accuracy: number;
   learningRate: number;
   imagesPerSecond: number;
+  /**
+   * Where the time of this update went, in seconds: `dataWait` (waiting for images that
+   * were not decoded yet), `gradients` (forward + backward), `update` (weight decay,
+   * optimizer, centers, moving average), plus engine details with workers
+   * (`broadcast`, `workers`, `reduce`).
+   */
+  seconds: Record<string, number>;
 }
 
 /** Loss and accuracy on the validation images. */
@@ -134,8 +142,13 @@ export interface TrainOptions {
   maxSteps?: number;
   /** Show a progress bar on stderr. Default: when stderr is a terminal. */
   progress?: boolean;
-  /** Data-parallel gradient workers (worker_threads); 0 = compute in this thread. Default 0. */
+  /**
+   * Data-parallel gradient workers (worker_threads, Node); 0 = compute in this thread.
+   * Each worker rebuilds the model from its JSON topology. Default 0.
+   */
   workers?: number;
+  /** Modules every worker imports before rebuilding the model (to register custom layers). Default none. */
+  workerModules?: string[];
   /** Write the trained model to `outDir/model` when training ends (not when aborted). Default true. */
   exportModel?: boolean;
 }
@@ -189,25 +202,21 @@ export function trainLogPath(outDir: string): string {
   return join(outDir, 'train-log.jsonl');
 }
 
-async function defaultModel(config: TrainConfig): Promise<tfl.LayersModel> {
-  const modulePath = '../facenet/inception-resnet-v1.js';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(/* @vite-ignore */ modulePath)) as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError('model', `no model given and the built-in Inception-ResNet-v1 could not be loaded: ${(e as Error).message}`);
-  }
-  const build = (mod.buildInceptionResnetV1 ?? mod.inceptionResnetV1 ?? mod.createInceptionResnetV1) as
-    | ((o: Record<string, unknown>) => unknown)
-    | undefined;
-  if (typeof build !== 'function') throw new ConfigError('model', 'the built-in Inception-ResNet-v1 builder was not found');
-  const built = (await build({
+/**
+ * The default network: Inception-ResNet-v1 with the config's input size, embedding size,
+ * keep probability and `modelOptions` (e.g. blockRepeats, widthMultiplier). Weight decay
+ * is left to the trainer (config.weightDecay on every kernel), so the model gets none.
+ */
+export function buildDefaultModel(config: TrainConfig): tfl.LayersModel {
+  return buildInceptionResnetV1({
     inputSize: config.imageSize,
     embeddingSize: config.embeddingSize,
     keepProbability: config.keepProbability,
-    ...config.modelOptions,
-  })) as tfl.LayersModel | { model: tfl.LayersModel };
-  return 'model' in built && !('predict' in built) ? built.model : (built as tfl.LayersModel);
+    seed: Rng.derive(config.seed, 'init').nextUint32() % 0x7fffffff,
+    ...(config.modelOptions as InceptionResnetV1Options),
+    weightDecay: 0,
+    bottleneckWeightDecay: 0,
+  });
 }
 
 interface StepAccumulator {
@@ -216,6 +225,8 @@ interface StepAccumulator {
   labels: Int32Array[];
   metrics: MicroMetrics[];
   sizes: number[];
+  /** Engine-specific time breakdown in seconds. */
+  timings?: Record<string, number>;
 }
 
 function weightedMean(values: number[], weights: number[]): number {
@@ -384,7 +395,7 @@ export async function train(
   const model =
     typeof options.model === 'function'
       ? await withSeededMathRandom(Rng.derive(cfg.seed, 'init').nextUint32(), options.model)
-      : options.model ?? (await withSeededMathRandom(Rng.derive(cfg.seed, 'init').nextUint32(), () => defaultModel(cfg)));
+      : options.model ?? (await withSeededMathRandom(Rng.derive(cfg.seed, 'init').nextUint32(), () => buildDefaultModel(cfg)));
   const toDispose: Array<{ dispose(): unknown }> = [];
   let engine: GradientEngine | null = null;
   const progressEnabled = options.progress ?? !!process.stderr.isTTY;
@@ -423,6 +434,9 @@ export async function train(
       ...(head ? [head.kernel] : []),
     ];
     const decayedSet = new Set(decayed);
+    if (model.losses.length > 0 && cfg.weightDecay > 0) {
+      warn('the model has its own weight regularizers; they are added on top of weightDecay (build it without them or set weightDecay 0)');
+    }
     const optimizer = new TrainOptimizer(cfg.optimizer, trainable);
     toDispose.push(optimizer);
     const ema = cfg.movingAverageDecay > 0 ? new MovingAverage(trainable, cfg.movingAverageDecay) : null;
@@ -509,7 +523,7 @@ export async function train(
     };
 
     engine = options.workers && options.workers > 0
-      ? await (await import('./parallel.js')).createParallelEngine(state, options.workers, options.model)
+      ? await (await import('./parallel.js')).createParallelEngine(state, options.workers, options.workerModules)
       : inProcessEngine(state);
 
     // Batches are planned and loaded in order; the next ones load while this one trains.
@@ -631,16 +645,22 @@ export async function train(
         bar.tick(step % stepsPerEpoch);
       }
       const s = step;
+      let dataWait = 0;
+      const tCompute = performance.now();
       const acc = await engine!.computeStep(
         s,
-        (m) => {
+        async (m) => {
           const p = request(s, m);
           pending.delete(batchKey(s, m));
           prefetchAfter(s, m);
-          return p;
+          const t = performance.now();
+          const b = await p;
+          dataWait += performance.now() - t;
+          return b;
         },
         cfg.accumulationSteps,
       );
+      const tUpdate = performance.now();
       let regularization = 0;
       try {
         const grads = acc.grads!;
@@ -674,6 +694,7 @@ export async function train(
       step++;
       stepsThisCall++;
       ema?.update(step);
+      const tDone = performance.now();
 
       const now = Date.now();
       const images = acc.sizes.reduce((a, b) => a + b, 0);
@@ -681,15 +702,21 @@ export async function train(
       const metrics: StepMetrics = {
         step,
         epoch: epochIndex + 1,
-        loss: mean('loss') + regularization,
+        loss: mean('loss') + regularization + mean('modelRegularization'),
         crossEntropy: mean('crossEntropy'),
         centerLoss: mean('centerLoss'),
-        regularization,
+        regularization: regularization + mean('modelRegularization'),
         prelogitsNorm: mean('prelogitsNorm'),
         tripletLoss: mean('tripletLoss'),
         accuracy: mean('accuracy'),
         learningRate: lr,
         imagesPerSecond: images / Math.max(1e-3, (now - lastTime) / 1000),
+        seconds: {
+          dataWait: dataWait / 1000,
+          gradients: (tUpdate - tCompute - dataWait) / 1000,
+          update: (tDone - tUpdate) / 1000,
+          ...acc.timings,
+        },
       };
       lastTime = now;
       lastStepMetrics = metrics;

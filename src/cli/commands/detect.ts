@@ -44,13 +44,13 @@ export function detectorOptionsFrom(flags: {
 }): DetectorCliOptions {
   const o: DetectorCliOptions = {};
   if (flags.weights !== undefined) o.weights = flags.weights;
-  if (flags.minSize !== undefined) o.minSize = parseNumber('--min-size', flags.minSize);
+  if (flags.minSize !== undefined) o.minFaceSize = parseNumber('--min-size', flags.minSize);
   if (flags.thresholds !== undefined) {
     const parts = flags.thresholds.split(',').map((s) => parseNumber('--thresholds', s));
     if (parts.length !== 3) throw new ConfigError('--thresholds', `needs 3 comma-separated numbers, got '${flags.thresholds}'`);
     o.thresholds = parts as [number, number, number];
   }
-  if (flags.factor !== undefined) o.factor = parseNumber('--factor', flags.factor);
+  if (flags.factor !== undefined) o.scaleFactor = parseNumber('--factor', flags.factor);
   return o;
 }
 
@@ -137,6 +137,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   await initBackend();
   const mtcnn = await loadMtcnn(detector);
   let totalFaces = 0;
+  let read = 0;
   try {
     for (const job of jobs) {
       let image: import('@tensorflow/tfjs-core').Tensor3D | undefined;
@@ -145,6 +146,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
         image = rawToTensor(raw, job.file);
         const faces = await mtcnn.detect(image);
         totalFaces += faces.length;
+        read++;
         if (flags.json) {
           process.stdout.write(
             JSON.stringify({ file: job.file, width: raw.width, height: raw.height, faces: faces.map(faceToJson) }) + '\n',
@@ -180,7 +182,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
     mtcnn.dispose();
   }
   if (!flags.json) {
-    process.stdout.write(`${jobs.length} image(s), ${totalFaces} face(s), ${failures.length} failed\n`);
+    process.stdout.write(`${read} image(s), ${totalFaces} face(s), ${failures.length} failed\n`);
   }
   if (failures.length > 0) process.exitCode = 1;
 }

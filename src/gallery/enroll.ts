@@ -1,0 +1,160 @@
+/**
+ * Enrolling people from image files and identifying the faces of images (Node only).
+ *
+ * Inputs name identities in one of the ways the seed project and davidsandberg/facenet
+ * use:
+ * - a folder of folders: each sub-folder is one person (`people/amy/amy1.png`), like a
+ *   training set;
+ * - a folder of images: each image is one person, named after the file (`pictures/KrisWu.jpg`
+ *   → "KrisWu"), like the seed's `pictures/`;
+ * - single image files: one person each, named after the file;
+ * - with an explicit name, every image given belongs to that person.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { FacenetError, FileNotFoundError } from '../errors.js';
+import type { Box } from '../mtcnn/types.js';
+import type { Embedder } from '../recognition/types.js';
+import type { Gallery, MatchCandidate, MatchOptions } from './gallery.js';
+import { checkGalleryCompatible } from './format.js';
+
+/**
+ * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing
+ * only accepts an embedder with the same ones (and always the same dimension).
+ * @throws {IncompatibleFileError} naming `source`.
+ */
+export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedder, source = 'gallery'): void {
+  checkGalleryCompatible(
+    gallery,
+    {
+      dimension: embedder.dimension,
+      fingerprint: gallery.fingerprint ? embedder.fingerprint : undefined,
+      preprocessing: gallery.preprocessing ? { ...embedder.preprocessing } : undefined,
+    },
+    source,
+  );
+}
+
+/** File extensions treated as images. */
+export const ENROLL_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
+
+const isImage = (f: string): boolean => ENROLL_IMAGE_EXTENSIONS.includes(extname(f).toLowerCase());
+
+/** One image and the identity it enrolls. */
+export interface EnrollSource {
+  name: string;
+  path: string;
+}
+
+/**
+ * Turn command-line style inputs into (identity, image) pairs (see the module comment).
+ * Hidden files are skipped; other non-image files are reported in `ignored`.
+ * @param opts.name put every image under this identity.
+ * @throws {FileNotFoundError} for an input that does not exist.
+ */
+export async function listEnrollmentSources(
+  inputs: readonly string[],
+  opts: { name?: string } = {},
+): Promise<{ sources: EnrollSource[]; ignored: string[] }> {
+  const sources: EnrollSource[] = [];
+  const ignored: string[] = [];
+  const sorted = async (dir: string) =>
+    (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const input of inputs) {
+    let s;
+    try {
+      s = await stat(input);
+    } catch {
+      throw new FileNotFoundError(input, 'image or folder');
+    }
+    if (!s.isDirectory()) {
+      if (isImage(input)) sources.push({ name: opts.name ?? basename(input, extname(input)), path: input });
+      else ignored.push(input);
+      continue;
+    }
+    for (const e of await sorted(input)) {
+      const p = join(input, e.name);
+      if (e.isDirectory()) {
+        for (const f of await sorted(p)) {
+          const fp = join(p, f.name);
+          if (f.isFile() && isImage(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
+          else ignored.push(fp);
+        }
+      } else if (isImage(e.name)) {
+        sources.push({ name: opts.name ?? basename(e.name, extname(e.name)), path: p });
+      } else {
+        ignored.push(p);
+      }
+    }
+  }
+  return { sources, ignored };
+}
+
+/** What {@link enrollImages} did. */
+export interface EnrollReport {
+  enrolled: EnrollSource[];
+  /** Images that could not be enrolled (no face, unreadable), with the reason. */
+  failed: { path: string; name: string; reason: string; code: string }[];
+}
+
+/**
+ * Embed the main face of every image and add it to its identity. Images without a face
+ * or that cannot be read are reported and skipped; the rest go on.
+ * @throws {IncompatibleFileError} when the gallery was made with another model or preprocessing.
+ */
+export async function enrollImages(
+  gallery: Gallery,
+  embedder: Embedder,
+  sources: readonly EnrollSource[],
+  opts: { onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
+): Promise<EnrollReport> {
+  assertGalleryMatchesEmbedder(gallery, embedder);
+  const report: EnrollReport = { enrolled: [], failed: [] };
+  let done = 0;
+  for (const src of sources) {
+    try {
+      const [embedding] = await embedder.embed([src.path]);
+      gallery.add(src.name, embedding, [src.path]);
+      report.enrolled.push(src);
+    } catch (e) {
+      if (!(e instanceof FacenetError)) throw e;
+      report.failed.push({ path: src.path, name: src.name, reason: e.message, code: e.code });
+    }
+    opts.onProgress?.(++done, sources.length, src);
+  }
+  return report;
+}
+
+/** One face found by {@link identifyFaces}. */
+export interface IdentifiedFace {
+  box: Box;
+  score: number;
+  /** The identity, or null when unknown. */
+  name: string | null;
+  distance: number;
+  candidates: MatchCandidate[];
+}
+
+/** Find and identify every face of one image. */
+export async function identifyFaces(
+  gallery: Gallery,
+  embedder: Embedder,
+  image: string,
+  opts: MatchOptions = {},
+): Promise<IdentifiedFace[]> {
+  assertGalleryMatchesEmbedder(gallery, embedder);
+  const faces = await embedder.embedAllFaces(image);
+  if (faces.length === 0) return [];
+  const matches = gallery.matchMany(
+    faces.map((f) => f.embedding),
+    opts,
+  );
+  return faces.map((f, i) => ({
+    box: f.detection.box,
+    score: f.detection.score,
+    name: matches[i].name,
+    distance: matches[i].distance,
+    candidates: matches[i].candidates,
+  }));
+}
+

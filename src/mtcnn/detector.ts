@@ -1,0 +1,130 @@
+/**
+ * The MTCNN face detector: three cascaded networks (P-Net proposals over an image pyramid,
+ * R-Net refinement, O-Net refinement and five landmarks), reproducing davidsandberg/facenet's
+ * `detect_face` exactly — or, with the seed's weights, the seed project's detector.
+ */
+import type { ImageInput } from '../image/types.js';
+import { detectFacenet } from './pipeline-facenet.js';
+import { detectSeed } from './pipeline-seed.js';
+import {
+  DEFAULT_OPTIONS,
+  resolveOptions,
+  StageTimer,
+  type MtcnnOptions,
+  type MtcnnTimings,
+  type ResolvedOptions,
+} from './pipeline-types.js';
+import { readPixels } from './stages.js';
+import type { FaceDetection } from './types.js';
+import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
+
+/**
+ * A loaded detector. Holds the network weights as tensors until {@link Mtcnn.dispose}.
+ *
+ * ```ts
+ * const mtcnn = await loadMtcnn();            // Caffe weights, reference settings
+ * const faces = await mtcnn.detect('group.jpg');
+ * for (const f of faces) console.log(f.box, f.score, f.landmarks);
+ * mtcnn.dispose();
+ * ```
+ */
+export class Mtcnn {
+  /** The settings used when a call passes none (the variant's defaults merged with the load options). */
+  readonly options: ResolvedOptions;
+  /** Format of the loaded weights: `caffe`, `faceapi` or `seed`. */
+  readonly weightsFormat: string;
+  /** Per-stage times of the most recent {@link detect} / {@link detectBatch} call. */
+  lastTimings: MtcnnTimings | null = null;
+  private params: MtcnnParams | null;
+
+  /**
+   * @param params network weights (see `paramsFromCaffe`, `paramsFromFaceApi`, `paramsFromSeed`);
+   *   the detector takes ownership and disposes them in {@link dispose}.
+   * @param options settings overriding the defaults of the weights' variant.
+   */
+  constructor(params: MtcnnParams, options: MtcnnOptions = {}) {
+    this.params = params;
+    this.weightsFormat = params.format;
+    this.options = resolveOptions(DEFAULT_OPTIONS[params.variant], options);
+  }
+
+  /** `facenet` (the reference's pipeline) or `seed`. */
+  get variant(): MtcnnParams['variant'] {
+    return this.live().variant;
+  }
+
+  private live(): MtcnnParams {
+    if (!this.params) throw new Error('Mtcnn: used after dispose()');
+    return this.params;
+  }
+
+  /**
+   * Detect the faces in one image.
+   *
+   * @returns faces in decreasing order of the final pick (highest score first); boxes are
+   *   `[x1, y1, x2, y2]` exactly as the reference returns them (after the last regression,
+   *   not squared, not clipped to the image).
+   * @throws {ImageDecodeError} / {FileNotFoundError} for an unreadable image,
+   *   {ConfigError} for bad options.
+   */
+  async detect(image: ImageInput, opts?: MtcnnOptions): Promise<FaceDetection[]> {
+    return (await this.detectBatch([image], opts))[0];
+  }
+
+  /**
+   * Detect the faces in many images. P-Net runs per pyramid level (levels of equal size
+   * across images share a call); R-Net and O-Net each run once on the crops of all images.
+   * Results are identical to calling {@link detect} on each image.
+   */
+  async detectBatch(images: readonly ImageInput[], opts?: MtcnnOptions): Promise<FaceDetection[][]> {
+    const params = this.live();
+    const o = opts ? resolveOptions(this.options, opts) : this.options;
+    const t0 = performance.now();
+    const pixels = [];
+    for (const img of images) pixels.push(await readPixels(img));
+    const timer = new StageTimer();
+    const run = params.variant === 'seed' ? detectSeed : detectFacenet;
+    const result = await run(params, pixels, o, timer);
+    this.lastTimings = { ...timer.times, total: performance.now() - t0 };
+    return result;
+  }
+
+  /** Release the weight tensors. The detector cannot be used afterwards. */
+  dispose(): void {
+    if (this.params) disposeParams(this.params);
+    this.params = null;
+  }
+}
+
+/** Options of {@link loadMtcnn}: where the weights are, plus detector settings. */
+export interface LoadMtcnnOptions extends MtcnnOptions {
+  /**
+   * `'caffe'` (default; davidsandberg/facenet's det1-3.npy), `'faceapi'` (face-api.js's
+   * manifest, same numbers), `'seed'` (the seed's re-trained checkpoints, with the seed's
+   * pipeline and defaults), or a folder holding any of these.
+   */
+  weights?: MtcnnWeightsSource;
+  /**
+   * Folder that holds the named set (`<dir>/mtcnn-caffe/…` or the set's files directly).
+   * Default: env `TFJS_FACENET_WEIGHTS`, then the shared data folder's `weights/`, then the
+   * download cache.
+   */
+  weightsDir?: string;
+}
+
+/**
+ * Load the MTCNN detector (Node: reads weight files).
+ *
+ * @throws {FileNotFoundError} when the weights cannot be found,
+ *   {WeightsFormatError} when they are damaged, {ConfigError} for bad options.
+ */
+export async function loadMtcnn(opts: LoadMtcnnOptions = {}): Promise<Mtcnn> {
+  const { weights = 'caffe', weightsDir, ...detectorOptions } = opts;
+  const params = await loadMtcnnParams(weights, weightsDir);
+  try {
+    return new Mtcnn(params, detectorOptions);
+  } catch (e) {
+    disposeParams(params);
+    throw e;
+  }
+}

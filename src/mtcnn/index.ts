@@ -1,0 +1,29 @@
+/**
+ * MTCNN face detection (davidsandberg/facenet `detect_face`, exactly; or the seed's detector).
+ * @module
+ */
+export { Mtcnn, loadMtcnn } from './detector.js';
+export type { LoadMtcnnOptions } from './detector.js';
+export { DEFAULT_OPTIONS as MTCNN_DEFAULT_OPTIONS, resolveOptions as resolveMtcnnOptions } from './pipeline-types.js';
+export type { MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedOptions as ResolvedMtcnnOptions } from './pipeline-types.js';
+export {
+  loadMtcnnParams,
+  readMtcnnParams,
+  paramsFromCaffe,
+  paramsFromFaceApi,
+  paramsFromSeed,
+  decodeFaceApiWeights,
+  disposeParams as disposeMtcnnParams,
+} from './weights.js';
+export type { MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvParams, FcParams } from './weights.js';
+export { pnetForward, rnetForward, onetForward } from './networks.js';
+export type { PNetOutput, RefineOutput } from './networks.js';
+export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox } from './box.js';
+export type { ScoredBox, Candidate, Regression, NmsMethod, PadResult, HeatMap } from './box.js';
+export { pyramidLevels, seedPyramidLevels, powInt } from './pyramid.js';
+export type { PyramidLevel } from './pyramid.js';
+export { resizeArea } from './resize-area.js';
+export { resizeLinear } from './resize-linear.js';
+export type { PixelBuffer } from './pixels.js';
+export { argsortNumpy } from './argsort.js';
+export type { Box, Point, FaceDetection } from './types.js';

@@ -1,0 +1,327 @@
+/**
+ * FaceNet embeddings of the faces in images: image → MTCNN detection → crop (box + margin,
+ * or landmark alignment) → standardization → embedding network → L2 normalisation, in
+ * batches, optionally with horizontal-flip augmentation.
+ *
+ * ```ts
+ * const embedder = await loadFacenetEmbedder({ modelDir: 'models/facenet' });
+ * const [a, b] = await embedder.embed(['alice1.jpg', 'alice2.jpg']);
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
+import { loadImage } from '../image/load.js';
+import type { ImageInput } from '../image/types.js';
+import { cropFaces, selectFaces } from '../mtcnn/crop.js';
+import { alignFaces } from '../mtcnn/align.js';
+import type { FaceDetection } from '../mtcnn/types.js';
+import { standardizeFaces } from './standardize.js';
+import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
+
+/** Anything that finds faces: {@link Mtcnn} fits. */
+export interface FaceDetector {
+  detect(image: ImageInput): Promise<FaceDetection[]>;
+  /** Optional: many images at once (faster when the detector batches). */
+  detectBatch?(images: readonly ImageInput[]): Promise<FaceDetection[][]>;
+}
+
+/** A model given as a function: standardized `[n, s, s, 3]` → embeddings `[n, d]` (any length; normalised after). */
+export type EmbeddingFunction = (faces: tf.Tensor4D) => tf.Tensor2D;
+
+/** Options of {@link FacenetEmbedder.create}. */
+export interface FacenetEmbedderOptions {
+  /**
+   * The embedding network: a layers model (e.g. `buildInceptionResnetV1` / `loadModel`),
+   * whose output {@link outputIndex} is used, or a function (then `dimension`,
+   * `inputSize` and `fingerprint` are required).
+   */
+  model: tfl.LayersModel | EmbeddingFunction;
+  /** Face detector, e.g. `await loadMtcnn()`. */
+  detector: FaceDetector;
+  /** Preprocessing; missing fields from {@link DEFAULT_PREPROCESSING}, `imageSize` from the model's input. */
+  preprocessing?: Partial<Preprocessing>;
+  /** Faces per network call. Default 32. */
+  batchSize?: number;
+  /** Which output of a multi-output layers model holds the embeddings. Default: the last. */
+  outputIndex?: number;
+  /** Required for a function model: its embedding length. */
+  dimension?: number;
+  /** Required for a function model: its input side. */
+  inputSize?: number;
+  /** Model fingerprint; default computed from a layers model's layers and weights ({@link modelFingerprint}). */
+  fingerprint?: string;
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    const { createHash } = await import('node:crypto');
+    return new Uint8Array(createHash('sha256').update(bytes).digest());
+  }
+  return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
+
+/** Keys of a layer config that do not change what the layer computes. */
+const NON_FUNCTIONAL = /^(name|trainable|dtype)$|(Initializer|Regularizer|Constraint)$/;
+
+/** A layer config without training-only and naming details, and without null fields. */
+function functionalConfig(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(functionalConfig);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === null || x === undefined || NON_FUNCTIONAL.test(k)) continue;
+    out[k] = functionalConfig(x);
+  }
+  return out;
+}
+
+/**
+ * A fingerprint of a layers model (32 hex digits of a SHA-256): the class and the
+ * function-relevant configuration of every layer (not its name — TensorFlow.js numbers
+ * names per process — nor its initializers, regularizers or constraints, which only matter
+ * for training) and the shape, dtype and bytes of every weight, in order. The same weights
+ * in the same architecture give the same fingerprint however the model was built or
+ * loaded; any changed weight changes it.
+ */
+export async function modelFingerprint(model: tfl.LayersModel): Promise<string> {
+  const enc = new TextEncoder();
+  const digests: Uint8Array[] = [];
+  const layers = model.layers.map((l) => [l.getClassName(), functionalConfig(l.getConfig())]);
+  digests.push(await sha256(enc.encode(JSON.stringify(layers))));
+  for (const w of model.weights) {
+    const t = w.read();
+    const data = await t.data();
+    digests.push(await sha256(enc.encode(`${JSON.stringify(w.shape)}:${w.dtype}`)));
+    digests.push(await sha256(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+  }
+  const all = new Uint8Array(digests.length * 32);
+  digests.forEach((d, i) => all.set(d, i * 32));
+  return hex(await sha256(all)).slice(0, 32);
+}
+
+function isLayersModel(m: unknown): m is tfl.LayersModel {
+  return typeof m === 'object' && m !== null && 'predict' in m && 'layers' in m;
+}
+
+function checkPreprocessing(p: Preprocessing): Preprocessing {
+  if (!Number.isInteger(p.imageSize) || p.imageSize < 1) throw new ConfigError('imageSize', `must be a positive integer, got ${p.imageSize}`);
+  if (p.alignment !== 'crop' && p.alignment !== 'landmarks') {
+    throw new ConfigError('alignment', `must be 'crop' or 'landmarks', got "${p.alignment as string}"`);
+  }
+  if (p.standardization !== 'fixed' && p.standardization !== 'prewhiten') {
+    throw new ConfigError('standardization', `must be 'fixed' or 'prewhiten', got "${p.standardization as string}"`);
+  }
+  if (p.alignment === 'crop' && !(Number.isFinite(p.margin) && p.margin >= 0)) {
+    throw new ConfigError('margin', `must be a number of pixels ≥ 0 for alignment 'crop', got ${p.margin}`);
+  }
+  if (p.alignment === 'landmarks' && !(p.margin >= 0 && p.margin < 0.5)) {
+    throw new ConfigError('margin', `must be a fraction in [0, 0.5) for alignment 'landmarks', got ${p.margin}`);
+  }
+  if (typeof p.flip !== 'boolean') throw new ConfigError('flip', 'must be true or false');
+  return p;
+}
+
+/** Faces cropped from one image, ready for {@link FacenetEmbedder.embedCrops}. */
+export interface FaceCrops {
+  /** The detections the crops come from, in crop order. */
+  detections: FaceDetection[];
+  /** `[n, imageSize, imageSize, 3]` RGB 0…255 (n may be 0). The caller disposes it. */
+  crops: tf.Tensor4D;
+  width: number;
+  height: number;
+}
+
+/** The FaceNet pipeline as an {@link Embedder}. */
+export class FacenetEmbedder implements Embedder {
+  readonly dimension: number;
+  readonly fingerprint: string;
+  readonly preprocessing: Readonly<Preprocessing>;
+  /** Embedding length of the network itself (half of {@link dimension} with flip). */
+  readonly modelDimension: number;
+  private readonly run: EmbeddingFunction;
+  private readonly batchSize: number;
+
+  private constructor(
+    run: EmbeddingFunction,
+    modelDimension: number,
+    fingerprint: string,
+    preprocessing: Preprocessing,
+    batchSize: number,
+    readonly detector: FaceDetector,
+  ) {
+    this.run = run;
+    this.modelDimension = modelDimension;
+    this.dimension = preprocessing.flip ? 2 * modelDimension : modelDimension;
+    this.fingerprint = fingerprint;
+    this.preprocessing = Object.freeze({ ...preprocessing });
+    this.batchSize = batchSize;
+  }
+
+  /**
+   * Set up an embedder (computes the model fingerprint unless given).
+   * @throws {ConfigError} for inconsistent options (e.g. an image size the model does not take).
+   */
+  static async create(opts: FacenetEmbedderOptions): Promise<FacenetEmbedder> {
+    const batchSize = opts.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError('batchSize', `must be a positive integer, got ${batchSize}`);
+    let run: EmbeddingFunction;
+    let dim: number;
+    let inputSize: number;
+    let fingerprint: string;
+    if (isLayersModel(opts.model)) {
+      const model = opts.model;
+      const inShape = model.inputs[0].shape;
+      if (inShape.length !== 4 || inShape[3] !== 3 || inShape[1] == null || inShape[1] !== inShape[2]) {
+        throw new ShapeError('model input', '[batch, s, s, 3]', JSON.stringify(inShape));
+      }
+      inputSize = inShape[1];
+      const outIndex = opts.outputIndex ?? model.outputs.length - 1;
+      if (!(outIndex >= 0 && outIndex < model.outputs.length)) {
+        throw new ConfigError('outputIndex', `the model has ${model.outputs.length} outputs, got ${outIndex}`);
+      }
+      const outShape = model.outputs[outIndex].shape;
+      if (outShape.length !== 2 || outShape[1] == null) throw new ShapeError('model output', '[batch, d]', JSON.stringify(outShape));
+      dim = outShape[1];
+      run = (x) => {
+        const out = model.predict(x);
+        if (!Array.isArray(out)) return out as tf.Tensor2D;
+        // predict returns every output; keep the one wanted (tidy disposes the rest).
+        return out[outIndex] as tf.Tensor2D;
+      };
+      fingerprint = opts.fingerprint ?? (await modelFingerprint(model));
+    } else {
+      if (typeof opts.model !== 'function') throw new ConfigError('model', 'must be a layers model or a function');
+      if (!opts.dimension || !opts.inputSize || !opts.fingerprint) {
+        throw new ConfigError('model', 'a function model needs dimension, inputSize and fingerprint');
+      }
+      run = opts.model;
+      dim = opts.dimension;
+      inputSize = opts.inputSize;
+      fingerprint = opts.fingerprint;
+    }
+    const preprocessing = checkPreprocessing({ ...DEFAULT_PREPROCESSING, imageSize: inputSize, ...opts.preprocessing });
+    if (preprocessing.imageSize !== inputSize) {
+      throw new ConfigError('imageSize', `the model takes ${inputSize}×${inputSize} faces, not ${preprocessing.imageSize}`);
+    }
+    return new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
+  }
+
+  /**
+   * Detect the faces of one image and cut them out as the preprocessing says.
+   * @param select `'main'` keeps the face `align_dataset_mtcnn.py` would keep (largest,
+   *   most central); `'all'` keeps every face. Default `'all'`.
+   */
+  async cropFaces(image: ImageInput | tf.Tensor3D, select: 'main' | 'all' = 'all'): Promise<FaceCrops> {
+    const img = await loadImage(image);
+    try {
+      const detections = await this.detector.detect(img);
+      return this.cropDetections(img, detections, select);
+    } finally {
+      img.dispose();
+    }
+  }
+
+  private cropDetections(img: tf.Tensor3D, all: FaceDetection[], select: 'main' | 'all'): FaceCrops {
+    const [height, width] = img.shape;
+    const detections = select === 'main' ? selectFaces(all, width, height, 'reference') : all;
+    const p = this.preprocessing;
+    const crops =
+      p.alignment === 'crop'
+        ? cropFaces(img, detections.map((d) => d.box), { imageSize: p.imageSize, margin: p.margin })
+        : alignFaces(img, detections.map((d) => d.landmarks), { imageSize: p.imageSize, margin: p.margin });
+    return { detections, crops, width, height };
+  }
+
+  /**
+   * The network's L2-normalised embeddings of face crops (`[n, s, s, 3]`, RGB 0…255), or of
+   * their mirror images — without flip combination. Length {@link modelDimension}.
+   */
+  async embedCropsRaw(crops: tf.Tensor4D, opts: { mirror?: boolean } = {}): Promise<Float32Array[]> {
+    const [n, h, w, c] = crops.shape;
+    const s = this.preprocessing.imageSize;
+    if (h !== s || w !== s || c !== 3) throw new ShapeError('crops', `[n, ${s}, ${s}, 3]`, JSON.stringify(crops.shape));
+    const out: Float32Array[] = [];
+    for (let start = 0; start < n; start += this.batchSize) {
+      const size = Math.min(this.batchSize, n - start);
+      const emb = tf.tidy(() => {
+        let x = tf.slice(crops, [start, 0, 0, 0], [size, s, s, 3]) as tf.Tensor4D;
+        if (opts.mirror) x = tf.reverse(x, 2) as tf.Tensor4D;
+        const y = this.run(standardizeFaces(x, this.preprocessing.standardization));
+        if (y.rank !== 2 || y.shape[0] !== size || y.shape[1] !== this.modelDimension) {
+          throw new ShapeError('model output', `[${size}, ${this.modelDimension}]`, JSON.stringify(y.shape));
+        }
+        return tf.div(y, tf.maximum(tf.norm(y, 'euclidean', 1, true), 1e-12));
+      });
+      const data = (await emb.data()) as Float32Array;
+      emb.dispose();
+      for (let i = 0; i < size; i++) out.push(data.slice(i * this.modelDimension, (i + 1) * this.modelDimension));
+    }
+    return out;
+  }
+
+  /**
+   * Embeddings of face crops as the preprocessing says: with `flip`, each crop's embedding
+   * concatenated with its mirror image's, divided by √2 (unit length).
+   */
+  async embedCrops(crops: tf.Tensor4D): Promise<Float32Array[]> {
+    const plain = await this.embedCropsRaw(crops);
+    if (!this.preprocessing.flip) return plain;
+    const mirrored = await this.embedCropsRaw(crops, { mirror: true });
+    const d = this.modelDimension;
+    return plain.map((a, i) => {
+      const v = new Float32Array(2 * d);
+      for (let k = 0; k < d; k++) {
+        v[k] = a[k] * Math.SQRT1_2;
+        v[d + k] = mirrored[i][k] * Math.SQRT1_2;
+      }
+      return v;
+    });
+  }
+
+  async embed(images: readonly ImageInput[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let start = 0; start < images.length; start += this.batchSize) {
+      const chunk = images.slice(start, start + this.batchSize);
+      const tensors: tf.Tensor3D[] = [];
+      const crops: tf.Tensor4D[] = [];
+      try {
+        for (const im of chunk) tensors.push(await loadImage(im));
+        const found = this.detector.detectBatch
+          ? await this.detector.detectBatch(tensors)
+          : await Promise.all(tensors.map((t) => this.detector.detect(t)));
+        found.forEach((faces, i) => {
+          if (faces.length === 0) {
+            const im = chunk[i];
+            throw new NoFaceError(typeof im === 'string' ? im : `image ${start + i}`);
+          }
+          crops.push(this.cropDetections(tensors[i], faces, 'main').crops);
+        });
+        const batch = crops.length === 1 ? crops[0] : (tf.concat(crops, 0) as tf.Tensor4D);
+        try {
+          out.push(...(await this.embedCrops(batch)));
+        } finally {
+          if (batch !== crops[0]) batch.dispose();
+        }
+      } finally {
+        tensors.forEach((t) => t.dispose());
+        crops.forEach((t) => t.dispose());
+      }
+    }
+    return out;
+  }
+
+  async embedAllFaces(image: ImageInput): Promise<FaceEmbedding[]> {
+    const { detections, crops } = await this.cropFaces(image, 'all');
+    try {
+      const embs = detections.length ? await this.embedCrops(crops) : [];
+      return detections.map((detection, i) => ({ detection, embedding: embs[i] }));
+    } finally {
+      crops.dispose();
+    }
+  }
+}

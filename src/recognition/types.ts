@@ -1,0 +1,85 @@
+/**
+ * What an embedder promises, and the preprocessing recorded beside every embedding so that
+ * enrollment and matching cannot silently differ.
+ */
+import type { ImageInput } from '../image/types.js';
+import type { FaceDetection } from '../mtcnn/types.js';
+
+/**
+ * How a face is turned into the network's input. Stored in galleries: a gallery enrolled
+ * with one preprocessing refuses queries embedded with another.
+ */
+export interface Preprocessing {
+  /** Side of the square network input in pixels (the reference uses 160). */
+  imageSize: number;
+  /**
+   * Margin around the face. For `alignment: 'crop'`: pixels of the original image added
+   * around the detected box, half on each side (the reference's `--margin`, 32 for its
+   * 160-pixel LFW crops). For `'landmarks'`: fraction of the output side left free on each
+   * side of the 5-point template (0 … 0.5).
+   */
+  margin: number;
+  /**
+   * `'crop'`: the detected box plus margin, resized to a square (davidsandberg/facenet);
+   * `'landmarks'`: a similarity warp of the 5 MTCNN landmarks onto a fixed template.
+   */
+  alignment: 'crop' | 'landmarks';
+  /**
+   * `'fixed'`: `(x − 127.5) / 128` (the reference's `--use_fixed_image_standardization`,
+   * used by its 2018 models); `'prewhiten'`: per-image `(x − mean) / max(std, 1/√N)`.
+   */
+  standardization: 'fixed' | 'prewhiten';
+  /**
+   * Also embed the horizontally mirrored face and concatenate the two embeddings
+   * (`[e(x) ‖ e(flip x)] / √2`, unit length, twice the model's dimension) — the
+   * reference's `--use_flipped_images`, re-normalised.
+   */
+  flip: boolean;
+}
+
+/** Defaults: the reference's LFW validation setup (160 px, margin 32, box crop, fixed standardization, no flip). */
+export const DEFAULT_PREPROCESSING: Readonly<Preprocessing> = Object.freeze({
+  imageSize: 160,
+  margin: 32,
+  alignment: 'crop',
+  standardization: 'fixed',
+  flip: false,
+});
+
+/** One face found in an image and its embedding. */
+export interface FaceEmbedding {
+  detection: FaceDetection;
+  /** L2-normalised embedding of length {@link Embedder.dimension}. */
+  embedding: Float32Array;
+}
+
+/**
+ * Turns face images into L2-normalised embeddings. Two embedders with equal
+ * {@link fingerprint} and {@link preprocessing} produce comparable embeddings.
+ */
+export interface Embedder {
+  /** Length of every embedding. */
+  readonly dimension: number;
+  /** Identifies the model: a hash of its topology and weights (hex). */
+  readonly fingerprint: string;
+  readonly preprocessing: Readonly<Preprocessing>;
+  /**
+   * One embedding per image: of its main face (the largest, most central one — the face
+   * `align_dataset_mtcnn.py` keeps).
+   * @throws {NoFaceError} naming the first image in which no face was found.
+   */
+  embed(images: readonly ImageInput[]): Promise<Float32Array[]>;
+  /** Every face found in one image, with its detection, in detection order. */
+  embedAllFaces(image: ImageInput): Promise<FaceEmbedding[]>;
+}
+
+/** Canonical JSON of a preprocessing record (sorted keys), for comparisons and hashing. */
+export function preprocessingKey(p: Readonly<Preprocessing>): string {
+  return JSON.stringify({
+    alignment: p.alignment,
+    flip: p.flip,
+    imageSize: p.imageSize,
+    margin: p.margin,
+    standardization: p.standardization,
+  });
+}

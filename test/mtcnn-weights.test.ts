@@ -1,0 +1,201 @@
+/**
+ * MTCNN weights in the three formats (real files from ../shared), their mapping onto the
+ * networks, the networks' output shapes and arithmetic, and typed errors for broken weights.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, WeightsFormatError } from '../src/errors.js';
+import type { NamedArrays } from '../src/io/types.js';
+import { onetForward, pnetForward, rnetForward } from '../src/mtcnn/networks.js';
+import {
+  decodeFaceApiWeights,
+  disposeParams,
+  loadMtcnnParams,
+  paramsFromFaceApi,
+  paramTensors,
+  type MtcnnParams,
+} from '../src/mtcnn/weights.js';
+import { setupBackend, sharedPath } from './helpers.js';
+
+beforeAll(async () => {
+  await setupBackend();
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'facenet-mtcnn-weights-'));
+
+async function withParams<T>(source: string, fn: (p: MtcnnParams) => Promise<T> | T): Promise<T> {
+  const p = await loadMtcnnParams(source);
+  try {
+    return await fn(p);
+  } finally {
+    disposeParams(p);
+  }
+}
+
+describe('formats', () => {
+  it('face-api.js and Caffe weights are the same numbers, tensor for tensor', async () => {
+    const caffe = await loadMtcnnParams('caffe');
+    const faceapi = await loadMtcnnParams('faceapi');
+    try {
+      expect(caffe.format).toBe('caffe');
+      expect(faceapi.format).toBe('faceapi');
+      const a = paramTensors(caffe);
+      const b = paramTensors(faceapi);
+      expect(a).toHaveLength(50);
+      expect(b).toHaveLength(50);
+      for (let i = 0; i < a.length; i++) {
+        expect(b[i].shape).toEqual(a[i].shape);
+        expect(Buffer.from((b[i].dataSync() as Float32Array).buffer).equals(Buffer.from((a[i].dataSync() as Float32Array).buffer))).toBe(true);
+      }
+      // Both are the Caffe model: PReLU on the hidden fully-connected layers.
+      expect(caffe.rnet.prelu4?.shape).toEqual([128]);
+      expect(caffe.onet.prelu5?.shape).toEqual([256]);
+    } finally {
+      disposeParams(caffe);
+      disposeParams(faceapi);
+    }
+  });
+
+  it("reads the seed's checkpoints: same layer shapes, ReLU hidden layers, seed pipeline", async () => {
+    await withParams('seed', (p) => {
+      expect(p.variant).toBe('seed');
+      expect(p.pnet.conv1.filter.shape).toEqual([3, 3, 3, 10]);
+      expect(p.rnet.fc1.weights.shape).toEqual([576, 128]);
+      expect(p.onet.fc2_3.weights.shape).toEqual([256, 10]);
+      expect(p.rnet.prelu4).toBeUndefined();
+      expect(p.onet.prelu5).toBeUndefined();
+      // The seed's nets were trained separately: different numbers from the Caffe model.
+      const alpha = p.pnet.prelu1.dataSync();
+      expect(alpha.every((v) => Number.isFinite(v))).toBe(true);
+    });
+  });
+
+  it('finds the format of a folder from its files', async () => {
+    const dir = join(tmp, 'faceapi-copy');
+    mkdirSync(dir);
+    for (const f of ['mtcnn_model-weights_manifest.json', 'mtcnn_model-shard1']) {
+      copyFileSync(sharedPath('weights/mtcnn-faceapi', f), join(dir, f));
+    }
+    await withParams(dir, (p) => expect(p.format).toBe('faceapi'));
+    await withParams(sharedPath('weights/mtcnn-caffe'), (p) => expect(p.format).toBe('caffe'));
+  });
+});
+
+describe('broken weights', () => {
+  async function faceApiArrays(): Promise<NamedArrays> {
+    const { readFileSync } = await import('node:fs');
+    const manifest = JSON.parse(readFileSync(sharedPath('weights/mtcnn-faceapi/mtcnn_model-weights_manifest.json'), 'utf8'));
+    return decodeFaceApiWeights(manifest, [new Uint8Array(readFileSync(sharedPath('weights/mtcnn-faceapi/mtcnn_model-shard1')))]);
+  }
+
+  it('names a missing or misshapen tensor, and leaves no tensors behind', async () => {
+    const arrays = await faceApiArrays();
+    const before = tf.memory().numTensors;
+    const missing = new Map(arrays);
+    missing.delete('onet/fc2_3/bias');
+    expect(() => paramsFromFaceApi(missing)).toThrow(/onet\/fc2_3\/bias/);
+    expect(() => paramsFromFaceApi(missing)).toThrow(WeightsFormatError);
+    const wrong = new Map(arrays);
+    wrong.set('rnet/fc1/weights', { shape: [128, 576], dtype: 'float32', data: new Float32Array(576 * 128) });
+    expect(() => paramsFromFaceApi(wrong)).toThrow(/rnet\/fc1\/weights has shape \[128,576\], expected \[576,128\]/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a truncated shard and a manifest that is not JSON', async () => {
+    const { readFileSync } = await import('node:fs');
+    const manifest = JSON.parse(readFileSync(sharedPath('weights/mtcnn-faceapi/mtcnn_model-weights_manifest.json'), 'utf8'));
+    const shard = new Uint8Array(readFileSync(sharedPath('weights/mtcnn-faceapi/mtcnn_model-shard1')));
+    expect(() => decodeFaceApiWeights(manifest, [shard.subarray(0, 1000)])).toThrow(WeightsFormatError);
+
+    const dir = join(tmp, 'bad-manifest');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'mtcnn_model-weights_manifest.json'), '{ not json');
+    await expect(loadMtcnnParams(dir)).rejects.toThrow(WeightsFormatError);
+  });
+
+  it('rejects a folder with an incomplete Caffe set', async () => {
+    const dir = join(tmp, 'only-det1');
+    mkdirSync(dir);
+    copyFileSync(sharedPath('weights/mtcnn-caffe/det1.npy'), join(dir, 'det1.npy'));
+    await expect(loadMtcnnParams(dir)).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('networks', () => {
+  it('output shapes follow the layer arithmetic', async () => {
+    await withParams('caffe', (p) => {
+      tf.tidy(() => {
+        // 30×20 → conv 28×18 → pool (SAME) 14×9 → conv 12×7 → conv 10×5.
+        const out = pnetForward(p.pnet, tf.zeros([2, 30, 20, 3]));
+        expect(out.prob.shape).toEqual([2, 10, 5, 1]);
+        expect(out.reg.shape).toEqual([2, 10, 5, 4]);
+        const r = rnetForward(p.rnet, tf.zeros([3, 24, 24, 3]));
+        expect(r.prob.shape).toEqual([3]);
+        expect(r.reg.shape).toEqual([3, 4]);
+        const o = onetForward(p.onet, tf.zeros([3, 48, 48, 3]));
+        expect(o.prob.shape).toEqual([3]);
+        expect(o.landmarks!.shape).toEqual([3, 10]);
+        const probs = o.prob.dataSync();
+        expect(probs.every((v) => v >= 0 && v <= 1)).toBe(true);
+      });
+    });
+  });
+
+  it('P-Net on one 12×12 window equals a plain loop implementation of the reference layers', async () => {
+    await withParams('caffe', async (p) => {
+      // Deterministic input in [-1, 1].
+      const x = Float32Array.from({ length: 12 * 12 * 3 }, (_, i) => Math.sin(i * 0.37) * 0.9);
+      const get = async (t: tf.Tensor) => Array.from(await t.data());
+      const [w1, b1, a1, w2, b2, a2, w3, b3, a3, w41, b41, w42, b42] = await Promise.all(
+        [
+          p.pnet.conv1.filter, p.pnet.conv1.bias, p.pnet.prelu1,
+          p.pnet.conv2.filter, p.pnet.conv2.bias, p.pnet.prelu2,
+          p.pnet.conv3.filter, p.pnet.conv3.bias, p.pnet.prelu3,
+          p.pnet.conv4_1.filter, p.pnet.conv4_1.bias, p.pnet.conv4_2.filter, p.pnet.conv4_2.bias,
+        ].map(get),
+      );
+      // VALID convolution, HWIO kernel, + bias.
+      const conv = (inp: number[], h: number, w: number, ci: number, k: number[], bias: number[], kk: number, co: number) => {
+        const oh = h - kk + 1;
+        const ow = w - kk + 1;
+        const out = new Array(oh * ow * co).fill(0);
+        for (let y = 0; y < oh; y++)
+          for (let xx = 0; xx < ow; xx++)
+            for (let o = 0; o < co; o++) {
+              let s = bias[o];
+              for (let dy = 0; dy < kk; dy++)
+                for (let dx = 0; dx < kk; dx++)
+                  for (let c = 0; c < ci; c++) s += inp[((y + dy) * w + xx + dx) * ci + c] * k[((dy * kk + dx) * ci + c) * co + o];
+              out[(y * ow + xx) * co + o] = s;
+            }
+        return out;
+      };
+      const prelu = (v: number[], a: number[]) => v.map((z, i) => (z > 0 ? z : z * a[i % a.length]));
+      let h = prelu(conv(Array.from(x), 12, 12, 3, w1, b1, 3, 10), a1); // 10×10×10
+      const pooled: number[] = []; // 2×2 stride 2 → 5×5×10
+      for (let y = 0; y < 5; y++)
+        for (let xx = 0; xx < 5; xx++)
+          for (let c = 0; c < 10; c++) {
+            let m = -Infinity;
+            for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) m = Math.max(m, h[((2 * y + dy) * 10 + 2 * xx + dx) * 10 + c]);
+            pooled.push(m);
+          }
+      h = prelu(conv(pooled, 5, 5, 10, w2, b2, 3, 16), a2); // 3×3×16
+      h = prelu(conv(h, 3, 3, 16, w3, b3, 3, 32), a3); // 1×1×32
+      const logits = conv(h, 1, 1, 32, w41, b41, 1, 2);
+      const reg = conv(h, 1, 1, 32, w42, b42, 1, 4);
+      const pFace = 1 / (1 + Math.exp(logits[0] - logits[1]));
+
+      const input = tf.tensor4d(x, [1, 12, 12, 3]);
+      const out = pnetForward(p.pnet, input);
+      const [gotProb] = await get(out.prob);
+      const gotReg = await get(out.reg);
+      tf.dispose([input, out.prob, out.reg]);
+      expect(gotProb).toBeCloseTo(pFace, 5);
+      gotReg.forEach((v, i) => expect(v).toBeCloseTo(reg[i], 4));
+    });
+  });
+});
