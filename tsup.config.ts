@@ -9,7 +9,7 @@ export default defineConfig([
   {
     // The library: ESM + CJS + declarations. Worker entry points are built beside it
     // because worker_threads needs a file to start.
-    entry: { index: 'src/index.ts', 'align-worker': 'src/mtcnn/align-worker.ts' },
+    entry: { index: 'src/index.ts', 'align-worker': 'src/mtcnn/align-worker.ts', 'train-worker': 'src/train/parallel-worker.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
     sourcemap: true,

@@ -173,11 +173,11 @@ for (const n of sizes) {
       (row.jsExact1Ms !== undefined ? `\n  plain-JS exact search, 1 query: ${row.jsExact1Ms.toFixed(2)} ms = ${(row.jsExact1Ms / floorMs).toFixed(2)} × floor` : ''),
   );
   if (annSizes.has(n)) {
-    if (!loadHnswlib()) {
+    if (!(await loadHnswlib())) {
       console.log('  HNSW: hnswlib-node is not installed; skipped');
     } else {
       const tb = performance.now();
-      const index = HnswGalleryIndex.build(g, { efSearch: 64 });
+      const index = await HnswGalleryIndex.build(g, { efSearch: 64 });
       const annBuildS = (performance.now() - tb) / 1000;
       const rq = queriesFor(n, nQueries, 4242);
       const exact = g.matchMany(rq);

@@ -85,7 +85,9 @@ describe('FacenetEmbedder', () => {
       // …until one number changes.
       const w = other.getWeights();
       const last = w[w.length - 1];
-      const changed = tf.tidy(() => tf.add(last, tf.oneHot([0], last.shape[0] ?? 1).reshape(last.shape).mul(1e-3)));
+      const values = Float32Array.from(last.dataSync());
+      values[0] += 1e-3;
+      const changed = tf.tensor(values, last.shape);
       other.setWeights([...w.slice(0, -1), changed]);
       changed.dispose();
       expect(await modelFingerprint(other)).not.toBe(embedder.fingerprint);

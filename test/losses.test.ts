@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-layers'; // registers gradients needed in Node ESM
 import { setupBackend, countLeaks } from './helpers.js';
 import {
   softmaxCrossEntropy,
-  accuracy,
+  classificationAccuracy,
   CenterLoss,
   tripletLoss,
   minedTripletLoss,
@@ -64,7 +64,7 @@ describe('softmaxCrossEntropy', () => {
 
   it('accuracy counts argmax hits', () => {
     // row 0 argmax 2 = label 2 (hit); row 1 argmax 1 ≠ label 0 (miss) → 0.5
-    expect(accuracy(tf.tensor2d(logits), [2, 0])).toBe(0.5);
+    expect(classificationAccuracy(tf.tensor2d(logits), [2, 0])).toBe(0.5);
   });
 
   it('rejects bad labels with a typed error', () => {

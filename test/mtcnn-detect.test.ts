@@ -217,6 +217,40 @@ describe('weights formats', () => {
   });
 });
 
+describe("agreement with the seed's own detector", () => {
+  it('reproduces MtcnnDetector.detect of LeslieZhoa/tensorflow-facenet with its weights', async () => {
+    // test/fixtures/mtcnn-seed-reference.json: the seed's detector run on these images (see
+    // test/fixtures/README-mtcnn-seed.md).
+    const seedRef = JSON.parse(readFileSync(new URL('./fixtures/mtcnn-seed-reference.json', import.meta.url), 'utf8')) as {
+      images: RefImage[];
+    };
+    const seed = await loadMtcnn({ weights: 'seed' });
+    try {
+      let worst = { box: 0, score: 0, landmarks: 0 };
+      let total = 0;
+      const files = seedRef.images.map((img) => sharedPath(img.file));
+      const results = await seed.detectBatch(files);
+      for (let k = 0; k < files.length; k++) {
+        const img = seedRef.images[k];
+        const raw = await decodeImageFile(files[k]);
+        expect(createHash('sha256').update(raw.data).digest('hex'), img.file).toBe(img.rgbSha256);
+        expect(results[k].length, img.file).toBe(img.faces.length);
+        results[k].forEach((f, i) => {
+          const d = diff(f, img.faces[i]);
+          worst = { box: Math.max(worst.box, d.box), score: Math.max(worst.score, d.score), landmarks: Math.max(worst.landmarks, d.landmarks) };
+          total++;
+        });
+      }
+      expect(total).toBe(20);
+      expect(worst.box).toBeLessThan(0.01);
+      expect(worst.landmarks).toBeLessThan(0.01);
+      expect(worst.score).toBeLessThan(2e-5);
+    } finally {
+      seed.dispose();
+    }
+  });
+});
+
 describe('errors and resources', () => {
   it('leaks no tensors over 100 detections', async () => {
     const file = sharedPath('data/samples/people/penny/penny1.png');

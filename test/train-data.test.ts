@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { setupBackend } from './helpers.js';
 import { loadSharp } from '../src/image/decode-node.js';
 import { Rng } from '../src/train/rng.js';
-import { readImageFolder, splitDataset, fingerprint } from '../src/train/dataset.js';
+import { readImageFolder, splitDataset, datasetFingerprint } from '../src/train/dataset.js';
 import { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow, fixedStandardization } from '../src/train/batches.js';
 import { parseScheduleFile, learningRateAt, rateFromEntries } from '../src/train/schedule.js';
 import { TrainOptimizer } from '../src/train/optimizers.js';
 import { resolveTrainConfig, seedPreset, DEFAULT_TRAIN_CONFIG } from '../src/train/config.js';
-import { saveCheckpoint, loadCheckpoint, listCheckpoints, pruneCheckpoints, latestCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointState } from '../src/train/checkpoint.js';
+import { saveTrainingCheckpoint, loadTrainingCheckpoint, listTrainingCheckpoints, pruneTrainingCheckpoints, latestTrainingCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingCheckpointState } from '../src/train/checkpoint.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../src/errors.js';
 import type { NamedArrays } from '../src/io/types.js';
 
@@ -94,8 +94,8 @@ describe('dataset folders', () => {
     // Reproducible for a seed; the fingerprint follows the content.
     const again = splitDataset(f, { validationSplit: 0.2, seed: 1 });
     expect(again.train.paths).toEqual(s.train.paths);
-    expect(fingerprint(again.train, root)).toBe(fingerprint(s.train, root));
-    expect(fingerprint(s.validation, root)).not.toBe(fingerprint(s.train, root));
+    expect(datasetFingerprint(again.train, root)).toBe(datasetFingerprint(s.train, root));
+    expect(datasetFingerprint(s.validation, root)).not.toBe(datasetFingerprint(s.train, root));
     // minImagesPerClass counts the training part: b (1 train) goes with a minimum of 2.
     expect(splitDataset(f, { validationSplit: 0.2, seed: 1, minImagesPerClass: 2 }).train.classNames).toEqual(['a_person']);
     // No split: everything trains.
@@ -314,7 +314,7 @@ describe('configuration', () => {
 });
 
 describe('checkpoint files', () => {
-  const state = (step: number): CheckpointState => ({
+  const state = (step: number): TrainingCheckpointState => ({
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     step,
@@ -334,23 +334,23 @@ describe('checkpoint files', () => {
       ['model/0', { shape: [2, 3], dtype: 'float32', data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }],
       ['ids', { shape: [2], dtype: 'int32', data: Int32Array.from([7, -8]) }],
     ]);
-    for (const s of [1, 2, 3]) await saveCheckpoint(root, state(s), arrays);
-    expect((await listCheckpoints(root)).map((c) => c.step)).toEqual([1, 2, 3]);
-    const back = await loadCheckpoint((await latestCheckpoint(root))!);
+    for (const s of [1, 2, 3]) await saveTrainingCheckpoint(root, state(s), arrays);
+    expect((await listTrainingCheckpoints(root)).map((c) => c.step)).toEqual([1, 2, 3]);
+    const back = await loadTrainingCheckpoint((await latestTrainingCheckpoint(root))!);
     expect(back.state.step).toBe(3);
     expect(Array.from(back.tensors.get('model/0')!.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6.5]);
     expect(back.tensors.get('ids')).toMatchObject({ shape: [2], dtype: 'int32' });
     expect(Array.from(back.tensors.get('ids')!.data as Int32Array)).toEqual([7, -8]);
     // Same step again replaces it; pruning keeps the newest 2; no temp dirs are left.
-    await saveCheckpoint(root, { ...state(3), epoch: 9 }, arrays);
-    await pruneCheckpoints(root, 2);
+    await saveTrainingCheckpoint(root, { ...state(3), epoch: 9 }, arrays);
+    await pruneTrainingCheckpoints(root, 2);
     expect((await readdir(root)).sort()).toEqual(['ckpt-000000002', 'ckpt-000000003']);
-    expect((await loadCheckpoint(join(root, 'ckpt-000000003'))).state.epoch).toBe(9);
+    expect((await loadTrainingCheckpoint(join(root, 'ckpt-000000003'))).state.epoch).toBe(9);
     // Damage: a truncated data file, a missing checkpoint.
     await truncate(join(root, 'ckpt-000000002', 'tensors.bin'), 10);
-    await expect(loadCheckpoint(join(root, 'ckpt-000000002'))).rejects.toThrow(IncompatibleFileError);
-    await expect(loadCheckpoint(join(root, 'ckpt-000000099'))).rejects.toThrow(FileNotFoundError);
+    await expect(loadTrainingCheckpoint(join(root, 'ckpt-000000002'))).rejects.toThrow(IncompatibleFileError);
+    await expect(loadTrainingCheckpoint(join(root, 'ckpt-000000099'))).rejects.toThrow(FileNotFoundError);
     await writeFile(join(root, 'ckpt-000000003', 'state.json'), '{"format":"something-else"}');
-    await expect(loadCheckpoint(join(root, 'ckpt-000000003'))).rejects.toThrow(/not a tfjs-facenet training checkpoint/);
+    await expect(loadTrainingCheckpoint(join(root, 'ckpt-000000003'))).rejects.toThrow(/not a tfjs-facenet training checkpoint/);
   });
 });

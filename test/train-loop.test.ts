@@ -5,7 +5,9 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-layers';
+import { loadModel } from '../src/facenet/model-io.js';
+import { withSeededMathRandom } from '../src/train/model-state.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setupBackend } from './helpers.js';
@@ -37,9 +39,11 @@ describe('train()', () => {
     const out = `${data}-learn`;
     const epochs: EpochMetrics[] = [];
     const steps: StepMetrics[] = [];
+    // The model is passed in (not a factory), so it stays alive for the export check.
+    const model = await withSeededMathRandom(1, () => tinyModel());
     const r = await train(
       { ...base(out), epochs: 20, keepCheckpoints: 2, movingAverageDecay: 0 },
-      { model: () => tinyModel(), onEpoch: (e) => epochs.push(e), onStep: (s) => steps.push(s) },
+      { model, onEpoch: (e) => epochs.push(e), onStep: (s) => steps.push(s) },
     );
     // 4 classes × 12 images, 20 % validation: ⌊12·0.8⌋ = 9 train, 3 val per class → 36 train,
     // 12 val; 36 / 8 = 4 steps per epoch.
@@ -69,21 +73,18 @@ describe('train()', () => {
     expect(lines[lines.length - 1]).toMatchObject({ type: 'stop', reason: 'completed', step: 80 });
     // Only the newest 2 checkpoints are kept.
     expect((await readdir(join(out, 'checkpoints'))).sort()).toEqual(['ckpt-000000076', 'ckpt-000000080']);
-    // The exported model loads with tfjs and maps images to 16-d pre-logits.
-    const json = JSON.parse(await readFile(join(out, 'model', 'model.json'), 'utf8'));
-    const bin = await readFile(join(out, 'model', 'weights.bin'));
-    const loaded = await tfl.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest[0].weights,
-        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-      }),
-    );
-    const y = tf.tidy(() => loaded.predict(tf.zeros([2, 64, 64, 3])) as tf.Tensor);
+    // The exported model loads and gives the trained model's outputs; its preprocessing is recorded.
+    const loaded = await loadModel(join(out, 'model'));
+    const x = tf.randomUniform([2, 64, 64, 3], -1, 1, 'float32', 3);
+    const y = tf.tidy(() => loaded.predict(x) as tf.Tensor);
+    const yRef = tf.tidy(() => model.predict(x) as tf.Tensor);
     expect(y.shape).toEqual([2, 16]);
-    expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
-    y.dispose();
+    const d = Array.from(y.dataSync()).map((v, i) => Math.abs(v - yRef.dataSync()[i]));
+    expect(Math.max(...d)).toBeLessThan(1e-5);
+    expect(JSON.parse(await readFile(join(out, 'model', 'preprocessing.json'), 'utf8'))).toMatchObject({ imageSize: 64, standardization: 'fixed' });
+    [x, y, yRef].forEach((t) => t.dispose());
     loaded.dispose();
+    model.dispose();
   });
 
   it('stop + resume in a fresh state gives the same per-step losses as an uninterrupted run', async () => {

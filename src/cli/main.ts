@@ -18,6 +18,10 @@ const commands: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./commands/weights.js'),
   () => import('./commands/detect.js'),
   () => import('./commands/align.js'),
+  () => import('./commands/train.js'),
+  () => import('./commands/eval-lfw.js'),
+  () => import('./commands/enroll.js'),
+  () => import('./commands/identify.js'),
 ];
 
 for (const load of commands) (await load()).register(program);

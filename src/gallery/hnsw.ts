@@ -8,7 +8,6 @@
  * The index is a snapshot of the gallery when it was built (plus rows added through
  * {@link HnswGalleryIndex.add}); rebuild it after removing or renaming identities.
  */
-import { createRequire } from 'node:module';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { Gallery, MatchCandidate, MatchResult } from './gallery.js';
 import type { GalleryMetric } from './metric.js';
@@ -19,9 +18,10 @@ type HierarchicalNSW = InstanceType<HnswModule['HierarchicalNSW']>;
 let cached: HnswModule | null | undefined;
 
 /** The `hnswlib-node` module, or null when it is not installed (or failed to build). */
-export function loadHnswlib(): HnswModule | null {
+export async function loadHnswlib(): Promise<HnswModule | null> {
   if (cached !== undefined) return cached;
   try {
+    const { createRequire } = await import('node:module');
     // A computed name keeps bundlers away from the optional native addon.
     const name = 'hnswlib-node';
     cached = createRequire(import.meta.url)(name) as HnswModule;
@@ -70,8 +70,8 @@ export class HnswGalleryIndex {
    * Build an index over every embedding of `gallery`.
    * @throws {ConfigError} when `hnswlib-node` is not installed.
    */
-  static build(gallery: Gallery, opts: HnswOptions = {}): HnswGalleryIndex {
-    const lib = loadHnswlib();
+  static async build(gallery: Gallery, opts: HnswOptions = {}): Promise<HnswGalleryIndex> {
+    const lib = await loadHnswlib();
     if (!lib) {
       throw new ConfigError('approximate', 'the optional dependency hnswlib-node is not installed (npm install hnswlib-node)');
     }

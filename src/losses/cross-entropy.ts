@@ -23,7 +23,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: Labels): tf.Sca
 }
 
 /** Fraction of rows whose largest logit is at the label (ties go to the lowest index). */
-export function accuracy(logits: tf.Tensor2D, labels: Labels): number {
+export function classificationAccuracy(logits: tf.Tensor2D, labels: Labels): number {
   assertMatrix(logits, 'logits');
   const [batch, classes] = logits.shape;
   const pred = tf.tidy(() => tf.argMax(logits, 1));

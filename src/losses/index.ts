@@ -1,5 +1,5 @@
 /** Losses for training face embeddings. */
-export { softmaxCrossEntropy, accuracy } from './cross-entropy.js';
+export { softmaxCrossEntropy, classificationAccuracy } from './cross-entropy.js';
 export { CenterLoss } from './center-loss.js';
 export type { CenterLossOptions } from './center-loss.js';
 export { tripletLoss, minedTripletLoss, mineTriplets, pairwiseSquaredDistances } from './triplet.js';

@@ -526,7 +526,8 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     return tasks[nextIndex++];
   };
 
-  if (tasks.length > 0) {
+  if (tasks.length > 0 && opts.signal?.aborted) summary.interrupted = true;
+  else if (tasks.length > 0) {
     const data: AlignWorkerData = { detector: opts.detector, config };
     const nWorkers = Math.min(workersWanted, tasks.length);
     const processor =

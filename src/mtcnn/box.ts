@@ -28,6 +28,92 @@ export interface Candidate extends ScoredBox {
 export type NmsMethod = 'Union' | 'Min';
 
 /**
+ * Greedy suppression in a given pick order, as the reference's loop does it, but comparing
+ * each picked box only with the boxes it can overlap (found through a uniform grid): a box
+ * that does not intersect has overlap 0, which never exceeds a threshold ≥ 0, so skipping it
+ * changes nothing. `overlap(i, j, inter)` returns the overlap measure for an intersection
+ * area `inter` (areas and intersections count `+1` pixels, as in the reference).
+ *
+ * @param order indices in pick order (highest score first).
+ * @returns the picked indices, in pick order.
+ */
+export function greedySuppress(
+  boxes: readonly ScoredBox[],
+  order: ArrayLike<number>,
+  threshold: number,
+  overlap: (i: number, j: number, inter: number) => number,
+): number[] {
+  const n = boxes.length;
+  const rank = new Int32Array(n);
+  for (let k = 0; k < order.length; k++) rank[order[k]] = k;
+  const suppressed = new Uint8Array(n);
+  const pick: number[] = [];
+  // The reference's comparison, for one pair.
+  const suppresses = (i: number, j: number): boolean => {
+    const bi = boxes[i];
+    const bj = boxes[j];
+    const w = Math.max(0, Math.min(bi.x2, bj.x2) - Math.max(bi.x1, bj.x1) + 1);
+    const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
+    return !(overlap(i, j, w * h) <= threshold);
+  };
+  const finite = boxes.every((b) => Number.isFinite(b.x1 + b.y1 + b.x2 + b.y2));
+  if (!(threshold >= 0) || !finite || n < 64) {
+    // Plain quadratic loop (small inputs, or inputs where non-intersecting boxes could count).
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      if (suppressed[i]) continue;
+      pick.push(i);
+      for (let m = k + 1; m < order.length; m++) {
+        const j = order[m];
+        if (!suppressed[j] && suppresses(i, j)) suppressed[j] = 1;
+      }
+    }
+    return pick;
+  }
+  // Grid over the boxes' extents; a box occupies the cells of [x1, x2 + 1] × [y1, y2 + 1].
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  const sizes: number[] = [];
+  for (const b of boxes) {
+    minX = Math.min(minX, b.x1);
+    minY = Math.min(minY, b.y1);
+    maxX = Math.max(maxX, b.x2 + 1);
+    maxY = Math.max(maxY, b.y2 + 1);
+    sizes.push(Math.max(b.x2 - b.x1, b.y2 - b.y1));
+  }
+  sizes.sort((a, b) => a - b);
+  const cell = Math.max(8, sizes[sizes.length >> 1]);
+  const cols = Math.min(1024, Math.max(1, Math.ceil((maxX - minX) / cell) + 1));
+  const rows = Math.min(1024, Math.max(1, Math.ceil((maxY - minY) / cell) + 1));
+  const cx = (x: number) => Math.min(cols - 1, Math.max(0, Math.floor((x - minX) / cell)));
+  const cy = (y: number) => Math.min(rows - 1, Math.max(0, Math.floor((y - minY) / cell)));
+  const grid: number[][] = Array.from({ length: cols * rows }, () => []);
+  for (let j = 0; j < n; j++) {
+    const b = boxes[j];
+    for (let gy = cy(b.y1); gy <= cy(b.y2 + 1); gy++) for (let gx = cx(b.x1); gx <= cx(b.x2 + 1); gx++) grid[gy * cols + gx].push(j);
+  }
+  const seen = new Int32Array(n).fill(-1);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    if (suppressed[i]) continue;
+    pick.push(i);
+    const b = boxes[i];
+    for (let gy = cy(b.y1); gy <= cy(b.y2 + 1); gy++) {
+      for (let gx = cx(b.x1); gx <= cx(b.x2 + 1); gx++) {
+        for (const j of grid[gy * cols + gx]) {
+          if (seen[j] === k) continue;
+          seen[j] = k;
+          if (rank[j] > k && !suppressed[j] && suppresses(i, j)) suppressed[j] = 1;
+        }
+      }
+    }
+  }
+  return pick;
+}
+
+/**
  * The reference `nms(boxes, threshold, method)`: repeatedly take the highest-scoring
  * remaining box (the last of NumPy's ascending `argsort`, so ties resolve as in the
  * reference) and drop every remaining box whose overlap with it exceeds `threshold`.
@@ -45,25 +131,12 @@ export function nms(boxes: readonly ScoredBox[], threshold: number, method: NmsM
     area[i] = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
     scores[i] = b.score;
   }
-  let order = Array.from(argsortNumpy(scores));
-  const pick: number[] = [];
-  while (order.length > 0) {
-    const i = order[order.length - 1];
-    pick.push(i);
-    const bi = boxes[i];
-    const rest: number[] = [];
-    for (let k = 0; k < order.length - 1; k++) {
-      const j = order[k];
-      const bj = boxes[j];
-      const w = Math.max(0, Math.min(bi.x2, bj.x2) - Math.max(bi.x1, bj.x1) + 1);
-      const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
-      const inter = w * h;
-      const o = method === 'Min' ? inter / Math.min(area[i], area[j]) : inter / (area[i] + area[j] - inter);
-      if (o <= threshold) rest.push(j);
-    }
-    order = rest;
-  }
-  return pick;
+  const order = argsortNumpy(scores).reverse();
+  const overlap =
+    method === 'Min'
+      ? (i: number, j: number, inter: number) => inter / Math.min(area[i], area[j])
+      : (i: number, j: number, inter: number) => inter / (area[i] + area[j] - inter);
+  return greedySuppress(boxes, order, threshold, overlap);
 }
 
 /**

@@ -10,7 +10,7 @@
  *   20 pixels wide and high, and boxes among them smaller than that get an all-zero input.
  */
 import { argsortNumpy } from './argsort.js';
-import type { Candidate, HeatMap, Regression, ScoredBox } from './box.js';
+import { greedySuppress, type Candidate, type HeatMap, type Regression, type ScoredBox } from './box.js';
 import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
 import { roundHalfEven, type PixelBuffer } from './pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
@@ -33,25 +33,8 @@ export function seedNms(boxes: readonly ScoredBox[], thresh: number): number[] {
     areas[i] = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
     scores[i] = b.score;
   });
-  let order = Array.from(argsortNumpy(scores)).reverse();
-  const keep: number[] = [];
-  while (order.length > 0) {
-    const i = order[0];
-    keep.push(i);
-    const bi = boxes[i];
-    const next: number[] = [];
-    for (let k = 1; k < order.length; k++) {
-      const j = order[k];
-      const bj = boxes[j];
-      const w = Math.max(0, Math.min(bi.x2, bj.x2) - Math.max(bi.x1, bj.x1) + 1);
-      const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
-      const inter = w * h;
-      const ovr = inter / (areas[i] + areas[j] - inter + 1e-10);
-      if (ovr <= thresh) next.push(j);
-    }
-    order = next;
-  }
-  return keep;
+  const order = argsortNumpy(scores).reverse();
+  return greedySuppress(boxes, order, thresh, (i, j, inter) => inter / (areas[i] + areas[j] - inter + 1e-10));
 }
 
 /**

@@ -23,7 +23,7 @@ export const CHECKPOINT_FORMAT = 'tfjs-facenet-train-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
 /** The JSON part of a checkpoint. */
-export interface CheckpointState {
+export interface TrainingCheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   /** Updates done. */
@@ -71,7 +71,7 @@ export function checkpointDirName(step: number): string {
  * Write a checkpoint under `root` atomically; returns its directory. A checkpoint of the
  * same step is replaced.
  */
-export async function saveCheckpoint(root: string, state: CheckpointState, tensors: NamedArrays): Promise<string> {
+export async function saveTrainingCheckpoint(root: string, state: TrainingCheckpointState, tensors: NamedArrays): Promise<string> {
   await mkdir(root, { recursive: true });
   const tmp = join(root, `.tmp-${checkpointDirName(state.step)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
@@ -114,7 +114,7 @@ export async function saveCheckpoint(root: string, state: CheckpointState, tenso
 }
 
 /** Checkpoint directories under `root`, oldest first (empty when `root` is missing). */
-export async function listCheckpoints(root: string): Promise<{ step: number; path: string }[]> {
+export async function listTrainingCheckpoints(root: string): Promise<{ step: number; path: string }[]> {
   let names: string[];
   try {
     names = await readdir(root);
@@ -129,14 +129,14 @@ export async function listCheckpoints(root: string): Promise<{ step: number; pat
 }
 
 /** The newest checkpoint directory under `root`, or null. */
-export async function latestCheckpoint(root: string): Promise<string | null> {
-  const all = await listCheckpoints(root);
+export async function latestTrainingCheckpoint(root: string): Promise<string | null> {
+  const all = await listTrainingCheckpoints(root);
   return all.length ? all[all.length - 1].path : null;
 }
 
 /** Delete all but the newest `keep` checkpoints (and stale temporary directories). */
-export async function pruneCheckpoints(root: string, keep: number): Promise<void> {
-  const all = await listCheckpoints(root);
+export async function pruneTrainingCheckpoints(root: string, keep: number): Promise<void> {
+  const all = await listTrainingCheckpoints(root);
   for (const c of all.slice(0, Math.max(0, all.length - keep))) await rm(c.path, { recursive: true, force: true });
   for (const n of await readdir(root).catch(() => [] as string[])) {
     if (n.startsWith('.tmp-ckpt-') && !n.includes(`-${process.pid}-`)) await rm(join(root, n), { recursive: true, force: true });
@@ -153,11 +153,11 @@ async function readText(path: string): Promise<string> {
 }
 
 /** Read only `state.json` of a checkpoint. */
-export async function readCheckpointState(dir: string): Promise<CheckpointState> {
+export async function readTrainingCheckpointState(dir: string): Promise<TrainingCheckpointState> {
   const path = join(dir, 'state.json');
-  let state: CheckpointState;
+  let state: TrainingCheckpointState;
   try {
-    state = JSON.parse(await readText(path)) as CheckpointState;
+    state = JSON.parse(await readText(path)) as TrainingCheckpointState;
   } catch (e) {
     if (e instanceof FileNotFoundError) throw e;
     throw new IncompatibleFileError(path, `not valid JSON (${(e as Error).message})`);
@@ -170,8 +170,8 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
 }
 
 /** Read a whole checkpoint. @throws {IncompatibleFileError} for damaged or foreign files. */
-export async function loadCheckpoint(dir: string): Promise<{ state: CheckpointState; tensors: NamedArrays }> {
-  const state = await readCheckpointState(dir);
+export async function loadTrainingCheckpoint(dir: string): Promise<{ state: TrainingCheckpointState; tensors: NamedArrays }> {
+  const state = await readTrainingCheckpointState(dir);
   const indexPath = join(dir, 'tensors.json');
   let index: { byteLength: number; arrays: IndexEntry[] };
   try {

@@ -8,10 +8,8 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ConfigError, FileNotFoundError } from '../errors.js';
+import { IMAGE_EXTENSIONS } from '../mtcnn/align-dataset.js';
 import { Rng } from './rng.js';
-
-/** File extensions read as images (lower case). */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff'];
 
 /** One identity: its folder name and its image paths (sorted). */
 export interface ImageClass {
@@ -153,7 +151,7 @@ export function splitDataset(folder: ImageFolder, opts: SplitOptions): DatasetSp
  * A fingerprint of a labeled image list (relative paths and labels): a resumed run
  * checks that it sees the same data in the same split.
  */
-export function fingerprint(images: LabeledImages, root: string): string {
+export function datasetFingerprint(images: LabeledImages, root: string): string {
   const h = createHash('sha256');
   h.update(images.classNames.join('\n'));
   h.update('\0');

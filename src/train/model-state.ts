@@ -4,8 +4,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ConfigError, IncompatibleFileError, ShapeError } from '../errors.js';
 import type { NamedArrays } from '../io/types.js';
 import { Rng } from './rng.js';
@@ -133,44 +131,4 @@ export function applyForPrelogits(model: tfl.LayersModel, x: tf.Tensor4D, output
   if (Array.isArray(out)) for (const o of out) if (o !== t) o.dispose();
   if (t.rank !== 2) throw new ShapeError('model output', '[batch, features] pre-logits', JSON.stringify(t.shape));
   return t as tf.Tensor2D;
-}
-
-/**
- * Save a layers model in the TensorFlow.js layers format (`model.json` + `weights.bin`),
- * readable by `tf.loadLayersModel`. Written into a temporary directory and renamed.
- */
-export async function exportLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weightData = artifacts.weightData as ArrayBuffer | ArrayBuffer[];
-        const buffers = Array.isArray(weightData) ? weightData : [weightData];
-        const total = buffers.reduce((s, b) => s + b.byteLength, 0);
-        const bin = new Uint8Array(total);
-        let o = 0;
-        for (const b of buffers) {
-          bin.set(new Uint8Array(b), o);
-          o += b.byteLength;
-        }
-        await writeFile(join(tmp, 'weights.bin'), bin);
-        const json = {
-          format: artifacts.format ?? 'layers-model',
-          generatedBy: 'tfjs-facenet',
-          convertedBy: null,
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        };
-        await writeFile(join(tmp, 'model.json'), JSON.stringify(json));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
 }

@@ -13,6 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { Preprocessing } from '../recognition/types.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../errors.js';
 import type { NamedArrays } from '../io/types.js';
 import { CenterLoss } from '../losses/center-loss.js';
@@ -27,21 +29,20 @@ import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   checkpointDirName,
-  latestCheckpoint,
-  loadCheckpoint,
-  pruneCheckpoints,
-  saveCheckpoint,
-  type CheckpointState,
+  latestTrainingCheckpoint,
+  loadTrainingCheckpoint,
+  pruneTrainingCheckpoints,
+  saveTrainingCheckpoint,
+  type TrainingCheckpointState,
 } from './checkpoint.js';
 import { resolveTrainConfig, type TrainConfig } from './config.js';
-import { fingerprint, readImageFolder, splitDataset, type LabeledImages } from './dataset.js';
+import { datasetFingerprint, readImageFolder, splitDataset, type LabeledImages } from './dataset.js';
 import { MovingAverage } from './ema.js';
 import { ClassHead } from './head.js';
 import { JsonLinesLog } from './log.js';
 import {
   applyForPrelogits,
   arraysToWeights,
-  exportLayersModel,
   isDecayedWeight,
   modelWeights,
   prelogitsOutputIndex,
@@ -151,6 +152,8 @@ export interface TrainOptions {
   workerModules?: string[];
   /** Write the trained model to `outDir/model` when training ends (not when aborted). Default true. */
   exportModel?: boolean;
+  /** Preprocessing recorded beside the exported model (margin, alignment of the training crops). Default: the reference's. */
+  preprocessing?: Partial<Preprocessing>;
 }
 
 /** Why training stopped. */
@@ -200,6 +203,31 @@ export function checkpointsDir(outDir: string): string {
 /** The training log of an output directory. */
 export function trainLogPath(outDir: string): string {
   return join(outDir, 'train-log.jsonl');
+}
+
+/**
+ * Save a trained model for inference: `dir/model.json` + weights (TensorFlow.js layers
+ * format, loadable with `loadModel` / `loadFacenetEmbedder`) and `dir/preprocessing.json`
+ * (fixed standardization, the training input size; the other fields default to the
+ * reference's crop alignment unless `preprocessing` says otherwise).
+ */
+export async function exportTrainedModel(
+  model: tfl.LayersModel,
+  dir: string,
+  config: Pick<TrainConfig, 'imageSize'>,
+  preprocessing: Partial<Preprocessing> = {},
+): Promise<void> {
+  const { saveModel } = await import('../facenet/model-io.js');
+  const { writeModelPreprocessing } = await import('../recognition/load.js');
+  const { DEFAULT_PREPROCESSING } = await import('../recognition/types.js');
+  await mkdir(dir, { recursive: true });
+  await saveModel(model, dir);
+  await writeModelPreprocessing(dir, {
+    ...DEFAULT_PREPROCESSING,
+    ...preprocessing,
+    imageSize: config.imageSize,
+    standardization: 'fixed',
+  });
 }
 
 /**
@@ -344,10 +372,10 @@ export async function train(
   // ---- checkpoint to resume from ----
   let resumeFrom: string | null = null;
   if (options.resume) {
-    resumeFrom = typeof options.resume === 'string' ? options.resume : await latestCheckpoint(ckptRoot);
+    resumeFrom = typeof options.resume === 'string' ? options.resume : await latestTrainingCheckpoint(ckptRoot);
     if (!resumeFrom) throw new FileNotFoundError(ckptRoot, 'checkpoint to resume from');
   }
-  const restored = resumeFrom ? await loadCheckpoint(resumeFrom) : null;
+  const restored = resumeFrom ? await loadTrainingCheckpoint(resumeFrom) : null;
   if (restored) {
     for (const k of RESUME_CRITICAL) {
       if (JSON.stringify(restored.state.config[k]) !== JSON.stringify(cfg[k])) {
@@ -366,8 +394,8 @@ export async function train(
   const trainSet = split.train;
   const valSet = split.validation;
   const numClasses = trainSet.classNames.length;
-  const trainFp = fingerprint(trainSet, cfg.dataDir);
-  const valFp = fingerprint(valSet, cfg.dataDir);
+  const trainFp = datasetFingerprint(trainSet, cfg.dataDir);
+  const valFp = datasetFingerprint(valSet, cfg.dataDir);
   if (restored && restored.state.dataset.trainFingerprint !== trainFp) {
     throw new IncompatibleFileError(
       resumeFrom!,
@@ -497,7 +525,7 @@ export async function train(
     let lastStepMetrics: StepMetrics | undefined;
     let lastEpochMetrics: EpochMetrics | undefined;
     const save = async () => {
-      const st: CheckpointState = {
+      const st: TrainingCheckpointState = {
         format: CHECKPOINT_FORMAT,
         version: CHECKPOINT_VERSION,
         step,
@@ -517,8 +545,8 @@ export async function train(
         metrics: lastStepMetrics ? { ...lastStepMetrics } : undefined,
         savedAt: new Date().toISOString(),
       };
-      lastCheckpoint = await saveCheckpoint(ckptRoot, st, checkpointTensors());
-      await pruneCheckpoints(ckptRoot, cfg.keepCheckpoints);
+      lastCheckpoint = await saveTrainingCheckpoint(ckptRoot, st, checkpointTensors());
+      await pruneTrainingCheckpoints(ckptRoot, cfg.keepCheckpoints);
       await log.write({ type: 'checkpoint', step, path: lastCheckpoint });
     };
 
@@ -772,7 +800,7 @@ export async function train(
     if (stopReason !== 'aborted' && stopReason !== 'max-steps' && options.exportModel !== false) {
       const dir = join(cfg.outDir, 'model');
       try {
-        await (ema ? ema.withAverages(() => exportLayersModel(model, dir)) : exportLayersModel(model, dir));
+        await (ema ? ema.withAverages(() => exportTrainedModel(model, dir, cfg, options.preprocessing)) : exportTrainedModel(model, dir, cfg, options.preprocessing));
         modelDir = dir;
       } catch (e) {
         warn(`could not export the model to ${dir}: ${(e as Error).message}`);

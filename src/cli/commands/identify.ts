@@ -1,0 +1,92 @@
+/**
+ * `tfjs-facenet identify --gallery FILE <images...>`: name every face of each image.
+ */
+import type { Command } from 'commander';
+import { ConfigError, FacenetError } from '../../errors.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+
+interface IdentifyFlags {
+  gallery: string;
+  model?: string;
+  topK: string;
+  threshold?: string;
+  aggregation: string;
+  json?: boolean;
+  weights?: string;
+  minSize?: string;
+  thresholds?: string;
+  factor?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('identify')
+    .description('identify every face in images against a gallery file: name (or unknown), distance and box')
+    .argument('<images...>', 'image files')
+    .requiredOption('--gallery <file>', 'gallery file made by `tfjs-facenet enroll`')
+    .option('--model <dir>', 'model directory (default: the one the gallery was enrolled with)')
+    .option('--top-k <n>', 'candidates to list per face', '1')
+    .option('--threshold <t>', "decision threshold (default: the gallery's)")
+    .option('--aggregation <a>', "'nearest' embedding or 'mean' embedding per identity", 'nearest')
+    .option('--json', 'print one JSON object per image');
+  addDetectorOptions(cmd).action(async (images: string[], flags: IdentifyFlags) => {
+    if (flags.aggregation !== 'nearest' && flags.aggregation !== 'mean') {
+      throw new ConfigError('--aggregation', `must be nearest or mean, got '${flags.aggregation}'`);
+    }
+    const topK = parseInteger('--top-k', flags.topK, 1);
+    const threshold = flags.threshold !== undefined ? Number(flags.threshold) : undefined;
+    if (threshold !== undefined && !(threshold > 0)) throw new ConfigError('--threshold', `must be a positive number, got '${flags.threshold}'`);
+    const { loadGallery } = await import('../../gallery/file.js');
+    const gallery = await loadGallery(flags.gallery);
+    const modelDir = flags.model ?? gallery.modelLocation;
+    if (!modelDir) throw new ConfigError('--model', `${flags.gallery} does not say which model made it; pass --model`);
+    const { initBackend } = await import('../../runtime/backend.js');
+    await initBackend();
+    const { loadFacenetEmbedder } = await import('../../recognition/load.js');
+    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../gallery/enroll.js');
+    const embedder = await loadFacenetEmbedder({
+      modelDir,
+      detectorOptions: detectorOptionsFrom(flags),
+      preprocessing: gallery.preprocessing ?? undefined,
+    });
+    let failures = 0;
+    try {
+      assertGalleryMatchesEmbedder(gallery, embedder, flags.gallery);
+      for (const image of images) {
+        try {
+          const faces = await identifyFaces(gallery, embedder, image, {
+            topK,
+            threshold,
+            aggregation: flags.aggregation as 'nearest' | 'mean',
+          });
+          const round = (v: number) => Math.round(v * 1e4) / 1e4;
+          if (flags.json) {
+            const out = faces.map((f) => ({
+              name: f.name,
+              distance: round(f.distance),
+              box: f.box.map((v) => Math.round(v * 100) / 100),
+              score: round(f.score),
+              candidates: f.candidates.map((c) => ({ name: c.name, distance: round(c.distance) })),
+            }));
+            process.stdout.write(JSON.stringify({ file: image, faces: out }) + '\n');
+          } else {
+            const lines = [`${image}: ${faces.length} face(s)`];
+            for (const f of faces) {
+              const box = f.box.map((v) => Math.round(v)).join(',');
+              const others = f.candidates.slice(1).map((c) => `${c.name} ${c.distance.toFixed(4)}`).join(', ');
+              lines.push(`  ${f.name ?? 'unknown'}  ${f.distance.toFixed(4)}  [${box}]${others ? `  (then: ${others})` : ''}`);
+            }
+            process.stdout.write(lines.join('\n') + '\n');
+          }
+        } catch (e) {
+          if (!(e instanceof FacenetError)) throw e;
+          failures++;
+          process.stderr.write(`tfjs-facenet: ${image}: ${e.message}\n`);
+        }
+      }
+    } finally {
+      (embedder.detector as { dispose?: () => void }).dispose?.();
+    }
+    if (failures > 0) process.exitCode = 1;
+  });
+}
