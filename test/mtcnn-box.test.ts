@@ -41,6 +41,44 @@ describe('nms (reference algorithm)', () => {
   });
 });
 
+describe('nms on many boxes (grid-accelerated) equals the reference loop', () => {
+  // The reference's loop, written out literally: I = argsort(s); pick I[-1]; keep o <= t.
+  function referenceLoop(boxes: ScoredBox[], t: number, method: 'Union' | 'Min'): number[] {
+    const area = boxes.map((b) => (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1));
+    let I = Array.from(argsortNumpy(boxes.map((b) => b.score)));
+    const pick: number[] = [];
+    while (I.length > 0) {
+      const i = I[I.length - 1];
+      pick.push(i);
+      I = I.slice(0, -1).filter((j) => {
+        const w = Math.max(0, Math.min(boxes[i].x2, boxes[j].x2) - Math.max(boxes[i].x1, boxes[j].x1) + 1);
+        const h = Math.max(0, Math.min(boxes[i].y2, boxes[j].y2) - Math.max(boxes[i].y1, boxes[j].y1) + 1);
+        const inter = w * h;
+        const o = method === 'Min' ? inter / Math.min(area[i], area[j]) : inter / (area[i] + area[j] - inter);
+        return o <= t;
+      });
+    }
+    return pick;
+  }
+
+  it('on random boxes with tied scores', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 30; trial++) {
+      const boxes: ScoredBox[] = [];
+      for (let k = 0; k < 300; k++) {
+        const x1 = Math.floor(rnd() * 400);
+        const y1 = Math.floor(rnd() * 300);
+        const side = 5 + rnd() * (trial % 3 === 0 ? 150 : 30);
+        boxes.push(box(x1, y1, x1 + side * (0.7 + rnd() * 0.6), y1 + side, Math.round(rnd() * 20) / 20));
+      }
+      for (const [t, m] of [[0.5, 'Union'], [0.7, 'Union'], [0.7, 'Min'], [0, 'Union']] as const) {
+        expect(nms(boxes, t, m)).toEqual(referenceLoop(boxes, t, m));
+      }
+    }
+  });
+});
+
 describe('argsortNumpy', () => {
   it('matches np.argsort on short arrays (insertion sort: stable)', () => {
     expect(Array.from(argsortNumpy([3, 1, 2, 1]))).toEqual([1, 3, 2, 0]);

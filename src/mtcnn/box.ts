@@ -56,8 +56,11 @@ export function greedySuppress(
     const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
     return !(overlap(i, j, w * h) <= threshold);
   };
-  const finite = boxes.every((b) => Number.isFinite(b.x1 + b.y1 + b.x2 + b.y2));
-  if (!(threshold >= 0) || !finite || n < 64) {
+  // Non-intersecting pairs have overlap 0 only for finite boxes of positive (+1) size.
+  const wellFormed = boxes.every(
+    (b) => Number.isFinite(b.x1 + b.y1 + b.x2 + b.y2) && b.x2 - b.x1 + 1 > 0 && b.y2 - b.y1 + 1 > 0,
+  );
+  if (!(threshold >= 0) || !wellFormed || n < 64) {
     // Plain quadratic loop (small inputs, or inputs where non-intersecting boxes could count).
     for (let k = 0; k < order.length; k++) {
       const i = order[k];

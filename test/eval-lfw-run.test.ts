@@ -1,0 +1,176 @@
+/**
+ * The LFW benchmark end to end on a few real LFW pairs per fold, with a tiny random
+ * network (numbers are not meaningful identity-wise): the pipeline's report must equal the
+ * metrics computed from embeddings obtained independently image by image; the CLI writes
+ * the same report, an SVG and a PNG ROC curve.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { setupBackend, sharedPath, sharedDir, countLeaks } from './helpers.js';
+import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
+import { buildInceptionResnetV1, saveModel } from '../src/facenet/index.js';
+import { FacenetEmbedder } from '../src/recognition/embedder.js';
+import { writeModelPreprocessing } from '../src/recognition/load.js';
+import { evaluateLfw, subsetLfwPairs } from '../src/eval/lfw-evaluate.js';
+import { readLfwPairs, resolveLfwPairs } from '../src/eval/lfw-files.js';
+import { concatFlipped, evaluateVerification } from '../src/eval/verification.js';
+import { rocCurveSvg, svgToPng, reportCurve, formatVerificationReport } from '../src/eval/roc-plot.js';
+import { loadSharp } from '../src/image/decode-node.js';
+import { ConfigError } from '../src/errors.js';
+
+const TINY = {
+  inputSize: 80,
+  blockRepeats: { block35: 1, block17: 1, block8: 1 },
+  widthMultiplier: 0.25,
+  embeddingSize: 16,
+} as const;
+
+let mtcnn: Mtcnn;
+let model: tfl.LayersModel;
+let embedder: FacenetEmbedder;
+let tmp: string;
+
+beforeAll(async () => {
+  await setupBackend();
+  mtcnn = await loadMtcnn();
+  model = buildInceptionResnetV1({ ...TINY, seed: 21 });
+  embedder = await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16 } });
+  tmp = await mkdtemp(join(tmpdir(), 'eval-lfw-'));
+});
+afterAll(async () => {
+  mtcnn?.dispose();
+  model?.dispose();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Embeddings of the pairs, one image at a time through the public embed(). */
+async function independentPairs(perFold: number, flip: boolean) {
+  const pairs = subsetLfwPairs(await readLfwPairs(sharedPath('data', 'lfw-pairs.txt')), perFold);
+  const resolved = resolveLfwPairs(pairs, sharedPath('data', 'lfw'));
+  const plain = new Map<number, Float32Array>();
+  const flipEmbedder = flip
+    ? await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16, flip: true } })
+    : null;
+  for (let i = 0; i < resolved.images.length; i++) {
+    const [e] = await (flipEmbedder ?? embedder).embed([resolved.images[i]]);
+    // The flip embedder's [a ‖ b]/√2 times √2 is the reference's raw concatenation.
+    plain.set(i, flip ? e.map((x) => x * Math.SQRT2) : e);
+  }
+  return {
+    emb1: resolved.pairs.map((p) => plain.get(p.image1)!),
+    emb2: resolved.pairs.map((p) => plain.get(p.image2)!),
+    issame: resolved.pairs.map((p) => p.issame),
+    images: resolved.images.length,
+  };
+}
+
+describe('evaluateLfw', () => {
+  it('subsets keep the fold structure', async () => {
+    const all = await readLfwPairs(sharedPath('data', 'lfw-pairs.txt'));
+    const s = subsetLfwPairs(all, 2);
+    expect(s.pairs.length).toBe(40);
+    expect(s.pairs.slice(0, 4).map((p) => [p.fold, p.issame, p.line])).toEqual([
+      [0, true, 2],
+      [0, true, 3],
+      [0, false, 302],
+      [0, false, 303],
+    ]);
+    expect(() => subsetLfwPairs(all, 301)).toThrow(ConfigError);
+  });
+
+  it('report = metrics of independently computed embeddings (2 + 2 pairs per fold)', async () => {
+    const result = await evaluateLfw(embedder, { pairsPerFold: 2 });
+    const ind = await independentPairs(2, false);
+    expect(result.images).toBe(ind.images);
+    expect(result.noFace).toEqual([]);
+    expect(result.skippedPairs).toBe(0);
+    const expected = evaluateVerification(ind.emb1, ind.emb2, ind.issame);
+    expect(result.report.nrofPairs).toBe(40);
+    expect(result.report.accuracy.perFold).toEqual(expected.accuracy.perFold);
+    expect(result.report.val.perFold.map((f) => f.threshold)).toEqual(expected.val.perFold.map((f) => f.threshold));
+    expect(result.report.auc).toBeCloseTo(expected.auc, 6);
+    expect(result.report.eer).toBeCloseTo(expected.eer, 6);
+  });
+
+  it('flip: raw concatenation [e(x) ‖ e(mirror x)] as the reference', async () => {
+    const result = await evaluateLfw(embedder, { pairsPerFold: 1, flip: true });
+    const ind = await independentPairs(1, true);
+    const expected = evaluateVerification(ind.emb1, ind.emb2, ind.issame);
+    expect(result.report.accuracy.perFold).toEqual(expected.accuracy.perFold);
+    expect(result.report.auc).toBeCloseTo(expected.auc, 6);
+    // The concatenation of two unit vectors has squared distances up to 8.
+    expect(concatFlipped([[1, 0]], [[0, 1]])[0].length).toBe(4);
+  });
+
+  it('leaks no tensors', async () => {
+    expect(await countLeaks(() => evaluateLfw(embedder, { pairsPerFold: 1, nrofFolds: 5 }))).toBe(0);
+  });
+});
+
+describe('ROC plot', () => {
+  it('SVG with one polyline point per threshold, EER marker, escaped labels; PNG of the same size', async () => {
+    const fpr = Array.from({ length: 400 }, (_, i) => Math.min(1, i / 300));
+    const tpr = fpr.map((x) => Math.sqrt(x));
+    const svg = rocCurveSvg([{ label: 'A & <B>', fpr, tpr, eer: 0.38 }], { width: 500, height: 400, title: 'T' });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="500" height="400"')).toBe(true);
+    const points = /<polyline points="([^"]+)"/.exec(svg)![1].split(' ');
+    expect(points.length).toBe(400);
+    // (0, 0) maps to the plot's bottom-left corner: x = left margin 64, y = 400 − 52.
+    expect(points[0]).toBe('64,348');
+    expect(svg).toContain('A &amp; &lt;B&gt;');
+    expect(svg).toMatch(/<circle [^>]*><title>EER 0\.3800<\/title>/);
+    const log = rocCurveSvg([{ label: 'x', fpr, tpr }], { fprScale: 'log', minFpr: 1e-3 });
+    expect(log).toContain('>1e-3<');
+    const png = await svgToPng(svg);
+    const meta = await (await loadSharp())(png).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 500, 400]);
+    expect(() => rocCurveSvg([])).toThrow(ConfigError);
+  });
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('CLI: eval-lfw', () => {
+  it('prints the report, writes JSON, SVG and PNG', async () => {
+    const modelDir = join(tmp, 'model');
+    await saveModel(model, modelDir);
+    await writeModelPreprocessing(modelDir, embedder.preprocessing);
+    const out = join(tmp, 'report.json');
+    const svg = join(tmp, 'roc.svg');
+    const png = join(tmp, 'roc.png');
+    const r = await cli(['eval-lfw', '--model', modelDir, '--pairs-per-fold', '1', '--out', out, '--roc', svg, '--roc-png', png]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const api = await evaluateLfw(embedder, { pairsPerFold: 1 });
+    expect(r.stdout).toContain(formatVerificationReport(api.report));
+    expect(r.stdout).toMatch(/Images: 40 in [\d.]+ s; no face found in 0; missing files 0; pairs left out 0/);
+    const json = JSON.parse(await readFile(out, 'utf8'));
+    expect(json.fingerprint).toBe(embedder.fingerprint);
+    expect(json.accuracy.perFold).toEqual(api.report.accuracy.perFold);
+    expect(json.roc.tpr.length).toBe(400);
+    expect(await readFile(svg, 'utf8')).toBe(
+      rocCurveSvg([reportCurve(api.report, 'LFW')], {
+        title: `LFW ROC — accuracy ${(100 * api.report.accuracy.mean).toFixed(2)} %`,
+        fprScale: 'linear',
+      }),
+    );
+    const meta = await (await loadSharp())(await readFile(png)).metadata();
+    expect([meta.width, meta.height]).toEqual([640, 480]);
+    const bad = await cli(['eval-lfw', '--model', modelDir, '--distance', 'manhattan']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/invalid option --distance/);
+  });
+});
