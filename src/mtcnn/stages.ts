@@ -18,6 +18,12 @@ import type { MtcnnParams } from './weights.js';
  * reference (which reads uint8 images) does; other values stay float64.
  */
 export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
+  // Files and encoded bytes (Node) decode straight to 8-bit RGB, no tensor round trip.
+  if (isNode && (typeof input === 'string' || (input instanceof Uint8Array && !isRawImage(input)))) {
+    const { decodeImageFile, decodeImageBytes } = await import('../image/decode-node.js');
+    const raw = typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
+    return { data: raw.data as Uint8Array, height: raw.height, width: raw.width, channels: 3 };
+  }
   const t = await loadImage(input);
   let values: Float32Array;
   try {
@@ -36,6 +42,12 @@ export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
   }
   const data = integral ? Uint8Array.from(values) : Float64Array.from(values);
   return { data, height, width, channels: 3 };
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+function isRawImage(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && 'width' in x && 'height' in x && 'data' in x;
 }
 
 /** One P-Net input: a pyramid level of one image. */
