@@ -111,3 +111,14 @@ export class NoFaceError extends FacenetError {
     super('NO_FACE', `no face found in ${source}`);
   }
 }
+
+/** No recognition model where one was expected (e.g. the default model has not been installed). */
+export class ModelNotFoundError extends FacenetError {
+  constructor(
+    /** The model directory (or URL) that was looked in. */
+    readonly location: string,
+    hint = '',
+  ) {
+    super('MODEL_NOT_FOUND', `no recognition model at ${location} (no model.json)${hint ? `: ${hint}` : ''}`);
+  }
+}

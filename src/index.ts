@@ -18,6 +18,8 @@ export { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './io/crc32c.js';
 export type { Box, Point, FaceDetection } from './mtcnn/types.js';
 export { Mtcnn, loadMtcnn, MTCNN_DEFAULT_OPTIONS, resolveMtcnnOptions, loadMtcnnParams, readMtcnnParams, paramsFromCaffe, paramsFromFaceApi, paramsFromSeed, decodeFaceApiWeights, disposeMtcnnParams, pnetForward, rnetForward, onetForward } from './mtcnn/index.js';
 export type { LoadMtcnnOptions, MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedMtcnnOptions, MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvParams, FcParams, PNetOutput, RefineOutput } from './mtcnn/index.js';
+export { loadMtcnnFromUrl } from './mtcnn/load-url.js';
+export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
 export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox, pyramidLevels, seedPyramidLevels, powInt, resizeArea, resizeLinear, argsortNumpy } from './mtcnn/index.js';
 export type { ScoredBox, Candidate, Regression, NmsMethod, PadResult, HeatMap, PyramidLevel, PixelBuffer } from './mtcnn/index.js';
 export { WEIGHT_SETS, WEIGHT_SET_NAMES, DEFAULT_WEIGHTS_BASE_URL, weightSet, weightFileUrl } from './weights/catalog.js';
@@ -53,6 +55,9 @@ export type { FacenetEmbedderOptions, FaceDetector, EmbeddingFunction, FaceCrops
 export { standardizeFaces } from './recognition/standardize.js';
 export { loadFacenetEmbedder, readModelPreprocessing, writeModelPreprocessing, PREPROCESSING_FILE } from './recognition/load.js';
 export type { LoadEmbedderOptions } from './recognition/load.js';
+export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';
+export type { LoadEmbedderFromUrlOptions } from './recognition/load-url.js';
+export { DEFAULT_MODEL_DIR, defaultModelDir, resolveModelDir } from './recognition/default-model.js';
 export { Gallery } from './gallery/gallery.js';
 export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, MatchCandidate, MatchResult } from './gallery/gallery.js';
 export { GALLERY_METRICS, SEED_THRESHOLD_MEAN_SQUARED, SEED_THRESHOLD_SQUARED_EUCLIDEAN, defaultThreshold, thresholdFromSquaredEuclidean, embeddingDistance, distanceFromDot } from './gallery/metric.js';

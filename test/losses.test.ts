@@ -263,6 +263,30 @@ describe('margin softmax', () => {
     close(l.dataSync(), [-11.397128, 4.358899], 1e-3);
   });
 
+  it('ArcFace is differentiable in features and weights', () => {
+    // d/dx of the target logit s·cos(θ+m) with θ = angle(x, w0): checked against central
+    // differences of the same function (step 1e-3) on x = [3, 4].
+    const w0 = w();
+    const f = (x: tf.Tensor) => tf.sum(tf.slice(arcFaceLogits(x as tf.Tensor2D, w0, [0], { scale: 10, margin: 0.5 }), [0, 0], [1, 1]));
+    const g = tf.grad(f)(tf.tensor2d([[3, 4]])).dataSync();
+    const h = 1e-3;
+    const num = [0, 1].map((k) => {
+      const plus = [3, 4];
+      const minus = [3, 4];
+      plus[k] += h;
+      minus[k] -= h;
+      return (f(tf.tensor2d([plus])).dataSync()[0] - f(tf.tensor2d([minus])).dataSync()[0]) / (2 * h);
+    });
+    // By hand: c = cos θ = x₀/‖x‖ = 0.6, s = sin θ = 0.8, L = 10·(c·cos m − s·sin m).
+    // dc/dx = (ŵ0 − c·x̂)/‖x‖ = ([1,0] − 0.6·[0.6,0.8])/5 = [0.128, −0.096];
+    // dL/dc = 10·(cos m + (c/s)·sin m) = 10·(0.8775826 + 0.75·0.4794255) = 12.371517;
+    // dL/dx = [1.583554, −1.187666].
+    expect(g[0]).toBeCloseTo(1.583554, 3);
+    expect(g[1]).toBeCloseTo(-1.187666, 3);
+    expect(g[0]).toBeCloseTo(num[0], 2);
+    expect(g[1]).toBeCloseTo(num[1], 2);
+  });
+
   it('CosFace: s·(cos θ − m) on the target', () => {
     // 10·(0.6 − 0.35) = 2.5; 10·0.8 = 8
     close(cosFaceLogits(f(), w(), [0], { scale: 10, margin: 0.35 }).dataSync(), [2.5, 8], 1e-4);

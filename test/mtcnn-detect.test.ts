@@ -125,10 +125,13 @@ describe('real photos', () => {
   });
 
   it('detectBatch gives exactly what detect gives, and reports stage timings', async () => {
+    // Two images of equal size (their pyramid levels share P-Net calls) and two others.
     const files = ['bbt3.jpg', 'bbt2.jpg'].map((f) => sharedPath('data/samples/groups', f));
-    files.push(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'));
+    files.push(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'), sharedPath('data/samples/Anthony_Hopkins_0002.jpg'));
     const batch = await caffe.detectBatch(files);
     for (let i = 0; i < files.length; i++) expect(batch[i]).toEqual(await caffe.detect(files[i]));
+    // Splitting the R-Net / O-Net calls into small chunks changes nothing either.
+    expect(await caffe.detectBatch(files, { maxBatch: 7 })).toEqual(batch);
     const t = caffe.lastTimings!;
     expect(t.pnet).toBeGreaterThan(0);
     expect(t.rnet).toBeGreaterThan(0);

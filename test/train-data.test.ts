@@ -9,7 +9,8 @@ import { mkdtemp, mkdir, writeFile, readdir, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend } from './helpers.js';
-import { loadSharp } from '../src/image/decode-node.js';
+import { loadSharp, decodeImageFile } from '../src/image/decode-node.js';
+import { makeFaceTree } from './train-fixtures.js';
 import { Rng } from '../src/train/rng.js';
 import { readImageFolder, splitDataset, datasetFingerprint } from '../src/train/dataset.js';
 import { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow, fixedStandardization } from '../src/train/batches.js';
@@ -19,6 +20,7 @@ import { resolveTrainConfig, seedPreset, DEFAULT_TRAIN_CONFIG } from '../src/tra
 import { saveTrainingCheckpoint, loadTrainingCheckpoint, listTrainingCheckpoints, pruneTrainingCheckpoints, latestTrainingCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingCheckpointState } from '../src/train/checkpoint.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../src/errors.js';
 import type { NamedArrays } from '../src/io/types.js';
+import { configFromFlags } from '../src/cli/commands/train.js';
 
 beforeAll(async () => {
   await setupBackend();
@@ -189,6 +191,53 @@ describe('sampling and augmentation', () => {
   });
 });
 
+describe('real face crops through the pipeline', () => {
+  it('reads an LFW tree and produces the planned crop, flip and standardization', async () => {
+    const root = await makeFaceTree({ identities: 3, perClass: 5, size: 72 });
+    const split = splitDataset(await readImageFolder(root), { validationSplit: 0.2, seed: 3 });
+    // 5 images per identity: ⌊5·0.8⌋ = 4 train + 1 validation each.
+    expect(split.train.classNames).toEqual(['Jean_Chretien', 'Silvio_Berlusconi', 'Tony_Blair']);
+    expect(split.train.paths).toHaveLength(12);
+    expect(split.validation.paths).toHaveLength(3);
+    const sampler = new BatchSampler(split.train, { seed: 3, batchSize: 4, accumulationSteps: 1, kind: 'shuffle', imagesPerClass: 1, randomCrop: true, randomFlip: true });
+    const loader = new BatchLoader(split.train, (l) => sampler.classMembers(l), { imageSize: 64 });
+    const plan = sampler.plan(2, 0);
+    const batch = await loader.load(plan);
+    expect(batch.shape).toEqual([4, 64, 64, 3]);
+    expect(Array.from(batch.labels)).toEqual(Array.from(plan.indices, (i) => split.train.labels[i]));
+    // Recompute every image independently from the decoded file and the plan's draws:
+    // window left = ⌊u·(72 − 64 + 1)⌋, top = ⌊v·9⌋, mirrored within the window if flip.
+    let flips = 0;
+    for (let j = 0; j < 4; j++) {
+      const img = await decodeImageFile(split.train.paths[plan.indices[j]]);
+      const a = plan.augment[j]!;
+      const left = Math.floor(a.u * 9);
+      const top = Math.floor(a.v * 9);
+      if (a.flip) flips++;
+      let maxDiff = 0;
+      for (let y = 0; y < 64; y += 7) {
+        for (let x = 0; x < 64; x += 5) {
+          const sx = left + (a.flip ? 63 - x : x);
+          for (let c = 0; c < 3; c++) {
+            const expected = (img.data[((top + y) * 72 + sx) * 3 + c] - 127.5) / 128;
+            const got = batch.images[j * 64 * 64 * 3 + (y * 64 + x) * 3 + c];
+            maxDiff = Math.max(maxDiff, Math.abs(expected - got));
+          }
+        }
+      }
+      expect(maxDiff).toBe(0);
+    }
+    // The same plan from a new sampler loads the same pixels (reproducible augmentation).
+    const again = await loader.load(new BatchSampler(split.train, { seed: 3, batchSize: 4, accumulationSteps: 1, kind: 'shuffle', imagesPerClass: 1, randomCrop: true, randomFlip: true }).plan(2, 0));
+    expect(again.images).toEqual(batch.images);
+    // Over 5 updates (20 images) both mirrored and plain crops occur (p = 1/2 each).
+    const allFlips = [0, 1, 2, 3, 4].flatMap((s) => sampler.plan(s, 0).augment.map((a) => a!.flip));
+    expect(allFlips.filter(Boolean).length).toBeGreaterThan(2);
+    expect(allFlips.filter((f) => !f).length).toBeGreaterThan(2);
+    expect(flips).toBe(plan.augment.filter((a) => a!.flip).length);
+  });
+});
+
 describe('learning-rate schedules', () => {
   it('parses the reference schedule-file format', () => {
     const text = '# Learning rate schedule\n# Maps an epoch number to a learning rate\n0:   0.05\n100: 0.005 # decay\n\n200: 0.0005\n276: -1';
@@ -310,6 +359,23 @@ describe('configuration', () => {
     expect(bad({ sampler: 'pk', batchSize: 6, imagesPerClass: 4 })).toThrow(/batchSize/);
     expect(bad({ batchSzie: 4 })).toThrow(/batchSzie: unknown option/);
     expect(() => resolveTrainConfig({ outDir: 'o' } as never)).toThrow(/dataDir/);
+  });
+});
+
+describe('train command options', () => {
+  it('layers preset < config file < flags, and names bad flags', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'facenet-cli-'));
+    const file = join(dir, 'cfg.json');
+    await writeFile(file, JSON.stringify({ learningRate: 0.2, embeddingSize: 64 }));
+    const c = await configFromFlags({ data: 'd', out: 'o', preset: 'seed', config: file, epochs: '7', lr: '0.5', progress: true });
+    const r = resolveTrainConfig(c);
+    expect(r).toMatchObject({ dataDir: 'd', outDir: 'o', centerLossAlpha: 0.6, embeddingSize: 64, learningRate: 0.5, epochs: 7, accumulationSteps: 9 });
+    await expect(configFromFlags({ data: 'd', out: 'o', epochs: 'x', progress: true })).rejects.toThrow(/--epochs/);
+    await expect(configFromFlags({ data: 'd', out: 'o', preset: 'nope', progress: true })).rejects.toThrow(/--preset/);
+    await expect(configFromFlags({ out: 'o', progress: true })).rejects.toThrow(/--data/);
+    await expect(configFromFlags({ data: 'd', out: dir, resume: true, progress: true })).rejects.toThrow(FileNotFoundError);
+    await writeFile(file, '{ not json');
+    await expect(configFromFlags({ data: 'd', out: 'o', config: file, progress: true })).rejects.toThrow(/--config/);
   });
 });
 

@@ -11,7 +11,7 @@ import { withSeededMathRandom } from '../src/train/model-state.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setupBackend } from './helpers.js';
-import { makeFaceTree, tinyModel } from './train-fixtures.js';
+import { makeFaceTree, tinyModel, tempFile } from './train-fixtures.js';
 import { train, type StepMetrics, type EpochMetrics } from '../src/train/trainer.js';
 import type { TrainConfig } from '../src/train/config.js';
 import { ConfigError, IncompatibleFileError } from '../src/errors.js';
@@ -134,18 +134,55 @@ describe('train()', () => {
     expect(new Set(straight.map((l) => l.toFixed(6))).size).toBe(12);
   });
 
-  it('does not leak tensors: the count is constant across steps and restored at the end', async () => {
+  it('does not leak tensors (triplet + pk sampling, evaluation hook); the hook sees unit embeddings', async () => {
     const model = tinyModel();
     const before = tf.memory().numTensors;
     const counts: number[] = [];
+    const evaluations: EpochMetrics[] = [];
     await train(
       { ...base(`${data}-leaks`), epochs: 2, accumulationSteps: 2, batchSize: 4, tripletLossFactor: 0.5, sampler: 'pk', imagesPerClass: 2 },
-      { model, onStep: () => counts.push(tf.memory().numTensors), exportModel: false },
+      {
+        model,
+        onStep: () => counts.push(tf.memory().numTensors),
+        onEpoch: (e) => evaluations.push(e),
+        exportModel: false,
+        evaluateEvery: {
+          epochs: 2,
+          fn: (ctx) => {
+            const x = tf.randomUniform([3, 64, 64, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+            const e = ctx.embed(x);
+            const norms = tf.tidy(() => tf.norm(e, 'euclidean', 1).dataSync());
+            x.dispose();
+            e.dispose();
+            return { epoch: ctx.epoch, minNorm: Math.min(...norms), maxNorm: Math.max(...norms), dim: e.shape[1] };
+          },
+        },
+      },
     );
     expect(counts.length).toBeGreaterThan(3);
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
+    expect(evaluations[0].evaluation).toBeUndefined();
+    expect(evaluations[1].evaluation).toMatchObject({ epoch: 2, dim: 16 });
+    expect(evaluations[1].evaluation!.minNorm).toBeCloseTo(1, 5);
+    expect(evaluations[1].evaluation!.maxNorm).toBeCloseTo(1, 5);
     model.dispose();
+  });
+
+  it('trains with ArcFace and CosFace heads and a schedule file that stops training', async () => {
+    const schedule = await tempFile('lr.txt', '# two epochs then stop\n0: 0.05\n2: 0.01\n3: -1\n');
+    for (const head of ['arcface', 'cosface'] as const) {
+      const steps: StepMetrics[] = [];
+      const r = await train(
+        { ...base(`${data}-${head}`), epochs: 10, head, marginScale: 16, margin: 0.3, schedule: { kind: 'file', path: schedule } },
+        { model: () => tinyModel(), onStep: (s) => steps.push(s), exportModel: false },
+      );
+      // Epochs 1 (rate 0.05) and 2 (0.01) run, epoch 3 says stop: 2 × 4 updates.
+      expect(r.stopReason).toBe('schedule');
+      expect(r.step).toBe(8);
+      expect(steps.map((s) => s.learningRate)).toEqual([0.05, 0.05, 0.05, 0.05, 0.01, 0.01, 0.01, 0.01]);
+      expect(steps.every((s) => Number.isFinite(s.loss) && s.crossEntropy > 0)).toBe(true);
+    }
   });
 
   it('rejects bad options and incompatible resumes with typed errors naming the option', async () => {

@@ -2,9 +2,11 @@
  * LFW pairs on disk (Node only): read `pairs.txt`, map pairs to image files and report
  * the files that are missing.
  */
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as fsp from 'node:fs/promises';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { FileNotFoundError } from '../errors.js';
 import { parseLfwPairs, lfwImageRelativePath, type LfwImageRef, type LfwPair, type LfwPairs } from './lfw-pairs.js';
 
@@ -12,7 +14,7 @@ import { parseLfwPairs, lfwImageRelativePath, type LfwImageRef, type LfwPair, ty
 export async function readLfwPairs(path: string): Promise<LfwPairs> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await fsp.readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'LFW pairs file');
     throw e;
@@ -56,13 +58,13 @@ export function resolveLfwPairs(pairs: LfwPairs | LfwPair[], lfwDir: string): Re
     if (hit !== undefined) return hit;
     let path: string | null = null;
     for (const ext of ['jpg', 'png']) {
-      const p = join(lfwDir, lfwImageRelativePath(ref, ext));
-      if (existsSync(p)) {
+      const p = nodePath.join(lfwDir, lfwImageRelativePath(ref, ext));
+      if (fs.existsSync(p)) {
         path = p;
         break;
       }
     }
-    if (path === null) missing.push(join(lfwDir, lfwImageRelativePath(ref, 'jpg')));
+    if (path === null) missing.push(nodePath.join(lfwDir, lfwImageRelativePath(ref, 'jpg')));
     found.set(key, path);
     return path;
   };

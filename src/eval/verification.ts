@@ -319,8 +319,8 @@ export interface RocResult {
 }
 
 /**
- * `calculate_roc`: cross-validated accuracy and the averaged ROC curve.
- * @param thresholds ascending candidate thresholds; default `thresholdGrid(0.01)` (0…3.99).
+ * `calculate_roc`: cross-validated accuracy and the averaged ROC curve. `opts.thresholds`
+ * are the ascending candidate thresholds; default `thresholdGrid(0.01)` (0…3.99).
  */
 export function calculateRoc(
   emb1: EmbeddingList,
@@ -431,7 +431,7 @@ export interface ValResult {
  * `calculate_val`: validation rate at a target false-accept rate. For each fold the
  * threshold is found on the training folds with {@link thresholdAtFar} (0 when their FAR
  * never reaches the target, as in the reference) and VAL / FAR measured on the held-out fold.
- * @param thresholds default `thresholdGrid(0.001)` (0…3.999); farTarget default 1e-3.
+ * `opts.thresholds` default `thresholdGrid(0.001)` (0…3.999); `opts.farTarget` default 1e-3.
  */
 export function calculateVal(
   emb1: EmbeddingList,

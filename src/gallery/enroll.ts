@@ -10,11 +10,14 @@
  * - single image files: one person each, named after the file;
  * - with an explicit name, every image given belongs to that person.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as fsp from 'node:fs/promises';
+import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
 import type { Box } from '../mtcnn/types.js';
 import type { Embedder } from '../recognition/types.js';
+import type { ImageInput } from '../image/types.js';
 import type { Gallery, MatchCandidate, MatchOptions } from './gallery.js';
 import { checkGalleryCompatible } from './format.js';
 
@@ -38,7 +41,7 @@ export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedde
 /** File extensions treated as images. */
 export const ENROLL_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
 
-const isImage = (f: string): boolean => ENROLL_IMAGE_EXTENSIONS.includes(extname(f).toLowerCase());
+const isImage = (f: string): boolean => ENROLL_IMAGE_EXTENSIONS.includes(nodePath.extname(f).toLowerCase());
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -59,29 +62,29 @@ export async function listEnrollmentSources(
   const sources: EnrollSource[] = [];
   const ignored: string[] = [];
   const sorted = async (dir: string) =>
-    (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
+    (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const input of inputs) {
     let s;
     try {
-      s = await stat(input);
+      s = await fsp.stat(input);
     } catch {
       throw new FileNotFoundError(input, 'image or folder');
     }
     if (!s.isDirectory()) {
-      if (isImage(input)) sources.push({ name: opts.name ?? basename(input, extname(input)), path: input });
+      if (isImage(input)) sources.push({ name: opts.name ?? nodePath.basename(input, nodePath.extname(input)), path: input });
       else ignored.push(input);
       continue;
     }
     for (const e of await sorted(input)) {
-      const p = join(input, e.name);
+      const p = nodePath.join(input, e.name);
       if (e.isDirectory()) {
         for (const f of await sorted(p)) {
-          const fp = join(p, f.name);
+          const fp = nodePath.join(p, f.name);
           if (f.isFile() && isImage(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
           else ignored.push(fp);
         }
       } else if (isImage(e.name)) {
-        sources.push({ name: opts.name ?? basename(e.name, extname(e.name)), path: p });
+        sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: p });
       } else {
         ignored.push(p);
       }
@@ -135,11 +138,11 @@ export interface IdentifiedFace {
   candidates: MatchCandidate[];
 }
 
-/** Find and identify every face of one image. */
+/** Find and identify every face of one image (a file, a decoded frame, a tensor, a browser image). */
 export async function identifyFaces(
   gallery: Gallery,
   embedder: Embedder,
-  image: string,
+  image: ImageInput,
   opts: MatchOptions = {},
 ): Promise<IdentifiedFace[]> {
   assertGalleryMatchesEmbedder(gallery, embedder);

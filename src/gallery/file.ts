@@ -1,5 +1,4 @@
 /** Gallery files on disk (Node only): atomic save, checked load. */
-import { readFile } from 'node:fs/promises';
 import { FileNotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Embedder } from '../recognition/types.js';
@@ -30,6 +29,8 @@ export interface LoadGalleryOptions {
  *   with another model or preprocessing than `expect`.
  */
 export async function loadGallery(path: string, opts: LoadGalleryOptions = {}): Promise<Gallery> {
+  // Imported here so that browser bundles of the library never see node:fs.
+  const { readFile } = await import('node:fs/promises');
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

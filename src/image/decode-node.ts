@@ -2,7 +2,6 @@
  * Node-only image decoding with sharp (prebuilt libvips). Loaded lazily so that browser
  * bundles never see it.
  */
-import { readFile } from 'node:fs/promises';
 import { ImageDecodeError, FileNotFoundError } from '../errors.js';
 import type { RawImage } from './types.js';
 
@@ -11,7 +10,9 @@ let sharpModule: Promise<Sharp> | undefined;
 
 /** The sharp module, imported once. */
 export function loadSharp(): Promise<Sharp> {
-  sharpModule ??= import('sharp').then((m) => (m.default ?? m) as Sharp);
+  // A computed specifier: browser bundlers must not try to bundle sharp (a native addon).
+  const name = 'sharp';
+  sharpModule ??= (import(/* @vite-ignore */ name) as Promise<typeof import('sharp')>).then((m) => (m.default ?? m) as Sharp);
   return sharpModule;
 }
 
@@ -48,6 +49,7 @@ export async function decodeImageBytes(bytes: Uint8Array, label: string): Promis
 
 /** Read and decode an image file into 8-bit RGB. */
 export async function decodeImageFile(path: string): Promise<Required<RawImage>> {
+  const { readFile } = await import('node:fs/promises');
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

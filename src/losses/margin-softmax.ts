@@ -67,7 +67,10 @@ export function arcFaceLogits(
     const cosPlusM = tf.sub(tf.mul(cos, Math.cos(margin)), tf.mul(sin, Math.sin(margin)));
     const threshold = Math.cos(Math.PI - margin);
     const fallback = tf.sub(cos, Math.sin(Math.PI - margin) * margin);
-    const target = tf.where(tf.greater(cos, threshold), cosPlusM, fallback);
+    // A 0/1 mask from tf.step (whose gradient is zero) instead of tf.where(tf.greater(…)):
+    // tfjs has no gradient for Greater, and the mask must not carry one anyway.
+    const useMargin = tf.step(tf.sub(cos, threshold));
+    const target = tf.add(tf.mul(useMargin, cosPlusM), tf.mul(tf.sub(1, useMargin), fallback));
     const mixed = tf.add(tf.mul(onehot, target), tf.mul(tf.sub(1, onehot), cos));
     return tf.mul(mixed, scale) as tf.Tensor2D;
   });

@@ -12,7 +12,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ConvParams, FcParams, ONetParams, PNetParams, RNetParams } from './weights.js';
 
 function conv(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, p.filter, 1, 'valid'), p.bias);
+  return tf.fused.conv2d({ x, filter: p.filter, strides: 1, pad: 'valid', bias: p.bias });
+}
+
+/** Convolution + bias + PReLU in one fused kernel. */
+function convPrelu(x: tf.Tensor4D, p: ConvParams, alpha: tf.Tensor1D): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter: p.filter, strides: 1, pad: 'valid', bias: p.bias, activation: 'prelu', preluActivationWeights: alpha });
 }
 
 function fc(x: tf.Tensor2D, p: FcParams): tf.Tensor2D {
@@ -39,10 +44,10 @@ export interface PNetOutput {
 /** P-Net on a batch `[n, a, b, 3]` of normalized images (any size ≥ 12). */
 export function pnetForward(p: PNetParams, x: tf.Tensor4D): PNetOutput {
   return tf.tidy(() => {
-    let h = prelu(conv(x, p.conv1), p.prelu1);
+    let h = convPrelu(x, p.conv1, p.prelu1);
     h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = prelu(conv(h, p.conv2), p.prelu2);
-    h = prelu(conv(h, p.conv3), p.prelu3);
+    h = convPrelu(h, p.conv2, p.prelu2);
+    h = convPrelu(h, p.conv3, p.prelu3);
     const logits = conv(h, p.conv4_1);
     const prob = tf.slice(tf.softmax(logits), [0, 0, 0, 1], [-1, -1, -1, 1]) as tf.Tensor4D;
     const reg = conv(h, p.conv4_2);
@@ -67,11 +72,11 @@ function faceProb(logits: tf.Tensor2D): tf.Tensor1D {
 /** R-Net on a batch `[n, 24, 24, 3]` of normalized crops. */
 export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = prelu(conv(x, p.conv1), p.prelu1);
+    let h = convPrelu(x, p.conv1, p.prelu1);
     h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = prelu(conv(h, p.conv2), p.prelu2);
+    h = convPrelu(h, p.conv2, p.prelu2);
     h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = prelu(conv(h, p.conv3), p.prelu3);
+    h = convPrelu(h, p.conv3, p.prelu3);
     let f = fc(flatten(h), p.fc1);
     f = p.prelu4 ? prelu(f, p.prelu4) : tf.relu(f);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2) };
@@ -81,13 +86,13 @@ export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
 /** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
 export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = prelu(conv(x, p.conv1), p.prelu1);
+    let h = convPrelu(x, p.conv1, p.prelu1);
     h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = prelu(conv(h, p.conv2), p.prelu2);
+    h = convPrelu(h, p.conv2, p.prelu2);
     h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = prelu(conv(h, p.conv3), p.prelu3);
+    h = convPrelu(h, p.conv3, p.prelu3);
     h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = prelu(conv(h, p.conv4), p.prelu4);
+    h = convPrelu(h, p.conv4, p.prelu4);
     let f = fc(flatten(h), p.fc1);
     f = p.prelu5 ? prelu(f, p.prelu5) : tf.relu(f);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };

@@ -22,25 +22,28 @@ import type { FaceDetection, Point } from './types.js';
 import type { MtcnnParams } from './weights.js';
 import type { ResolvedOptions, StageTimer } from './pipeline-types.js';
 
-/** Crop every box of every image into one `size × size` batch; drops empty boxes. */
+/**
+ * Crop every box of every image into one `size × size` batch. Empty boxes (which the
+ * reference cannot crop either) are left out; `kept` lists the boxes in batch order.
+ */
 function cropBatch(
   images: readonly PixelBuffer[],
-  boxes: ScoredBox[][],
+  boxes: readonly ScoredBox[][],
   size: number,
-): { input: Float32Array; count: number } {
+): { input: Float32Array; count: number; kept: ScoredBox[][] } {
   const plane = size * size * 3;
   const total = boxes.reduce((n, b) => n + b.length, 0);
   const input = new Float32Array(total * plane);
   let k = 0;
-  boxes.forEach((list, i) => {
+  const kept = boxes.map((list, i) => {
     const { width: w, height: h } = images[i];
-    boxes[i] = list.filter((b) => {
+    return list.filter((b) => {
       const ok = writeFacenetCrop(images[i], pad(b, w, h), size, FACENET_LAYOUT, input, k * plane);
       if (ok) k++;
       return ok;
     });
   });
-  return { input: input.subarray(0, k * plane), count: k };
+  return { input: input.subarray(0, k * plane), count: k, kept };
 }
 
 /** The reference's detection for each image of a batch. */
@@ -87,7 +90,7 @@ export async function detectFacenet(
   const r = cropBatch(images, stage, 24);
   const rOut = r.count > 0 ? await runRefine(params, 'rnet', r.input, r.count, o.maxBatch) : new Float32Array(0);
   let row = 0;
-  stage = stage.map((list) => {
+  stage = r.kept.map((list) => {
     const passed: ScoredBox[] = [];
     const regs: [number, number, number, number][] = [];
     for (const b of list) {
@@ -110,7 +113,7 @@ export async function detectFacenet(
   const q = cropBatch(images, stage, 48);
   const qOut = q.count > 0 ? await runRefine(params, 'onet', q.input, q.count, Math.max(1, o.maxBatch >> 2)) : new Float32Array(0);
   row = 0;
-  const result = stage.map((list) => {
+  const result = q.kept.map((list) => {
     const boxes: ScoredBox[] = [];
     const regs: [number, number, number, number][] = [];
     const points: Point[][] = [];

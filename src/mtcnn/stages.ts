@@ -19,7 +19,7 @@ import type { MtcnnParams } from './weights.js';
  */
 export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
   // Files and encoded bytes (Node) decode straight to 8-bit RGB, no tensor round trip.
-  if (isNode && (typeof input === 'string' || (input instanceof Uint8Array && !isRawImage(input)))) {
+  if (isNode && (typeof input === 'string' || input instanceof Uint8Array)) {
     const { decodeImageFile, decodeImageBytes } = await import('../image/decode-node.js');
     const raw = typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
     return { data: raw.data as Uint8Array, height: raw.height, width: raw.width, channels: 3 };
@@ -45,10 +45,6 @@ export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
-function isRawImage(x: unknown): boolean {
-  return typeof x === 'object' && x !== null && 'width' in x && 'height' in x && 'data' in x;
-}
 
 /** One P-Net input: a pyramid level of one image. */
 export interface PnetJob {

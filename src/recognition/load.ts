@@ -3,8 +3,6 @@
  * recorded beside the model in `preprocessing.json`, so that every tool that uses the
  * model crops and standardizes faces the same way.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ConfigError, FileNotFoundError, WeightsFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { loadModel } from '../facenet/model-io.js';
@@ -17,6 +15,8 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
 
 /** Record the preprocessing a model expects beside it (atomically). */
 export async function writeModelPreprocessing(modelDir: string, p: Preprocessing): Promise<void> {
+  // Node built-ins are imported inside the functions so that browser bundles never see them.
+  const { join } = await import('node:path');
   const { imageSize, margin, alignment, standardization, flip } = p;
   const record = { imageSize, margin, alignment, standardization, flip };
   await writeFileAtomic(join(modelDir, PREPROCESSING_FILE), JSON.stringify(record, null, 2) + '\n');
@@ -27,6 +27,8 @@ export async function writeModelPreprocessing(modelDir: string, p: Preprocessing
  * @throws {WeightsFormatError} for an unreadable record.
  */
 export async function readModelPreprocessing(modelDir: string): Promise<Partial<Preprocessing> | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   const path = join(modelDir, PREPROCESSING_FILE);
   let text: string;
   try {

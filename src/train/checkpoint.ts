@@ -10,9 +10,11 @@
  * A checkpoint is written into a hidden temporary directory and renamed into place, so a
  * crash never leaves a half-written `ckpt-*`. Only the newest `keep` are kept. Node only.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as fsp from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import * as nodeCrypto from 'node:crypto';
 import { FileNotFoundError, IncompatibleFileError } from '../errors.js';
 import type { NamedArray, NamedArrays } from '../io/types.js';
 import type { TrainConfig } from './config.js';
@@ -72,9 +74,9 @@ export function checkpointDirName(step: number): string {
  * same step is replaced.
  */
 export async function saveTrainingCheckpoint(root: string, state: TrainingCheckpointState, tensors: NamedArrays): Promise<string> {
-  await mkdir(root, { recursive: true });
-  const tmp = join(root, `.tmp-${checkpointDirName(state.step)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(tmp);
+  await fsp.mkdir(root, { recursive: true });
+  const tmp = nodePath.join(root, `.tmp-${checkpointDirName(state.step)}-${process.pid}-${nodeCrypto.randomBytes(4).toString('hex')}`);
+  await fsp.mkdir(tmp);
   try {
     const index: IndexEntry[] = [];
     let offset = 0;
@@ -91,24 +93,24 @@ export async function saveTrainingCheckpoint(root: string, state: TrainingCheckp
       const a = tensors.get(e.name)!.data as Float32Array | Int32Array;
       bin.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), e.offset);
     }
-    await writeFile(join(tmp, 'tensors.bin'), bin);
-    await writeFile(join(tmp, 'tensors.json'), JSON.stringify({ byteLength: offset, arrays: index }));
+    await fsp.writeFile(nodePath.join(tmp, 'tensors.bin'), bin);
+    await fsp.writeFile(nodePath.join(tmp, 'tensors.json'), JSON.stringify({ byteLength: offset, arrays: index }));
     // state.json last: its presence marks a complete checkpoint even inside the temp dir.
-    await writeFile(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
-    const dest = join(root, checkpointDirName(state.step));
+    await fsp.writeFile(nodePath.join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+    const dest = nodePath.join(root, checkpointDirName(state.step));
     let old: string | undefined;
     try {
-      await stat(dest);
+      await fsp.stat(dest);
       old = `${tmp}-old`;
-      await rename(dest, old);
+      await fsp.rename(dest, old);
     } catch {
       /* no previous checkpoint of this step */
     }
-    await rename(tmp, dest);
-    if (old) await rm(old, { recursive: true, force: true });
+    await fsp.rename(tmp, dest);
+    if (old) await fsp.rm(old, { recursive: true, force: true });
     return dest;
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
+    await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
   }
 }
@@ -117,14 +119,14 @@ export async function saveTrainingCheckpoint(root: string, state: TrainingCheckp
 export async function listTrainingCheckpoints(root: string): Promise<{ step: number; path: string }[]> {
   let names: string[];
   try {
-    names = await readdir(root);
+    names = await fsp.readdir(root);
   } catch {
     return [];
   }
   return names
     .map((n) => ({ m: DIR_RE.exec(n), n }))
     .filter((x) => x.m)
-    .map((x) => ({ step: Number(x.m![1]), path: join(root, x.n) }))
+    .map((x) => ({ step: Number(x.m![1]), path: nodePath.join(root, x.n) }))
     .sort((a, b) => a.step - b.step);
 }
 
@@ -137,15 +139,15 @@ export async function latestTrainingCheckpoint(root: string): Promise<string | n
 /** Delete all but the newest `keep` checkpoints (and stale temporary directories). */
 export async function pruneTrainingCheckpoints(root: string, keep: number): Promise<void> {
   const all = await listTrainingCheckpoints(root);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) await rm(c.path, { recursive: true, force: true });
-  for (const n of await readdir(root).catch(() => [] as string[])) {
-    if (n.startsWith('.tmp-ckpt-') && !n.includes(`-${process.pid}-`)) await rm(join(root, n), { recursive: true, force: true });
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) await fsp.rm(c.path, { recursive: true, force: true });
+  for (const n of await fsp.readdir(root).catch(() => [] as string[])) {
+    if (n.startsWith('.tmp-ckpt-') && !n.includes(`-${process.pid}-`)) await fsp.rm(nodePath.join(root, n), { recursive: true, force: true });
   }
 }
 
 async function readText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await fsp.readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'checkpoint file');
     throw e;
@@ -154,7 +156,7 @@ async function readText(path: string): Promise<string> {
 
 /** Read only `state.json` of a checkpoint. */
 export async function readTrainingCheckpointState(dir: string): Promise<TrainingCheckpointState> {
-  const path = join(dir, 'state.json');
+  const path = nodePath.join(dir, 'state.json');
   let state: TrainingCheckpointState;
   try {
     state = JSON.parse(await readText(path)) as TrainingCheckpointState;
@@ -172,7 +174,7 @@ export async function readTrainingCheckpointState(dir: string): Promise<Training
 /** Read a whole checkpoint. @throws {IncompatibleFileError} for damaged or foreign files. */
 export async function loadTrainingCheckpoint(dir: string): Promise<{ state: TrainingCheckpointState; tensors: NamedArrays }> {
   const state = await readTrainingCheckpointState(dir);
-  const indexPath = join(dir, 'tensors.json');
+  const indexPath = nodePath.join(dir, 'tensors.json');
   let index: { byteLength: number; arrays: IndexEntry[] };
   try {
     index = JSON.parse(await readText(indexPath));
@@ -180,10 +182,10 @@ export async function loadTrainingCheckpoint(dir: string): Promise<{ state: Trai
     if (e instanceof FileNotFoundError) throw e;
     throw new IncompatibleFileError(indexPath, 'not valid JSON');
   }
-  const binPath = join(dir, 'tensors.bin');
+  const binPath = nodePath.join(dir, 'tensors.bin');
   let bin: Buffer;
   try {
-    bin = await readFile(binPath);
+    bin = await fsp.readFile(binPath);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(binPath, 'checkpoint file');
     throw e;

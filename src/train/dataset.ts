@@ -4,9 +4,11 @@
  * and split into training and validation parts the way davidsandberg/facenet
  * `split_dataset(..., mode='SPLIT_IMAGES')` does. Node only.
  */
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { createHash } from 'node:crypto';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as fsp from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import * as nodeCrypto from 'node:crypto';
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import { IMAGE_EXTENSIONS } from '../mtcnn/align-dataset.js';
 import { Rng } from './rng.js';
@@ -47,7 +49,7 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export async function readImageFolder(root: string): Promise<ImageFolder> {
   let entries;
   try {
-    entries = await readdir(root, { withFileTypes: true });
+    entries = await fsp.readdir(root, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileNotFoundError(root, 'dataset folder');
@@ -59,12 +61,12 @@ export async function readImageFolder(root: string): Promise<ImageFolder> {
   }
   const classes: ImageClass[] = [];
   for (const name of names) {
-    const dir = join(root, name);
-    const files = (await readdir(dir, { withFileTypes: true }))
+    const dir = nodePath.join(root, name);
+    const files = (await fsp.readdir(dir, { withFileTypes: true }))
       .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && isImageFile(e.name))
       .map((e) => e.name)
       .sort(byCodePoint);
-    classes.push({ name, paths: files.map((f) => join(dir, f)) });
+    classes.push({ name, paths: files.map((f) => nodePath.join(dir, f)) });
   }
   return { root, classes };
 }
@@ -152,11 +154,11 @@ export function splitDataset(folder: ImageFolder, opts: SplitOptions): DatasetSp
  * checks that it sees the same data in the same split.
  */
 export function datasetFingerprint(images: LabeledImages, root: string): string {
-  const h = createHash('sha256');
+  const h = nodeCrypto.createHash('sha256');
   h.update(images.classNames.join('\n'));
   h.update('\0');
   images.paths.forEach((p, i) => {
-    h.update(relative(root, p));
+    h.update(nodePath.relative(root, p));
     h.update(`\t${images.labels[i]}\n`);
   });
   return h.digest('hex').slice(0, 32);

@@ -2,8 +2,10 @@
  * The training log: one JSON object per line (steps, epochs, warnings, start/stop),
  * appended, so a resumed run continues the same file and any tool can read it line by line.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as fsp from 'node:fs/promises';
+import * as nodePath from 'node:path';
 
 /** Appends JSON lines to a file; writes are serialized in call order. */
 export class JsonLinesLog {
@@ -11,7 +13,7 @@ export class JsonLinesLog {
   private ready: Promise<unknown>;
 
   constructor(readonly path: string) {
-    this.ready = mkdir(dirname(path), { recursive: true });
+    this.ready = fsp.mkdir(nodePath.dirname(path), { recursive: true });
   }
 
   /** Queue one record (a `time` field with the ISO time is added). */
@@ -19,7 +21,7 @@ export class JsonLinesLog {
     const line = JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n';
     this.chain = this.chain.then(async () => {
       await this.ready;
-      await appendFile(this.path, line);
+      await fsp.appendFile(this.path, line);
     });
     return this.chain;
   }

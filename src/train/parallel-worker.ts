@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendName } from '../runtime/backend.js';
 import { registerTrainingKernels } from '../kernels/register.js';
-import '../facenet/layers.js'; // registers the custom layers of Inception-ResNet-v1
+import { L2Normalize, ScaledResidual, SlimBatchNorm } from '../facenet/layers.js';
 import { CenterLoss } from '../losses/center-loss.js';
 import { ClassHead } from './head.js';
 import { modelWeights, randomLayers } from './model-state.js';
@@ -27,6 +27,12 @@ async function main(): Promise<void> {
   await initBackend({ backend: init.backend as BackendName });
   registerTrainingKernels();
   for (const m of init.modules) await import(m);
+  // Importing the custom layers' module registers them. The classes are named here so
+  // that bundlers keep the import (the package is marked free of side effects, so a bare
+  // `import '../facenet/layers.js'` would be dropped).
+  for (const c of [SlimBatchNorm, ScaledResidual, L2Normalize]) {
+    if (!c.className) throw new Error('custom layer without a class name');
+  }
   const model = await tfl.models.modelFromJSON({ modelTopology: init.modelTopology as tf.io.ModelJSON['modelTopology'] } as never);
   const weights = modelWeights(model);
   const head = init.head

@@ -16,11 +16,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { Worker } from 'node:worker_threads';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as workerThreads from 'node:worker_threads';
+import * as fs from 'node:fs';
+import * as nodeModule from 'node:module';
+import * as nodePath from 'node:path';
+import * as nodeUrl from 'node:url';
 import { ConfigError, FacenetError } from '../errors.js';
 import type { LoadedBatch } from './batches.js';
 import type { LossSettings, MicroMetrics } from './step.js';
@@ -88,34 +90,34 @@ function layout(entries: { key: string; shape: number[] }[]): { slots: SlotLayou
 
 /** The tsx ESM loader API (development: running the TypeScript sources). */
 function tsxApiUrl(): string {
-  const req = createRequire(import.meta.url);
+  const req = nodeModule.createRequire(import.meta.url);
   const pkgPath = req.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
+  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
   const entry = pkg.exports?.['./esm/api'] as { import?: { default?: string } | string } | undefined;
   const rel = typeof entry?.import === 'string' ? entry.import : entry?.import?.default ?? './dist/esm/api/index.mjs';
-  return pathToFileURL(join(dirname(pkgPath), rel)).href;
+  return nodeUrl.pathToFileURL(nodePath.join(nodePath.dirname(pkgPath), rel)).href;
 }
 
 /** Start one worker: the bundled `train-worker.js` next to this module, or the TypeScript source via tsx. */
-function startWorker(init: WorkerInit): Worker {
+function startWorker(init: WorkerInit): workerThreads.Worker {
   const here = import.meta.url;
   const bundled = new URL('./train-worker.js', here);
-  if (existsSync(fileURLToPath(bundled))) return new Worker(bundled, { workerData: init });
+  if (fs.existsSync(nodeUrl.fileURLToPath(bundled))) return new workerThreads.Worker(bundled, { workerData: init });
   const source = new URL('./parallel-worker.ts', here);
-  if (existsSync(fileURLToPath(source))) {
+  if (fs.existsSync(nodeUrl.fileURLToPath(source))) {
     const code =
       `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })` +
       `.catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
-    return new Worker(code, { eval: true, workerData: init });
+    return new workerThreads.Worker(code, { eval: true, workerData: init });
   }
-  throw new FacenetError('WORKER_MISSING', `training worker not found next to ${fileURLToPath(here)}`);
+  throw new FacenetError('WORKER_MISSING', `training worker not found next to ${nodeUrl.fileURLToPath(here)}`);
 }
 
 class WorkerHandle {
   private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
 
-  constructor(readonly worker: Worker) {
+  constructor(readonly worker: workerThreads.Worker) {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') this.fail(new FacenetError('WORKER', `training worker failed: ${m.message}`));
       else if (this.pending) {

@@ -12,8 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
+// about this Node-only module instead of failing the build.
+import * as nodePath from 'node:path';
+import * as fsp from 'node:fs/promises';
 import type { Preprocessing } from '../recognition/types.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../errors.js';
 import type { NamedArrays } from '../io/types.js';
@@ -197,12 +199,12 @@ const RESUME_CRITICAL: Array<keyof TrainConfig> = [
 
 /** Checkpoint sub-directory of an output directory. */
 export function checkpointsDir(outDir: string): string {
-  return join(outDir, 'checkpoints');
+  return nodePath.join(outDir, 'checkpoints');
 }
 
 /** The training log of an output directory. */
 export function trainLogPath(outDir: string): string {
-  return join(outDir, 'train-log.jsonl');
+  return nodePath.join(outDir, 'train-log.jsonl');
 }
 
 /**
@@ -220,7 +222,7 @@ export async function exportTrainedModel(
   const { saveModel } = await import('../facenet/model-io.js');
   const { writeModelPreprocessing } = await import('../recognition/load.js');
   const { DEFAULT_PREPROCESSING } = await import('../recognition/types.js');
-  await mkdir(dir, { recursive: true });
+  await fsp.mkdir(dir, { recursive: true });
   await saveModel(model, dir);
   await writeModelPreprocessing(dir, {
     ...DEFAULT_PREPROCESSING,
@@ -798,7 +800,7 @@ export async function train(
 
     let modelDir: string | null = null;
     if (stopReason !== 'aborted' && stopReason !== 'max-steps' && options.exportModel !== false) {
-      const dir = join(cfg.outDir, 'model');
+      const dir = nodePath.join(cfg.outDir, 'model');
       try {
         await (ema ? ema.withAverages(() => exportTrainedModel(model, dir, cfg, options.preprocessing)) : exportTrainedModel(model, dir, cfg, options.preprocessing));
         modelDir = dir;

@@ -1,7 +1,4 @@
 /** Atomic file writes: nothing written is ever half-written. Node only. */
-import { writeFile, rename, mkdir, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Write `data` to a temporary file beside `path`, then rename it over `path`. A crash
@@ -9,6 +6,10 @@ import { randomBytes } from 'node:crypto';
  * directory is atomic on POSIX filesystems.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  // Imported here, not at the top, so that browser bundles of the library never see them.
+  const { writeFile, rename, mkdir, rm } = await import('node:fs/promises');
+  const { dirname, basename, join } = await import('node:path');
+  const { randomBytes } = await import('node:crypto');
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

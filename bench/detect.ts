@@ -1,0 +1,373 @@
+/**
+ * MTCNN detection benchmark: milliseconds per 640×480 frame and per 250×250 LFW image for our
+ * detector (wasm and cpu backends) against face-api.js 0.22.2's MTCNN with the same weights,
+ * the same images and the same settings, measured in the same process.
+ *
+ *   npm run bench:detect -- [--backends wasm,cpu] [--runs 5] [--cpu-runs 1] [--frames 5]
+ *                           [--lfw 50] [--no-faceapi] [--no-breakdown] [--json out.json]
+ *
+ * Images: the five group photos (samples/groups) resized to cover 640×480 and centre-cropped
+ * (sharp, in memory); 50 LFW images picked evenly from the sorted list of all 7,701. All are
+ * decoded to RGB bytes before timing. One warm-up pass (wasm) or call (cpu) is excluded.
+ *
+ * face-api runs on the tfjs-core 1.7 it bundles (cpu backend — it has no other in Node), so
+ * the like-for-like comparison is ours on cpu against it; its calls are interleaved with ours
+ * on cpu, image by image, so that both see the same machine load. Times are wall clock
+ * (`performance.now`) and, beside them, the process's CPU time per call (`process.cpuUsage`):
+ * both detectors are single-threaded, so on a busy machine CPU time is the steadier figure.
+ */
+import { Command } from 'commander';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import sharp, { type Sharp } from 'sharp';
+import { initBackend } from '../src/runtime/backend.js';
+import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
+import { DEFAULT_OPTIONS, resolveOptions } from '../src/mtcnn/pipeline-types.js';
+import { disposeParams, loadMtcnnParams } from '../src/mtcnn/weights.js';
+import type { FaceDetection } from '../src/mtcnn/types.js';
+import { sharedPath } from '../src/util/shared-data.js';
+import { breakdown, type Breakdown } from './detect-breakdown.js';
+import { loadFaceApiMtcnn, MemCanvas, type FaceApiFace, type FaceApiMtcnn } from './faceapi-harness.js';
+
+const program = new Command('bench:detect')
+  .option('--backends <list>', 'our backends to measure', 'wasm,cpu')
+  .option('--runs <n>', 'timed passes over each image set on wasm', '5')
+  .option('--cpu-runs <n>', 'timed passes on cpu (ours, interleaved with face-api)', '1')
+  .option('--frames <n>', 'group photos to use as 640×480 frames (of 5)', '5')
+  .option('--lfw <n>', 'LFW images', '50')
+  .option('--no-faceapi', 'skip the face-api.js baseline')
+  .option('--no-breakdown', 'skip the component breakdown')
+  .option('--json <file>', 'also write all results as JSON')
+  .parse();
+const o = program.opts<{
+  backends: string;
+  runs: string;
+  cpuRuns: string;
+  frames: string;
+  lfw: string;
+  faceapi: boolean;
+  breakdown: boolean;
+  json?: string;
+}>();
+const backends = o.backends.split(',').filter(Boolean) as ('wasm' | 'cpu')[];
+const SETTINGS = { minFaceSize: 20, scaleFactor: 0.709, thresholds: [0.6, 0.7, 0.7] as [number, number, number] };
+
+// ---------------------------------------------------------------- images
+
+interface Rgb {
+  name: string;
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+async function toRgb(name: string, img: Sharp): Promise<Rgb> {
+  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { name, data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+async function frames(): Promise<Rgb[]> {
+  const dir = sharedPath('data', 'samples', 'groups');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+  return Promise.all(files.map((f) => toRgb(f, sharp(join(dir, f)).resize(640, 480, { fit: 'cover', position: 'centre' }))));
+}
+
+/** `count` images spread evenly over the sorted list of every LFW file. */
+async function lfwImages(count: number): Promise<Rgb[]> {
+  const dir = sharedPath('data', 'lfw');
+  const people = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const all: string[] = [];
+  for (const p of people) {
+    for (const f of (await readdir(join(dir, p))).filter((f) => f.endsWith('.jpg')).sort()) all.push(join(p, f));
+  }
+  const picked = Array.from({ length: Math.min(count, all.length) }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / count)]);
+  return Promise.all(picked.map((p) => toRgb(p, sharp(join(dir, p)))));
+}
+
+// ---------------------------------------------------------------- statistics
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
+
+/** Timings of one detector on one image set. */
+interface Series {
+  label: string;
+  set: string;
+  backend: string;
+  calls: number;
+  wall: number[];
+  cpu: number[];
+  /** Stage sums over the calls (ms). */
+  stages: Record<string, number>;
+  faces: number[][][];
+}
+
+function newSeries(label: string, set: string, backend: string): Series {
+  return { label, set, backend, calls: 0, wall: [], cpu: [], stages: {}, faces: [] };
+}
+
+async function timed<T>(s: Series, fn: () => Promise<T>): Promise<T> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  s.wall.push(wall);
+  s.cpu.push((c.user + c.system) / 1000);
+  s.calls++;
+  return r;
+}
+
+function addStages(s: Series, stages: Record<string, number>): void {
+  for (const [k, v] of Object.entries(stages)) s.stages[k] = (s.stages[k] ?? 0) + v;
+}
+
+// ---------------------------------------------------------------- runners
+
+const rawOf = (img: Rgb) => ({ data: img.data, width: img.width, height: img.height, channels: 3 as const });
+
+async function oursCall(m: Mtcnn, img: Rgb, s: Series | null, runIndex: number): Promise<FaceDetection[]> {
+  const faces = s ? await timed(s, () => m.detect(rawOf(img), SETTINGS)) : await m.detect(rawOf(img), SETTINGS);
+  if (s) {
+    const t = m.lastTimings!;
+    addStages(s, { pnet: t.pnet, rnet: t.rnet, onet: t.onet, other: t.total - t.pnet - t.rnet - t.onet });
+    if (runIndex === 0) s.faces.push(faces.map((f) => [...f.box, f.score]));
+  }
+  return faces;
+}
+
+async function faceapiCall(fa: FaceApiMtcnn, canvas: MemCanvas, s: Series | null, runIndex: number): Promise<FaceApiFace[]> {
+  const run = () => fa.detect(canvas);
+  const { faces, stats } = s ? await timed(s, run) : await run();
+  if (s) {
+    const total = s.wall[s.wall.length - 1];
+    addStages(s, { pnet: stats.stage1, rnet: stats.stage2, onet: stats.stage3, other: total - stats.stage1 - stats.stage2 - stats.stage3 });
+    if (runIndex === 0) s.faces.push(faces.map((f) => [...f.box, f.score]));
+  }
+  return faces;
+}
+
+// ---------------------------------------------------------------- box comparison
+
+function iou(a: number[], b: number[]): number {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = w * h;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+/** Greedy one-to-one matching at IoU ≥ 0.5, best pairs first. */
+function compareBoxes(ours: number[][][], theirs: number[][][]) {
+  let matched = 0;
+  let onlyOurs = 0;
+  let onlyTheirs = 0;
+  const ious: number[] = [];
+  const corner: number[] = [];
+  const size: number[] = [];
+  ours.forEach((A, i) => {
+    const B = theirs[i];
+    const pairs: [number, number, number][] = [];
+    A.forEach((a, ia) => B.forEach((b, ib) => pairs.push([iou(a, b), ia, ib])));
+    pairs.sort((x, y) => y[0] - x[0]);
+    const ua = new Set<number>();
+    const ub = new Set<number>();
+    for (const [v, ia, ib] of pairs) {
+      if (v < 0.5 || ua.has(ia) || ub.has(ib)) continue;
+      ua.add(ia);
+      ub.add(ib);
+      matched++;
+      ious.push(v);
+      const a = A[ia];
+      const b = B[ib];
+      for (let k = 0; k < 4; k++) corner.push(Math.abs(a[k] - b[k]));
+      size.push((b[2] - b[0]) / (a[2] - a[0]));
+    }
+    onlyOurs += A.length - ua.size;
+    onlyTheirs += B.length - ub.size;
+  });
+  return {
+    oursFaces: ours.reduce((n, a) => n + a.length, 0),
+    theirFaces: theirs.reduce((n, b) => n + b.length, 0),
+    matched,
+    onlyOurs,
+    onlyTheirs,
+    meanIoU: ious.length ? mean(ious) : NaN,
+    meanCornerDiffPx: corner.length ? mean(corner) : NaN,
+    maxCornerDiffPx: corner.length ? Math.max(...corner) : NaN,
+    meanWidthRatioTheirsOverOurs: size.length ? mean(size) : NaN,
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+const load = loadavg();
+console.log(`bench:detect — ${new Date().toISOString()}`);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${load.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`settings: minFaceSize ${SETTINGS.minFaceSize}, scaleFactor ${SETTINGS.scaleFactor}, thresholds ${SETTINGS.thresholds.join('/')}; weights mtcnn-faceapi (both sides)`);
+
+const sets = { frames: (await frames()).slice(0, Number(o.frames)), lfw: await lfwImages(Number(o.lfw)) };
+console.log(`images: ${sets.frames.length} frames 640×480 (${sets.frames.map((f) => f.name).join(', ')}), ${sets.lfw.length} LFW 250×250 (${sets.lfw[0]?.name} … ${sets.lfw[sets.lfw.length - 1]?.name})\n`);
+
+const series: Series[] = [];
+const batchRows: { set: string; backend: string; perImage: number[] }[] = [];
+let fa: FaceApiMtcnn | null = null;
+if (o.faceapi) {
+  fa = await loadFaceApiMtcnn(sharedPath('weights', 'mtcnn-faceapi'), SETTINGS);
+  console.log(`face-api.js 0.22.2 on its bundled tfjs-core ${fa.tfVersion}, backend ${fa.backend}`);
+}
+const canvases = new Map<Rgb, MemCanvas>();
+for (const img of [...sets.frames, ...sets.lfw]) canvases.set(img, MemCanvas.fromRgb(img.data, img.width, img.height));
+const faSeries: Record<string, Series> = {};
+const breakdowns: { backend: string; perFrame: (Breakdown & { frame: string; detectorFaces: number })[] }[] = [];
+
+for (const backend of backends) {
+  const info = await initBackend({ backend });
+  const tensors0 = tf.memory().numTensors;
+  const m = await loadMtcnn({ weights: 'faceapi' });
+  const onCpu = backend === 'cpu';
+  const runs = Number(onCpu ? o.cpuRuns : o.runs);
+  const withFaceApi = fa !== null && (onCpu || !backends.includes('cpu'));
+  console.log(`--- ours on ${info.name}${withFaceApi ? ', interleaved with face-api' : ''}: ${runs} timed pass(es)`);
+  const faTensors0 = fa?.numTensors() ?? 0;
+  for (const [setName, imgs] of Object.entries(sets)) {
+    const s = newSeries('ours', setName, info.name);
+    const sf = withFaceApi ? newSeries('face-api', setName, fa!.backend) : null;
+    // Warm-up: a whole pass on wasm (cheap), one call on cpu (nothing to compile there).
+    for (const img of onCpu ? imgs.slice(0, 1) : imgs) {
+      await oursCall(m, img, null, -1);
+      if (sf) await faceapiCall(fa!, canvases.get(img)!, null, -1);
+    }
+    for (let r = 0; r < runs; r++) {
+      for (const img of imgs) {
+        await oursCall(m, img, s, r);
+        if (sf) await faceapiCall(fa!, canvases.get(img)!, sf, r);
+      }
+      process.stdout.write(`  ${setName} pass ${r + 1}/${runs} done\n`);
+    }
+    series.push(s);
+    if (sf) {
+      series.push(sf);
+      faSeries[setName] = sf;
+    }
+    // Batch mode on LFW: all images in one detectBatch call (P-Net shares calls per level size).
+    if (setName === 'lfw' && !onCpu) {
+      const perImage: number[] = [];
+      await m.detectBatch(imgs.map(rawOf), SETTINGS);
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await m.detectBatch(imgs.map(rawOf), SETTINGS);
+        perImage.push((performance.now() - t0) / imgs.length);
+      }
+      batchRows.push({ set: setName, backend: info.name, perImage });
+    }
+  }
+  if (o.breakdown && !onCpu) {
+    const params = await loadMtcnnParams('faceapi');
+    const opts = resolveOptions(DEFAULT_OPTIONS.facenet, SETTINGS);
+    const perFrame = [];
+    for (const img of sets.frames) {
+      const px = { data: img.data, width: img.width, height: img.height, channels: 3 };
+      await breakdown(params, px, opts); // warm-up
+      const parts: Breakdown[] = [];
+      for (let r = 0; r < Math.max(1, runs); r++) parts.push(await breakdown(params, px, opts));
+      const avg = { ...parts[0] };
+      for (const k of ['pyramid', 'pnetNet', 'pnetPost', 'rnetCrops', 'rnetNet', 'rnetPost', 'onetCrops', 'onetNet', 'onetPost'] as const) {
+        avg[k] = mean(parts.map((p) => p[k]));
+      }
+      perFrame.push({ ...avg, frame: img.name, detectorFaces: (await m.detect(rawOf(img), SETTINGS)).length });
+    }
+    disposeParams(params);
+    breakdowns.push({ backend: info.name, perFrame });
+  }
+  m.dispose();
+  const leaked = tf.memory().numTensors - tensors0;
+  const faLeaked = (fa?.numTensors() ?? 0) - faTensors0;
+  if (leaked !== 0 || faLeaked !== 0) console.log(`  WARNING: tensors left over: ours ${leaked}, face-api ${faLeaked}`);
+}
+// face-api alone when ours ran on wasm only: it was interleaved with wasm above.
+fa?.dispose();
+
+// ---------------------------------------------------------------- report
+
+console.log('\n## Milliseconds per image (warm-up excluded; N = images × passes)\n');
+console.log('| detector | backend | images | N | wall median | wall mean | CPU mean | P-Net | R-Net | O-Net | other |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const s of series) {
+  const st = s.stages;
+  const total = (st.pnet ?? 0) + (st.rnet ?? 0) + (st.onet ?? 0) + (st.other ?? 0);
+  const share = (k: string) => `${fmt((100 * (st[k] ?? 0)) / total, 0)} %`;
+  const setLabel = s.set === 'frames' ? '640×480 frames' : '250×250 LFW';
+  console.log(
+    `| ${s.label} | ${s.backend} | ${setLabel} | ${s.calls} | ${fmt(median(s.wall))} | ${fmt(mean(s.wall))} | ${fmt(mean(s.cpu))} | ${share('pnet')} | ${share('rnet')} | ${share('onet')} | ${share('other')} |`,
+  );
+}
+for (const b of batchRows) {
+  console.log(`| ours, detectBatch(${sets.lfw.length}) | ${b.backend} | 250×250 LFW | ${b.perImage.length} calls | ${fmt(median(b.perImage))} | ${fmt(mean(b.perImage))} | — | | | | |`);
+}
+console.log(
+  '\nStage shares: ours from Mtcnn.lastTimings (P-Net = pyramid resampling + P-Net + its NMS/regression; R-Net / O-Net = crops + network + NMS/regression; other = reading the RawImage into pixels); face-api from its own stats (stage1/2/3, whole ms; other = fromPixels, BGR swap, result objects).',
+);
+
+const ratios: Record<string, number> = {};
+if (Object.keys(faSeries).length) {
+  console.log('\n## Ratios ours / face-api (mean per image, same images, same run; < 1 means ours is faster)\n');
+  console.log('| images | ours backend | wall ratio | CPU-time ratio |');
+  console.log('|---|---|---:|---:|');
+  for (const s of series.filter((x) => x.label === 'ours')) {
+    const f = faSeries[s.set];
+    if (!f) continue;
+    const wr = mean(s.wall) / mean(f.wall);
+    const cr = mean(s.cpu) / mean(f.cpu);
+    ratios[`${s.set}:${s.backend}`] = wr;
+    console.log(`| ${s.set === 'frames' ? '640×480 frames' : '250×250 LFW'} | ${s.backend} (face-api: ${f.backend}) | ${fmt(wr, 3)} | ${fmt(cr, 3)} |`);
+  }
+  console.log('\n## Faces found (first timed pass), ours vs face-api, matched at IoU ≥ 0.5\n');
+  for (const set of Object.keys(faSeries)) {
+    const ours = series.find((x) => x.label === 'ours' && x.set === set && x.faces.length)!;
+    const c = compareBoxes(ours.faces, faSeries[set].faces);
+    console.log(
+      `${set}: ours ${c.oursFaces}, face-api ${c.theirFaces}; matched ${c.matched}, only ours ${c.onlyOurs}, only face-api ${c.onlyTheirs}; ` +
+        `mean IoU ${fmt(c.meanIoU, 3)}, mean |corner diff| ${fmt(c.meanCornerDiffPx)} px (max ${fmt(c.maxCornerDiffPx)}), width face-api/ours ${fmt(c.meanWidthRatioTheirsOverOurs, 3)}`,
+    );
+  }
+}
+
+const oursByBackend = series.filter((x) => x.label === 'ours' && x.set === 'frames');
+if (oursByBackend.length === 2) {
+  const [a, b] = oursByBackend;
+  let maxDiff = 0;
+  let sameCounts = true;
+  a.faces.forEach((fa, i) => {
+    if (fa.length !== b.faces[i].length) sameCounts = false;
+    else fa.forEach((box, j) => box.slice(0, 4).forEach((v, k) => (maxDiff = Math.max(maxDiff, Math.abs(v - b.faces[i][j][k])))));
+  });
+  console.log(`\nours ${a.backend} vs ours ${b.backend} on the frames: ${sameCounts ? `same face counts, largest box-coordinate difference ${maxDiff.toExponential(2)} px` : 'DIFFERENT face counts'}`);
+}
+
+for (const b of breakdowns) {
+  console.log(`\n## Component breakdown, ours on ${b.backend}, 640×480 frames (CPU ms, mean of ${Math.max(1, Number(o.runs))})\n`);
+  console.log('| frame | levels | pyramid px | pyramid (JS) | P-Net net | P-Net post | R-Net in | R-Net crops | R-Net net | R-Net post | O-Net in | O-Net crops | O-Net net | O-Net post | faces |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const f of b.perFrame) {
+    const ok = f.faces === f.detectorFaces ? '' : ` (detector: ${f.detectorFaces}!)`;
+    console.log(
+      `| ${f.frame} | ${f.levels} | ${f.pyramidPixels} | ${fmt(f.pyramid)} | ${fmt(f.pnetNet)} | ${fmt(f.pnetPost)} | ${f.rnetInputs} | ${fmt(f.rnetCrops)} | ${fmt(f.rnetNet)} | ${fmt(f.rnetPost)} | ${f.onetInputs} | ${fmt(f.onetCrops)} | ${fmt(f.onetNet)} | ${fmt(f.onetPost)} | ${f.faces}${ok} |`,
+    );
+  }
+}
+console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+if (o.json) {
+  await writeFile(
+    o.json,
+    JSON.stringify({ date: new Date().toISOString(), loadStart: load, loadEnd: loadavg(), settings: SETTINGS, series, batchRows, ratios, breakdowns }, null, 1),
+  );
+  console.log(`wrote ${o.json}`);
+}

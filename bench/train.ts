@@ -1,0 +1,196 @@
+/**
+ * Training throughput on the default backend (wasm in Node): images per second and peak
+ * memory of `train()` for
+ *
+ * - `full`: Inception-ResNet-v1 as FaceNet trains it — 160 px, batch 8, 512-d;
+ * - `small`: a narrow, shallow variant — 96 px, width ×0.5, blocks 2/4/2, batch 16, 128-d;
+ *
+ * each in the main thread (`workers 0`), in one worker thread, and data-parallel over all
+ * cores. Every run is a separate process (wasm memory never shrinks), on real 182 px face
+ * crops from LFW (../shared). Usage:
+ *
+ *     npm run bench:train -- [--steps N] [--warmup N] [--configs full,small] [--json out.json]
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtemp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface BenchConfig {
+  name: string;
+  imageSize: number;
+  batchSize: number;
+  embeddingSize: number;
+  modelOptions: Record<string, unknown>;
+}
+
+const CONFIGS: Record<string, BenchConfig> = {
+  full: { name: 'full', imageSize: 160, batchSize: 8, embeddingSize: 512, modelOptions: {} },
+  small: {
+    name: 'small',
+    imageSize: 96,
+    batchSize: 16,
+    embeddingSize: 128,
+    modelOptions: { widthMultiplier: 0.5, blockRepeats: { block35: 2, block17: 4, block8: 2 } },
+  },
+};
+
+interface ChildJob {
+  config: BenchConfig;
+  workers: number;
+  data: string;
+  out: string;
+  steps: number;
+  warmup: number;
+}
+
+interface ChildResult {
+  config: string;
+  workers: number;
+  imagesPerSecond: number;
+  secondsPerStep: number;
+  /** Mean per-step breakdown over the measured steps. */
+  breakdown: Record<string, number>;
+  peakRssMB: number;
+  wasmHeapMB: number | null;
+  backend: string;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+async function runChild(job: ChildJob): Promise<void> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-layers');
+  const { initBackend } = await import('../src/runtime/backend.js');
+  const { train } = await import('../src/train/trainer.js');
+  const info = await initBackend();
+  const stamps: number[] = [];
+  const breakdowns: Record<string, number>[] = [];
+  await train(
+    {
+      dataDir: job.data,
+      outDir: job.out,
+      imageSize: job.config.imageSize,
+      batchSize: job.config.batchSize,
+      embeddingSize: job.config.embeddingSize,
+      modelOptions: job.config.modelOptions,
+      validationSplit: 0,
+      epochs: 1,
+      stepsPerEpoch: job.warmup + job.steps,
+      learningRate: 0.01,
+    },
+    {
+      workers: job.workers,
+      maxSteps: job.warmup + job.steps,
+      exportModel: false,
+      progress: false,
+      onStep: (s) => {
+        stamps.push(performance.now());
+        breakdowns.push(s.seconds);
+      },
+    },
+  );
+  // Measured interval: from the end of the last warm-up step to the end of the last step.
+  const measured = stamps.slice(job.warmup - 1);
+  const seconds = (measured[measured.length - 1] - measured[0]) / 1000;
+  const steps = measured.length - 1;
+  const keys = Object.keys(breakdowns[breakdowns.length - 1]);
+  const tail = breakdowns.slice(job.warmup);
+  const breakdown = Object.fromEntries(keys.map((k) => [k, tail.reduce((s, b) => s + (b[k] ?? 0), 0) / tail.length]));
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  const result: ChildResult = {
+    config: job.config.name,
+    workers: job.workers,
+    imagesPerSecond: (steps * job.config.batchSize) / seconds,
+    secondsPerStep: seconds / steps,
+    breakdown,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    wasmHeapMB: backend.wasm ? backend.wasm.HEAPU8.buffer.byteLength / 2 ** 20 : null,
+    backend: info.name,
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+async function makeData(): Promise<string> {
+  const { loadSharp } = await import('../src/image/decode-node.js');
+  const { sharedPath } = await import('../src/util/shared-data.js');
+  const sharp = await loadSharp();
+  const root = join(await mkdtemp(join(tmpdir(), 'bench-train-')), 'faces');
+  const ids = ['Tony_Blair', 'Silvio_Berlusconi', 'Jean_Chretien', 'Hans_Blix', 'Wen_Jiabao', 'David_Beckham', 'Jiang_Zemin', 'Arnold_Schwarzenegger'];
+  for (const id of ids) {
+    const src = sharedPath('data', 'lfw', id);
+    await mkdir(join(root, id), { recursive: true });
+    for (const f of (await readdir(src)).filter((x) => x.endsWith('.jpg')).sort().slice(0, 12)) {
+      // The central 182×182 of the roughly centred 250×250 LFW images: the size `align` writes.
+      const png = await sharp(join(src, f)).extract({ left: 34, top: 34, width: 182, height: 182 }).png().toBuffer();
+      await writeFile(join(root, id, f.replace(/\.jpg$/, '.png')), png);
+    }
+  }
+  return root;
+}
+
+function spawnChild(job: ChildJob): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as ChildResult);
+      else reject(new Error(`benchmark child (${job.config.name}, ${job.workers} workers) exited with ${code}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const childArg = arg('child', '');
+  if (childArg) return runChild(JSON.parse(childArg) as ChildJob);
+
+  const steps = Number(arg('steps', '4'));
+  const warmup = Number(arg('warmup', '2'));
+  const names = arg('configs', 'small,full').split(',');
+  const cores = availableParallelism();
+  const data = await makeData();
+  const results: ChildResult[] = [];
+  for (const name of names) {
+    const config = CONFIGS[name];
+    if (!config) throw new Error(`unknown config ${name} (known: ${Object.keys(CONFIGS).join(', ')})`);
+    for (const workers of [0, 1, cores]) {
+      const out = await mkdtemp(join(tmpdir(), `bench-train-${name}-${workers}-`));
+      process.stderr.write(`${name}: ${workers === 0 ? 'main thread' : `${workers} worker(s)`} …\n`);
+      const r = await spawnChild({ config, workers, data, out, steps, warmup });
+      results.push(r);
+      process.stderr.write(
+        `  ${r.imagesPerSecond.toFixed(2)} images/s, ${r.secondsPerStep.toFixed(2)} s/step, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
+          (r.wasmHeapMB !== null ? `, wasm heap ${r.wasmHeapMB.toFixed(0)} MB` : '') +
+          `\n  breakdown ${JSON.stringify(r.breakdown, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}\n`,
+      );
+    }
+  }
+  process.stdout.write(`\nTraining throughput (${results[0]?.backend}, ${cores} cores, ${steps} measured steps after ${warmup} warm-up)\n`);
+  process.stdout.write('config  input batch  mode            images/s  s/step  peak RSS MB\n');
+  for (const r of results) {
+    const c = CONFIGS[r.config];
+    const mode = r.workers === 0 ? 'main thread' : `${r.workers} worker${r.workers > 1 ? 's' : ''}`;
+    process.stdout.write(
+      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
+    );
+  }
+  for (const name of names) {
+    const of = (w: number) => results.find((r) => r.config === name && r.workers === w)!;
+    process.stdout.write(
+      `${name}: ${cores} workers vs main thread ×${(of(cores).imagesPerSecond / of(0).imagesPerSecond).toFixed(2)}, ` +
+        `vs 1 worker ×${(of(cores).imagesPerSecond / of(1).imagesPerSecond).toFixed(2)}\n`,
+    );
+  }
+  const json = arg('json', '');
+  if (json) await writeFile(json, JSON.stringify({ cores, steps, warmup, results }, null, 2));
+}
+
+await main();

@@ -1,0 +1,61 @@
+/**
+ * Where the package's default recognition model lives, in one place. Every tool that takes
+ * a `--model DIR` falls back to it.
+ *
+ * The default model is a FaceNet (Inception-ResNet-v1) saved with `saveModel` plus its
+ * `preprocessing.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
+ */
+import { ModelNotFoundError } from '../errors.js';
+
+/** The default model's directory, relative to the package root. */
+export const DEFAULT_MODEL_DIR = 'models/default';
+
+const PACKAGE_NAME = 'tfjs-facenet';
+
+/**
+ * The package root: the nearest folder above this module whose `package.json` is named
+ * `tfjs-facenet` (the same from `src/` and from the bundled `dist/`).
+ */
+async function packageRoot(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === PACKAGE_NAME) return dir;
+    } catch {
+      // no (readable) package.json here: keep climbing
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new ModelNotFoundError(DEFAULT_MODEL_DIR, `cannot find the ${PACKAGE_NAME} package root`);
+    dir = parent;
+  }
+}
+
+/** Absolute path of the default model directory (not checked for existence). */
+export async function defaultModelDir(): Promise<string> {
+  const { join } = await import('node:path');
+  return join(await packageRoot(), DEFAULT_MODEL_DIR);
+}
+
+/**
+ * The model directory to use: `dir` when given, else the default. Checks that it holds a
+ * `model.json`.
+ * @returns the absolute directory path.
+ * @throws {ModelNotFoundError} naming the directory when it has no model.
+ */
+export async function resolveModelDir(dir?: string): Promise<string> {
+  const { existsSync } = await import('node:fs');
+  const { join, resolve } = await import('node:path');
+  const location = dir !== undefined ? resolve(dir) : await defaultModelDir();
+  if (!existsSync(join(location, 'model.json'))) {
+    const hint =
+      dir !== undefined
+        ? 'pass the directory of a model saved with saveModel (model.json + weights)'
+        : `the default model is not installed; train one (tfjs-facenet train) and save it to ${DEFAULT_MODEL_DIR}/, or pass --model DIR`;
+    throw new ModelNotFoundError(location, hint);
+  }
+  return location;
+}
