@@ -10,9 +10,10 @@
  * (sharp, in memory); 50 LFW images picked evenly from the sorted list of all 7,701. All are
  * decoded to RGB bytes before timing. One warm-up pass (wasm) or call (cpu) is excluded.
  *
- * face-api runs on the tfjs-core 1.7 it bundles (cpu backend — it has no other in Node), so
- * the like-for-like comparison is ours on cpu against it; its calls are interleaved with ours
- * on cpu, image by image, so that both see the same machine load. Times are wall clock
+ * face-api runs in a worker thread of the same process (its bundled tfjs-core 1.7 would
+ * otherwise share tfjs's global engine with ours), on that tfjs-core's cpu backend — it has no
+ * other in Node — so the like-for-like comparison is ours on cpu against it; its calls are
+ * interleaved with ours on cpu, image by image, so that both see the same machine load. Times are wall clock
  * (`performance.now`) and, beside them, the process's CPU time per call (`process.cpuUsage`):
  * both detectors are single-threaded, so on a busy machine CPU time is the steadier figure.
  */
@@ -29,7 +30,7 @@ import { disposeParams, loadMtcnnParams } from '../src/mtcnn/weights.js';
 import type { FaceDetection } from '../src/mtcnn/types.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { breakdown, type Breakdown } from './detect-breakdown.js';
-import { loadFaceApiMtcnn, MemCanvas, type FaceApiFace, type FaceApiMtcnn } from './faceapi-harness.js';
+import { startFaceApi, type FaceApiClient, type FaceApiFace } from './faceapi-client.js';
 
 const program = new Command('bench:detect')
   .option('--backends <list>', 'our backends to measure', 'wasm,cpu')
@@ -143,12 +144,13 @@ async function oursCall(m: Mtcnn, img: Rgb, s: Series | null, runIndex: number):
   return faces;
 }
 
-async function faceapiCall(fa: FaceApiMtcnn, canvas: MemCanvas, s: Series | null, runIndex: number): Promise<FaceApiFace[]> {
-  const run = () => fa.detect(canvas);
-  const { faces, stats } = s ? await timed(s, run) : await run();
+async function faceapiCall(fa: FaceApiClient, image: number, s: Series | null, runIndex: number): Promise<FaceApiFace[]> {
+  const { faces, stats, wall, cpu } = await fa.detect(image);
   if (s) {
-    const total = s.wall[s.wall.length - 1];
-    addStages(s, { pnet: stats.stage1, rnet: stats.stage2, onet: stats.stage3, other: total - stats.stage1 - stats.stage2 - stats.stage3 });
+    s.wall.push(wall);
+    s.cpu.push(cpu);
+    s.calls++;
+    addStages(s, { pnet: stats.stage1, rnet: stats.stage2, onet: stats.stage3, other: wall - stats.stage1 - stats.stage2 - stats.stage3 });
     if (runIndex === 0) s.faces.push(faces.map((f) => [...f.box, f.score]));
   }
   return faces;
@@ -217,13 +219,16 @@ console.log(`images: ${sets.frames.length} frames 640×480 (${sets.frames.map((f
 
 const series: Series[] = [];
 const batchRows: { set: string; backend: string; perImage: number[] }[] = [];
-let fa: FaceApiMtcnn | null = null;
+let fa: FaceApiClient | null = null;
+const imageIds = new Map<Rgb, number>();
 if (o.faceapi) {
-  fa = await loadFaceApiMtcnn(sharedPath('weights', 'mtcnn-faceapi'), SETTINGS);
-  console.log(`face-api.js 0.22.2 on its bundled tfjs-core ${fa.tfVersion}, backend ${fa.backend}`);
+  fa = await startFaceApi(sharedPath('weights', 'mtcnn-faceapi'), SETTINGS);
+  console.log(`face-api.js 0.22.2 (worker thread) on its bundled tfjs-core ${fa.tfVersion}, backend ${fa.backend}`);
+  for (const img of [...sets.frames, ...sets.lfw]) {
+    imageIds.set(img, imageIds.size);
+    await fa.addImage(imageIds.size - 1, img.data, img.width, img.height);
+  }
 }
-const canvases = new Map<Rgb, MemCanvas>();
-for (const img of [...sets.frames, ...sets.lfw]) canvases.set(img, MemCanvas.fromRgb(img.data, img.width, img.height));
 const faSeries: Record<string, Series> = {};
 const breakdowns: { backend: string; perFrame: (Breakdown & { frame: string; detectorFaces: number })[] }[] = [];
 
@@ -235,19 +240,19 @@ for (const backend of backends) {
   const runs = Number(onCpu ? o.cpuRuns : o.runs);
   const withFaceApi = fa !== null && (onCpu || !backends.includes('cpu'));
   console.log(`--- ours on ${info.name}${withFaceApi ? ', interleaved with face-api' : ''}: ${runs} timed pass(es)`);
-  const faTensors0 = fa?.numTensors() ?? 0;
+  const faTensors0 = (await fa?.numTensors()) ?? 0;
   for (const [setName, imgs] of Object.entries(sets)) {
     const s = newSeries('ours', setName, info.name);
     const sf = withFaceApi ? newSeries('face-api', setName, fa!.backend) : null;
     // Warm-up: a whole pass on wasm (cheap), one call on cpu (nothing to compile there).
     for (const img of onCpu ? imgs.slice(0, 1) : imgs) {
       await oursCall(m, img, null, -1);
-      if (sf) await faceapiCall(fa!, canvases.get(img)!, null, -1);
+      if (sf) await faceapiCall(fa!, imageIds.get(img)!, null, -1);
     }
     for (let r = 0; r < runs; r++) {
       for (const img of imgs) {
         await oursCall(m, img, s, r);
-        if (sf) await faceapiCall(fa!, canvases.get(img)!, sf, r);
+        if (sf) await faceapiCall(fa!, imageIds.get(img)!, sf, r);
       }
       process.stdout.write(`  ${setName} pass ${r + 1}/${runs} done\n`);
     }
@@ -288,11 +293,11 @@ for (const backend of backends) {
   }
   m.dispose();
   const leaked = tf.memory().numTensors - tensors0;
-  const faLeaked = (fa?.numTensors() ?? 0) - faTensors0;
+  const faLeaked = ((await fa?.numTensors()) ?? 0) - faTensors0;
   if (leaked !== 0 || faLeaked !== 0) console.log(`  WARNING: tensors left over: ours ${leaked}, face-api ${faLeaked}`);
 }
 // face-api alone when ours ran on wasm only: it was interleaved with wasm above.
-fa?.dispose();
+await fa?.close();
 
 // ---------------------------------------------------------------- report
 
@@ -344,9 +349,9 @@ if (oursByBackend.length === 2) {
   const [a, b] = oursByBackend;
   let maxDiff = 0;
   let sameCounts = true;
-  a.faces.forEach((fa, i) => {
-    if (fa.length !== b.faces[i].length) sameCounts = false;
-    else fa.forEach((box, j) => box.slice(0, 4).forEach((v, k) => (maxDiff = Math.max(maxDiff, Math.abs(v - b.faces[i][j][k])))));
+  a.faces.forEach((facesA, i) => {
+    if (facesA.length !== b.faces[i].length) sameCounts = false;
+    else facesA.forEach((box, j) => box.slice(0, 4).forEach((v, k) => (maxDiff = Math.max(maxDiff, Math.abs(v - b.faces[i][j][k])))));
   });
   console.log(`\nours ${a.backend} vs ours ${b.backend} on the frames: ${sameCounts ? `same face counts, largest box-coordinate difference ${maxDiff.toExponential(2)} px` : 'DIFFERENT face counts'}`);
 }

@@ -1,6 +1,9 @@
 /**
  * Running face-api.js 0.22.2's MTCNN in Node without the `canvas` package, for the detection
- * benchmark's baseline.
+ * benchmark's baseline. Import this only inside the face-api worker (`faceapi-worker.ts`):
+ * tfjs-core keeps its engine and kernel registry on `globalThis`, so face-api's tfjs-core 1.7
+ * and our 4.22 loaded in one thread would share one engine (and one `cpu` backend) and break
+ * each other.
  *
  * face-api's `Mtcnn.forwardInput` refuses tensors (it reads the image with
  * `tf.browser.fromPixels(canvas)` and cuts the R-Net / O-Net patches with 2-D canvas calls), so
@@ -16,6 +19,7 @@
  */
 import { readFile } from 'node:fs';
 import * as faceapi from 'face-api.js';
+import type { FaceApiFace, FaceApiResult, FaceApiSettings } from './faceapi-client.js';
 
 /** `ImageData` stand-in: RGBA bytes. */
 class MemImageData {
@@ -144,39 +148,19 @@ export class MemCanvas {
   }
 }
 
-/** face-api's settings, made equal to ours. */
-export interface FaceApiMtcnnSettings {
-  minFaceSize: number;
-  scaleFactor: number;
-  thresholds: [number, number, number];
-}
-
-/** One face-api detection in our conventions: `[x1, y1, x2, y2]` in pixels. */
-export interface FaceApiFace {
-  box: [number, number, number, number];
-  score: number;
-}
-
-/** face-api's own stage times (it measures with `Date.now`, whole milliseconds). */
-export interface FaceApiStats {
-  stage1: number;
-  stage2: number;
-  stage3: number;
-}
-
 /** A loaded face-api MTCNN. */
 export interface FaceApiMtcnn {
   /** Backend of face-api's bundled tfjs (e.g. `cpu`). */
   backend: string;
   /** Version of face-api's bundled tfjs-core. */
   tfVersion: string;
-  detect(canvas: MemCanvas): Promise<{ faces: FaceApiFace[]; stats: FaceApiStats }>;
+  detect(canvas: MemCanvas): Promise<Pick<FaceApiResult, 'faces' | 'stats'>>;
   numTensors(): number;
   dispose(): void;
 }
 
 /** Install the in-memory canvas, load face-api's MTCNN weights from `dir`. */
-export async function loadFaceApiMtcnn(dir: string, settings: FaceApiMtcnnSettings): Promise<FaceApiMtcnn> {
+export async function loadFaceApiMtcnn(dir: string, settings: FaceApiSettings): Promise<FaceApiMtcnn> {
   faceapi.env.monkeyPatch({
     Canvas: MemCanvas as unknown as typeof HTMLCanvasElement,
     Image: MemImage as unknown as typeof HTMLImageElement,

@@ -48,10 +48,17 @@ interface ChildJob {
 interface ChildResult {
   config: string;
   workers: number;
+  /** Images per second over the measured steps (total time). */
   imagesPerSecond: number;
+  /** Images per second of the fastest measured step (least disturbed by other load). */
+  bestImagesPerSecond: number;
   secondsPerStep: number;
+  /** Median seconds per step. */
+  medianSecondsPerStep: number;
   /** Mean per-step breakdown over the measured steps. */
   breakdown: Record<string, number>;
+  /** Process CPU time (all threads) per image over the measured steps: the work, whatever else runs on the machine. */
+  cpuSecondsPerImage: number;
   peakRssMB: number;
   wasmHeapMB: number | null;
   backend: string;
@@ -69,6 +76,7 @@ async function runChild(job: ChildJob): Promise<void> {
   const { train } = await import('../src/train/trainer.js');
   const info = await initBackend();
   const stamps: number[] = [];
+  const cpu: number[] = [];
   const breakdowns: Record<string, number>[] = [];
   await train(
     {
@@ -90,6 +98,8 @@ async function runChild(job: ChildJob): Promise<void> {
       progress: false,
       onStep: (s) => {
         stamps.push(performance.now());
+        const u = process.cpuUsage();
+        cpu.push((u.user + u.system) / 1e6);
         breakdowns.push(s.seconds);
       },
     },
@@ -98,6 +108,7 @@ async function runChild(job: ChildJob): Promise<void> {
   const measured = stamps.slice(job.warmup - 1);
   const seconds = (measured[measured.length - 1] - measured[0]) / 1000;
   const steps = measured.length - 1;
+  const durations = measured.slice(1).map((t, i) => (t - measured[i]) / 1000).sort((a, b) => a - b);
   const keys = Object.keys(breakdowns[breakdowns.length - 1]);
   const tail = breakdowns.slice(job.warmup);
   const breakdown = Object.fromEntries(keys.map((k) => [k, tail.reduce((s, b) => s + (b[k] ?? 0), 0) / tail.length]));
@@ -106,7 +117,10 @@ async function runChild(job: ChildJob): Promise<void> {
     config: job.config.name,
     workers: job.workers,
     imagesPerSecond: (steps * job.config.batchSize) / seconds,
+    bestImagesPerSecond: job.config.batchSize / durations[0],
+    cpuSecondsPerImage: (cpu[cpu.length - 1] - cpu[job.warmup - 1]) / (steps * job.config.batchSize),
     secondsPerStep: seconds / steps,
+    medianSecondsPerStep: durations[Math.floor(durations.length / 2)],
     breakdown,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     wasmHeapMB: backend.wasm ? backend.wasm.HEAPU8.buffer.byteLength / 2 ** 20 : null,
@@ -167,26 +181,27 @@ async function main(): Promise<void> {
       const r = await spawnChild({ config, workers, data, out, steps, warmup });
       results.push(r);
       process.stderr.write(
-        `  ${r.imagesPerSecond.toFixed(2)} images/s, ${r.secondsPerStep.toFixed(2)} s/step, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
+        `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(2)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
           (r.wasmHeapMB !== null ? `, wasm heap ${r.wasmHeapMB.toFixed(0)} MB` : '') +
           `\n  breakdown ${JSON.stringify(r.breakdown, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}\n`,
       );
     }
   }
   process.stdout.write(`\nTraining throughput (${results[0]?.backend}, ${cores} cores, ${steps} measured steps after ${warmup} warm-up)\n`);
-  process.stdout.write('config  input batch  mode            images/s  s/step  peak RSS MB\n');
+  process.stdout.write('config  input batch  mode            images/s  best/s  s/step  CPU s/img  peak RSS MB\n');
   for (const r of results) {
     const c = CONFIGS[r.config];
     const mode = r.workers === 0 ? 'main thread' : `${r.workers} worker${r.workers > 1 ? 's' : ''}`;
     process.stdout.write(
-      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
+      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(2).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
     );
   }
   for (const name of names) {
     const of = (w: number) => results.find((r) => r.config === name && r.workers === w)!;
     process.stdout.write(
       `${name}: ${cores} workers vs main thread ×${(of(cores).imagesPerSecond / of(0).imagesPerSecond).toFixed(2)}, ` +
-        `vs 1 worker ×${(of(cores).imagesPerSecond / of(1).imagesPerSecond).toFixed(2)}\n`,
+        `vs 1 worker ×${(of(cores).imagesPerSecond / of(1).imagesPerSecond).toFixed(2)} ` +
+        `(best steps: ×${(of(cores).bestImagesPerSecond / of(0).bestImagesPerSecond).toFixed(2)}, ×${(of(cores).bestImagesPerSecond / of(1).bestImagesPerSecond).toFixed(2)})\n`,
     );
   }
   const json = arg('json', '');

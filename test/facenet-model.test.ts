@@ -22,6 +22,7 @@ import {
   SlimBatchNorm,
   ScaledResidual,
   L2Normalize,
+  batchNormTraining,
   saveModel,
   loadModel,
   fileSystemHandler,
@@ -297,6 +298,48 @@ describe('custom layers', () => {
     expect(movingVar).toBeCloseTo(0.5 * 1 + 0.5 * 1, 6); // batch variance of {1, 3} is 1
     m.dispose();
     x.dispose();
+  });
+
+  it.each([
+    ['offset only (the reference)', true, false],
+    ['offset and scale', true, true],
+    ['neither', false, false],
+  ])('batchNormTraining: hand-written gradient equals autodiff of the formula, %s', (_label, center, scale) => {
+    const x = tf.tensor4d(randomValues(3 * 4 * 5 * 6, 13), [3, 4, 5, 6]);
+    const beta = center ? tf.tensor1d(randomValues(6, 14)) : undefined;
+    const gamma = scale ? tf.add(tf.tensor1d(randomValues(6, 15)), 1.5) : undefined;
+    const weights = tf.tensor4d(randomValues(3 * 4 * 5 * 6, 16), [3, 4, 5, 6]);
+    const inputs = [x, ...(beta ? [beta] : []), ...(gamma ? [gamma] : [])];
+    const unpack = (args: tf.Tensor[]) => ({ xi: args[0], b: beta ? args[1] : undefined, g: gamma ? args[beta ? 2 : 1] : undefined });
+    // Loss Σ w·BN(x): its gradient reaches every path through the batch statistics.
+    const handWritten = (...args: tf.Tensor[]) => {
+      const { xi, b, g } = unpack(args);
+      const { out, mean, variance } = batchNormTraining(xi, b, g, 1e-3);
+      tf.dispose([mean, variance]);
+      return tf.sum(tf.mul(out, weights));
+    };
+    const formula = (...args: tf.Tensor[]) => {
+      const { xi, b, g } = unpack(args);
+      const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+      let y = tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, 1e-3)));
+      if (g) y = tf.mul(y, g);
+      if (b) y = tf.add(y, b);
+      return tf.sum(tf.mul(y, weights));
+    };
+    const before = tf.memory().numTensors;
+    const g1 = tf.grads(handWritten)(inputs);
+    const g2 = tf.grads(formula)(inputs);
+    expect(g1).toHaveLength(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const a = g1[i].dataSync();
+      const b = g2[i].dataSync();
+      let scaleMax = 1;
+      for (const v of b) scaleMax = Math.max(scaleMax, Math.abs(v));
+      for (let k = 0; k < a.length; k++) expect(Math.abs(a[k] - b[k]) / scaleMax).toBeLessThan(1e-5);
+    }
+    tf.dispose([...g1, ...g2]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...inputs, weights]);
   });
 
   it('ScaledResidual and L2Normalize', () => {

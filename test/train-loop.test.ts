@@ -3,13 +3,13 @@
  * learning happens, a stopped-and-resumed run equals an uninterrupted one step for step,
  * nothing leaks, outputs are written, bad configurations are rejected.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { loadModel } from '../src/facenet/model-io.js';
 import { withSeededMathRandom } from '../src/train/model-state.js';
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setupBackend } from './helpers.js';
 import { makeFaceTree, tinyModel, tempFile } from './train-fixtures.js';
 import { train, type StepMetrics, type EpochMetrics } from '../src/train/trainer.js';
@@ -21,6 +21,11 @@ let data: string;
 beforeAll(async () => {
   await setupBackend();
   data = await makeFaceTree({ identities: 4, perClass: 12, size: 72 });
+});
+
+afterAll(async () => {
+  // The tree and every run's output live in one temporary directory.
+  if (data) await rm(dirname(data), { recursive: true, force: true });
 });
 
 const base = (outDir: string): Partial<TrainConfig> & Pick<TrainConfig, 'dataDir' | 'outDir'> => ({

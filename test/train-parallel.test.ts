@@ -2,7 +2,9 @@
  * Data-parallel training in worker_threads: one worker reproduces in-thread training
  * exactly; two workers split each batch and still train.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { setupBackend } from './helpers.js';
@@ -16,6 +18,11 @@ let data: string;
 beforeAll(async () => {
   await setupBackend();
   data = await makeFaceTree({ identities: 4, perClass: 12, size: 72 });
+});
+
+afterAll(async () => {
+  // The tree and every run's output live in one temporary directory.
+  if (data) await rm(dirname(data), { recursive: true, force: true });
 });
 
 const cfg = (outDir: string): Partial<TrainConfig> & Pick<TrainConfig, 'dataDir' | 'outDir'> => ({

@@ -79,7 +79,8 @@ export function rocCurveSvg(curves: RocCurve[], opts: RocPlotOptions = {}): stri
   for (const t of xTicks) {
     const x = fmt(xOf(t));
     parts.push(`<line x1="${x}" y1="${m.top}" x2="${x}" y2="${m.top + ph}" stroke="#e0e0e0"/>`);
-    const label = scale === 'log' ? `1e${Math.round(Math.log10(t))}` : String(t);
+    const exponent = Math.round(Math.log10(t));
+    const label = scale === 'log' ? (exponent === 0 ? '1' : `1e${exponent}`) : String(t);
     parts.push(`<text x="${x}" y="${m.top + ph + 18}" text-anchor="middle">${label}</text>`);
   }
   for (const t of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
@@ -97,6 +98,9 @@ export function rocCurveSvg(curves: RocCurve[], opts: RocPlotOptions = {}): stri
       `<line x1="${fmt(xOf(0))}" y1="${fmt(yOf(0))}" x2="${fmt(xOf(1))}" y2="${fmt(yOf(1))}" stroke="#999" stroke-dasharray="4 4"/>`,
     );
   }
+  // Legend at the bottom right, as wide as its longest label (≈ 7 px per character at 12 px).
+  const legendWidth = 35 + 7 * Math.max(...curves.map((c) => c.label.length));
+  const legendX = Math.max(m.left + 10, m.left + pw - 10 - legendWidth);
   curves.forEach((c, k) => {
     if (c.fpr.length !== c.tpr.length || c.fpr.length === 0) {
       throw new ShapeError(`curves[${k}].tpr`, `${c.fpr.length} points (as many as fpr, ≥ 1)`, String(c.tpr.length));
@@ -112,8 +116,8 @@ export function rocCurveSvg(curves: RocCurve[], opts: RocPlotOptions = {}): stri
     }
     const ly = m.top + ph - 12 - (curves.length - 1 - k) * 18;
     parts.push(
-      `<line x1="${m.left + pw - 190}" y1="${ly}" x2="${m.left + pw - 165}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${m.left + pw - 160}" y="${ly}" dominant-baseline="middle">${esc(c.label)}</text>`,
+      `<line x1="${legendX}" y1="${ly}" x2="${legendX + 25}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
+      `<text x="${legendX + 30}" y="${ly}" dominant-baseline="middle">${esc(c.label)}</text>`,
     );
   });
   parts.push('</svg>');

@@ -19,6 +19,58 @@ function oneShape(shape: Shape | Shape[]): Shape {
   return Array.isArray(shape[0]) ? (shape[0] as Shape) : (shape as Shape);
 }
 
+/**
+ * Batch normalization with batch statistics over all axes but the last, with a hand-written
+ * gradient. Differentiating `tf.batchNorm` instead runs its generic gradient, which tiles
+ * the per-channel factors to the full activation size several times; this one needs two
+ * per-channel means and three element-wise passes:
+ *
+ *     x̂ = (x - μ) / σ,  y = γ·x̂ + β
+ *     ∂x = γ/σ · (dy - mean(dy) - x̂ · mean(dy · x̂)),  ∂β = Σ dy,  ∂γ = Σ dy · x̂
+ *
+ * Returns the output and the batch mean and (biased) variance; the caller disposes the
+ * latter two.
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  beta: tf.Tensor | undefined,
+  gamma: tf.Tensor | undefined,
+  epsilon: number,
+): { out: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  let stats: tf.Tensor[] = [];
+  const inputs = [x, ...(beta ? [beta] : []), ...(gamma ? [gamma] : [])];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const xIn = args[0] as tf.Tensor;
+    const g = gamma ? (args[beta ? 2 : 1] as tf.Tensor) : undefined;
+    const b = beta ? (args[1] as tf.Tensor) : undefined;
+    const { mean, variance } = tf.moments(xIn, axes);
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const xHat = tf.mul(tf.sub(xIn, mean), invStd);
+    let y = g ? tf.mul(xHat, g) : xHat;
+    if (b) y = tf.add(y, b);
+    // The forward function runs inside a tidy: keep the statistics for the moving averages.
+    stats = [tf.keep(mean), tf.keep(variance)];
+    save([xHat, invStd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, inv] = saved;
+        const dyXHat = tf.mul(dy, xh);
+        let dx = tf.mul(tf.sub(tf.sub(dy, tf.mean(dy, axes)), tf.mul(xh, tf.mean(dyXHat, axes))), inv);
+        if (g) dx = tf.mul(dx, g);
+        const grads = [dx];
+        if (b) grads.push(tf.sum(dy, axes));
+        if (g) grads.push(tf.sum(dyXHat, axes));
+        return grads;
+      },
+    };
+  });
+  const out = op(...inputs);
+  return { out, mean: stats[0], variance: stats[1] };
+}
+
 /** Options of {@link SlimBatchNorm}. */
 export interface SlimBatchNormArgs extends LayerArgs {
   /** Moving-average decay of the population statistics. Default 0.995 (the reference's `decay`). */
@@ -95,17 +147,17 @@ export class SlimBatchNorm extends tfl.layers.Layer {
           this.epsilon,
         );
       }
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
-      const { mean, variance } = tf.moments(x, axes);
-      // tf.batchNorm's gradient saves its `scale` input and fails when it is absent,
-      // so a constant scale of ones stands in for "no scale".
-      const out = tf.batchNorm(x, mean, variance, beta, gamma ?? tf.onesLike(mean), this.epsilon);
-      const n = x.size / x.shape[x.shape.length - 1];
-      const forMoving = x.rank > 2 && n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-      const update = (v: tfl.LayerVariable, batch: tf.Tensor) =>
-        v.write(tf.add(tf.mul(v.read(), this.decay), tf.mul(batch, 1 - this.decay)));
-      update(this.movingMean, mean);
-      update(this.movingVariance, forMoving);
+      const { out, mean, variance } = batchNormTraining(x, beta, gamma, this.epsilon);
+      try {
+        const n = x.size / x.shape[x.shape.length - 1];
+        const forMoving = x.rank > 2 && n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+        const update = (v: tfl.LayerVariable, batch: tf.Tensor) =>
+          v.write(tf.add(tf.mul(v.read(), this.decay), tf.mul(batch, 1 - this.decay)));
+        update(this.movingMean, mean);
+        update(this.movingVariance, forMoving);
+      } finally {
+        tf.dispose([mean, variance]);
+      }
       return out;
     });
   }

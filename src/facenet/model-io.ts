@@ -9,8 +9,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FileNotFoundError, WeightsFormatError } from '../errors.js';
-// Registers the custom layers so that loaded model topologies can be deserialized.
-import './layers.js';
+import { L2Normalize, ScaledResidual, SlimBatchNorm } from './layers.js';
+
+/**
+ * The custom layers a saved topology names. Importing layers.js registers them; they are
+ * registered again (idempotently) when a model is loaded, because bundlers drop a bare
+ * side-effect import from this package, which is marked free of side effects.
+ */
+const CUSTOM_LAYERS = [SlimBatchNorm, ScaledResidual, L2Normalize];
 
 /** Name of the topology file in a model directory. */
 export const MODEL_JSON = 'model.json';
@@ -151,6 +157,7 @@ export async function saveModel(model: tfl.LayersModel, location: string | tf.io
  * directory raises {@link FileNotFoundError}.
  */
 export async function loadModel(location: string | tf.io.IOHandler): Promise<tfl.LayersModel> {
+  for (const layer of CUSTOM_LAYERS) tf.serialization.registerClass(layer);
   return tfl.loadLayersModel(resolveHandler(location));
 }
 

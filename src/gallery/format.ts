@@ -170,9 +170,22 @@ export async function decodeGallery(
   } catch (e) {
     refuse(source, `unreadable header: ${(e as Error).message}`);
   }
-  if (header.format !== 'tfjs-facenet-gallery') refuse(source, 'header does not describe a tfjs-facenet gallery');
+  if (typeof header !== 'object' || header === null || header.format !== 'tfjs-facenet-gallery') {
+    refuse(source, 'header does not describe a tfjs-facenet gallery');
+  }
   const dim = header.dimension;
   if (!Number.isInteger(dim) || dim < 1) refuse(source, `bad dimension ${dim}`);
+  if (!Number.isInteger(header.rows) || header.rows < 0) refuse(source, `bad row count ${header.rows}`);
+  if (!Array.isArray(header.identities)) refuse(source, 'header lists no identities');
+  for (const ident of header.identities) {
+    if (typeof ident?.name !== 'string' || !Number.isInteger(ident.count) || ident.count < 1) {
+      refuse(source, `bad identity entry ${JSON.stringify(ident)}`);
+    }
+    if (ident.sources !== undefined && (!Array.isArray(ident.sources) || ident.sources.length !== ident.count)) {
+      refuse(source, `identity "${ident.name}" lists ${ident.sources?.length} sources for ${ident.count} embeddings`);
+    }
+  }
+  if (!(typeof header.threshold === 'number' && header.threshold > 0)) refuse(source, `bad threshold ${header.threshold}`);
   const counted = header.identities.reduce((s, i) => s + i.count, 0);
   if (counted !== header.rows) refuse(source, `identities hold ${counted} embeddings but the header says ${header.rows}`);
   const dataBytes = header.rows * dim * 4;

@@ -230,8 +230,10 @@ export class EmbeddingMatrix {
     const blockRows = Math.max(16, Math.floor(BLOCK_BYTES / (this.stride * 4)));
     const qFloats = groups * lanes * this.stride;
     const outFloats = blockRows * lanes;
+    // Scratch space for the queries and one block of results lives after the rows (this
+    // may move the matrix out of wasm memory when it would exceed 4 GiB).
+    if (this.kernels) this.reserve(this.count, (qFloats + outFloats) * 4 + 64);
     if (this.kernels) {
-      this.reserve(this.count, (qFloats + outFloats) * 4 + 64);
       const f = this.data();
       const qBase = this.capacity * this.stride; // scratch starts after the reserved rows
       const outBase = qBase + qFloats;

@@ -13,7 +13,7 @@
  *   it expects BGR input in the normal (not transposed) orientation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, WeightsFormatError } from '../errors.js';
+import { ConfigError, FileNotFoundError, WeightsFormatError } from '../errors.js';
 import type { NamedArray, NamedArrays } from '../io/types.js';
 
 /** A convolution: `filter` `[kh, kw, in, out]` (HWIO) and `bias` `[out]`. */
@@ -455,7 +455,6 @@ export async function loadMtcnnParams(weights: MtcnnWeightsSource = 'caffe', wei
   const { existsSync } = await import('node:fs');
   const dir = resolve(weights);
   if (!existsSync(dir)) {
-    const { FileNotFoundError } = await import('../errors.js');
     throw new FileNotFoundError(dir, 'MTCNN weights folder');
   }
   const format = await detectFormat(dir);

@@ -346,6 +346,13 @@ function pickConfig(c: TrainConfig, keys: Array<keyof TrainConfig>): string {
 /**
  * Train. Returns when the configured epochs are done, the schedule says stop,
  * `maxSteps` is reached or `signal` aborts — in every case after saving a checkpoint.
+ * Node only; initialize the backend first (`await initBackend()`); the gradient kernels
+ * training needs are registered here.
+ *
+ * Output directory: `checkpoints/ckpt-<step>/` (newest `keepCheckpoints`),
+ * `train-log.jsonl` (one JSON object per step, epoch, checkpoint, warning, start and
+ * stop; appended across resumes) and, at the end, `model/` (the network for inference,
+ * with moving-average weights when enabled, plus `preprocessing.json`).
  *
  * @throws {ConfigError} for bad options; {FileNotFoundError} for a missing dataset or
  *   checkpoint; {IncompatibleFileError} when resuming from a checkpoint of another
