@@ -13,9 +13,12 @@
  * face-api runs in a worker thread of the same process (its bundled tfjs-core 1.7 would
  * otherwise share tfjs's global engine with ours), on that tfjs-core's cpu backend — it has no
  * other in Node — so the like-for-like comparison is ours on cpu against it; its calls are
- * interleaved with ours on cpu, image by image, so that both see the same machine load. Times are wall clock
- * (`performance.now`) and, beside them, the process's CPU time per call (`process.cpuUsage`):
- * both detectors are single-threaded, so on a busy machine CPU time is the steadier figure.
+ * interleaved with ours on cpu, image by image, so that both see the same machine load.
+ * Times are wall clock (`performance.now`) and, beside them, the process's CPU time per call
+ * (`process.cpuUsage`): both detectors are single-threaded, so on a busy machine CPU time is
+ * the steadier figure. The component breakdown (detect-breakdown.ts) splits our wasm time
+ * into JS resampling, network calls and box arithmetic. Benchmarks only print; nothing here
+ * asserts on time.
  */
 import { Command } from 'commander';
 import { readdir, writeFile } from 'node:fs/promises';
@@ -108,10 +111,12 @@ interface Series {
   /** Stage sums over the calls (ms). */
   stages: Record<string, number>;
   faces: number[][][];
+  /** face-api only: candidates handed to R-Net and O-Net per call (first timed pass). */
+  inputs: [number, number][];
 }
 
 function newSeries(label: string, set: string, backend: string): Series {
-  return { label, set, backend, calls: 0, wall: [], cpu: [], stages: {}, faces: [] };
+  return { label, set, backend, calls: 0, wall: [], cpu: [], stages: {}, faces: [], inputs: [] };
 }
 
 async function timed<T>(s: Series, fn: () => Promise<T>): Promise<T> {
@@ -151,7 +156,10 @@ async function faceapiCall(fa: FaceApiClient, image: number, s: Series | null, r
     s.cpu.push(cpu);
     s.calls++;
     addStages(s, { pnet: stats.stage1, rnet: stats.stage2, onet: stats.stage3, other: wall - stats.stage1 - stats.stage2 - stats.stage3 });
-    if (runIndex === 0) s.faces.push(faces.map((f) => [...f.box, f.score]));
+    if (runIndex === 0) {
+      s.faces.push(faces.map((f) => [...f.box, f.score]));
+      s.inputs.push([stats.rnetInputs, stats.onetInputs]);
+    }
   }
   return faces;
 }
@@ -218,7 +226,7 @@ const sets = { frames: (await frames()).slice(0, Number(o.frames)), lfw: await l
 console.log(`images: ${sets.frames.length} frames 640×480 (${sets.frames.map((f) => f.name).join(', ')}), ${sets.lfw.length} LFW 250×250 (${sets.lfw[0]?.name} … ${sets.lfw[sets.lfw.length - 1]?.name})\n`);
 
 const series: Series[] = [];
-const batchRows: { set: string; backend: string; perImage: number[] }[] = [];
+const batchRows: { set: string; backend: string; perImage: number[]; cpuPerImage: number[] }[] = [];
 let fa: FaceApiClient | null = null;
 const imageIds = new Map<Rgb, number>();
 if (o.faceapi) {
@@ -230,7 +238,9 @@ if (o.faceapi) {
   }
 }
 const faSeries: Record<string, Series> = {};
-const breakdowns: { backend: string; perFrame: (Breakdown & { frame: string; detectorFaces: number })[] }[] = [];
+type BreakdownRow = Breakdown & { image: string; detectorFaces: number };
+const TIMED_PARTS = ['pyramid', 'pnetNet', 'pnetPost', 'rnetCrops', 'rnetNet', 'rnetPost', 'onetCrops', 'onetNet', 'onetPost'] as const;
+const breakdowns: { backend: string; set: string; passes: number; rows: BreakdownRow[] }[] = [];
 
 for (const backend of backends) {
   const info = await initBackend({ backend });
@@ -264,32 +274,38 @@ for (const backend of backends) {
     // Batch mode on LFW: all images in one detectBatch call (P-Net shares calls per level size).
     if (setName === 'lfw' && !onCpu) {
       const perImage: number[] = [];
+      const cpuPerImage: number[] = [];
       await m.detectBatch(imgs.map(rawOf), SETTINGS);
       for (let r = 0; r < runs; r++) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await m.detectBatch(imgs.map(rawOf), SETTINGS);
         perImage.push((performance.now() - t0) / imgs.length);
+        const c = process.cpuUsage(c0);
+        cpuPerImage.push((c.user + c.system) / 1000 / imgs.length);
       }
-      batchRows.push({ set: setName, backend: info.name, perImage });
+      batchRows.push({ set: setName, backend: info.name, perImage, cpuPerImage });
     }
   }
   if (o.breakdown && !onCpu) {
     const params = await loadMtcnnParams('faceapi');
     const opts = resolveOptions(DEFAULT_OPTIONS.facenet, SETTINGS);
-    const perFrame = [];
-    for (const img of sets.frames) {
-      const px = { data: img.data, width: img.width, height: img.height, channels: 3 };
-      await breakdown(params, px, opts); // warm-up
-      const parts: Breakdown[] = [];
-      for (let r = 0; r < Math.max(1, runs); r++) parts.push(await breakdown(params, px, opts));
-      const avg = { ...parts[0] };
-      for (const k of ['pyramid', 'pnetNet', 'pnetPost', 'rnetCrops', 'rnetNet', 'rnetPost', 'onetCrops', 'onetNet', 'onetPost'] as const) {
-        avg[k] = mean(parts.map((p) => p[k]));
+    for (const [setName, imgs] of Object.entries(sets)) {
+      // Frames: every timed pass; LFW (50 images): one pass.
+      const passes = setName === 'frames' ? Math.max(1, runs) : 1;
+      const rows: BreakdownRow[] = [];
+      for (const img of imgs) {
+        const px = { data: img.data, width: img.width, height: img.height, channels: 3 };
+        await breakdown(params, px, opts); // warm-up
+        const parts: Breakdown[] = [];
+        for (let r = 0; r < passes; r++) parts.push(await breakdown(params, px, opts));
+        const avg = { ...parts[0] };
+        for (const k of TIMED_PARTS) avg[k] = mean(parts.map((p) => p[k]));
+        rows.push({ ...avg, image: img.name, detectorFaces: (await m.detect(rawOf(img), SETTINGS)).length });
       }
-      perFrame.push({ ...avg, frame: img.name, detectorFaces: (await m.detect(rawOf(img), SETTINGS)).length });
+      breakdowns.push({ backend: info.name, set: setName, passes, rows });
     }
     disposeParams(params);
-    breakdowns.push({ backend: info.name, perFrame });
   }
   m.dispose();
   const leaked = tf.memory().numTensors - tensors0;
@@ -314,7 +330,7 @@ for (const s of series) {
   );
 }
 for (const b of batchRows) {
-  console.log(`| ours, detectBatch(${sets.lfw.length}) | ${b.backend} | 250×250 LFW | ${b.perImage.length} calls | ${fmt(median(b.perImage))} | ${fmt(mean(b.perImage))} | — | | | | |`);
+  console.log(`| ours, detectBatch(${sets.lfw.length}) | ${b.backend} | 250×250 LFW | ${b.perImage.length} calls | ${fmt(median(b.perImage))} | ${fmt(mean(b.perImage))} | ${fmt(mean(b.cpuPerImage))} | | | | |`);
 }
 console.log(
   '\nStage shares: ours from Mtcnn.lastTimings (P-Net = pyramid resampling + P-Net + its NMS/regression; R-Net / O-Net = crops + network + NMS/regression; other = reading the RawImage into pixels); face-api from its own stats (stage1/2/3, whole ms; other = fromPixels, BGR swap, result objects).',
@@ -356,15 +372,35 @@ if (oursByBackend.length === 2) {
   console.log(`\nours ${a.backend} vs ours ${b.backend} on the frames: ${sameCounts ? `same face counts, largest box-coordinate difference ${maxDiff.toExponential(2)} px` : 'DIFFERENT face counts'}`);
 }
 
+const COUNTED_PARTS = ['levels', 'pyramidPixels', 'rnetInputs', 'onetInputs', 'faces'] as const;
+const bdRow = (label: string, f: Breakdown, note = ''): string => {
+  const total = TIMED_PARTS.reduce((a, k) => a + f[k], 0);
+  return (
+    `| ${label} | ${fmt(f.levels, 0)} | ${fmt(f.pyramidPixels, 0)} | ${fmt(f.pyramid)} | ${fmt(f.pnetNet)} | ${fmt(f.pnetPost)} | ${fmt(f.rnetInputs, 0)} | ${fmt(f.rnetCrops)} | ${fmt(f.rnetNet)} | ` +
+    `${fmt(f.rnetPost)} | ${fmt(f.onetInputs, 0)} | ${fmt(f.onetCrops)} | ${fmt(f.onetNet)} | ${fmt(f.onetPost)} | ${fmt(total)} | ${fmt(f.faces, 0)}${note} |`
+  );
+};
+const meanBreakdown = (rows: Breakdown[]): Breakdown => {
+  const m = { ...rows[0] };
+  for (const k of [...TIMED_PARTS, ...COUNTED_PARTS]) m[k] = mean(rows.map((r) => r[k]));
+  return m;
+};
 for (const b of breakdowns) {
-  console.log(`\n## Component breakdown, ours on ${b.backend}, 640×480 frames (CPU ms, mean of ${Math.max(1, Number(o.runs))})\n`);
-  console.log('| frame | levels | pyramid px | pyramid (JS) | P-Net net | P-Net post | R-Net in | R-Net crops | R-Net net | R-Net post | O-Net in | O-Net crops | O-Net net | O-Net post | faces |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const f of b.perFrame) {
-    const ok = f.faces === f.detectorFaces ? '' : ` (detector: ${f.detectorFaces}!)`;
-    console.log(
-      `| ${f.frame} | ${f.levels} | ${f.pyramidPixels} | ${fmt(f.pyramid)} | ${fmt(f.pnetNet)} | ${fmt(f.pnetPost)} | ${f.rnetInputs} | ${fmt(f.rnetCrops)} | ${fmt(f.rnetNet)} | ${fmt(f.rnetPost)} | ${f.onetInputs} | ${fmt(f.onetCrops)} | ${fmt(f.onetNet)} | ${fmt(f.onetPost)} | ${f.faces}${ok} |`,
-    );
+  const what = b.set === 'frames' ? '640×480 frames' : `${b.rows.length} LFW images`;
+  console.log(`\n## Component breakdown, ours on ${b.backend}, ${what} (process CPU ms per image, mean of ${b.passes} pass(es))\n`);
+  console.log('| image | levels | pyramid px | pyramid (JS) | P-Net net | P-Net post | R-Net in | R-Net crops (JS) | R-Net net | R-Net post | O-Net in | O-Net crops (JS) | O-Net net | O-Net post | sum | faces |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  if (b.set === 'frames') for (const f of b.rows) console.log(bdRow(f.image, f));
+  const drift = b.rows.filter((f) => f.faces !== f.detectorFaces).length;
+  console.log(bdRow('mean', meanBreakdown(b.rows), drift ? ` (differs from the detector on ${drift} image(s)!)` : ''));
+}
+const faInputs = series.filter((x) => x.label === 'face-api' && x.inputs.length);
+if (faInputs.length) {
+  console.log('\nCandidates per image handed to R-Net / O-Net (first timed pass):');
+  for (const f of faInputs) {
+    const ours = breakdowns.find((b) => b.set === f.set);
+    const oursText = ours ? `ours ${fmt(mean(ours.rows.map((r) => r.rnetInputs)))} / ${fmt(mean(ours.rows.map((r) => r.onetInputs)))}` : 'ours not measured';
+    console.log(`  ${f.set}: ${oursText}; face-api ${fmt(mean(f.inputs.map((i) => i[0])))} / ${fmt(mean(f.inputs.map((i) => i[1])))}`);
   }
 }
 console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -21,7 +21,7 @@ export interface FaceApiFace {
 /** One timed face-api detection. Stage times are face-api's own (`Date.now`, whole ms). */
 export interface FaceApiResult {
   faces: FaceApiFace[];
-  stats: { stage1: number; stage2: number; stage3: number };
+  stats: { stage1: number; stage2: number; stage3: number; rnetInputs: number; onetInputs: number };
   /** Wall ms of the call, measured in the worker. */
   wall: number;
   /** Process CPU ms during the call (the main thread is idle meanwhile). */

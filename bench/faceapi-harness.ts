@@ -201,7 +201,16 @@ export async function loadFaceApiMtcnn(dir: string, settings: FaceApiSettings): 
         const b = r.detection.box;
         return { box: [b.left, b.top, b.right, b.bottom], score: r.detection.score };
       });
-      return { faces, stats: { stage1: s.total_stage1 ?? 0, stage2: s.total_stage2 ?? 0, stage3: s.total_stage3 ?? 0 } };
+      return {
+        faces,
+        stats: {
+          stage1: s.total_stage1 ?? 0,
+          stage2: s.total_stage2 ?? 0,
+          stage3: s.total_stage3 ?? 0,
+          rnetInputs: s.stage2_numInputBoxes ?? 0,
+          onetInputs: s.stage3_numInputBoxes ?? 0,
+        },
+      };
     },
     dispose() {
       faceapi.nets.mtcnn.dispose();

@@ -23,12 +23,15 @@ export interface ServeOptions {
   build?: boolean;
   port?: number;
   host?: string;
+  /** Only errors from Vite (no build warnings). Default false. */
+  quiet?: boolean;
 }
 
 /** Start serving; returns the page URL and a function that stops the server. */
 export async function servePage(opts: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
   const config: InlineConfig = {
     configFile: CONFIG_FILE,
+    ...(opts.quiet ? { logLevel: 'error' as const } : {}),
     ...(opts.publicDir ? { publicDir: opts.publicDir } : {}),
     ...(opts.outDir ? { build: { outDir: opts.outDir } } : {}),
   };

@@ -111,6 +111,8 @@ async function main(flags: Flags): Promise<void> {
       json.write(
         JSON.stringify({
           frame: frames,
+          // ms since the pipeline started reading, and ms spent recognising this frame
+          t: round(performance.now() - started, 1),
           ms: round(performance.now() - t0, 1),
           fps: round(rate, 2),
           faces: faces.map((f) => ({

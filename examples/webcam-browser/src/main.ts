@@ -24,6 +24,7 @@ function setStatus(state: 'loading' | 'ready' | 'error', text: string): void {
 
 /** The last processed frame and what was found in it (read by automated tests). */
 export interface FrameResult {
+  /** Frames processed since the page started. */
   frame: number;
   gallerySize: number;
   faces: IdentifiedFace[];
@@ -111,6 +112,7 @@ async function startCamera(): Promise<void> {
 async function recognitionLoop(): Promise<void> {
   const frame = document.createElement('canvas');
   const ctx = frame.getContext('2d', { willReadFrequently: true })!;
+  let processed = 0;
   let frames = 0;
   let started = performance.now();
   for (;;) {
@@ -128,7 +130,7 @@ async function recognitionLoop(): Promise<void> {
     snapshot.width = frame.width;
     snapshot.height = frame.height;
     snapshot.getContext('2d')!.drawImage(frame, 0, 0);
-    last = { frame: frames, gallerySize: gallery.size, faces, canvas: snapshot };
+    last = { frame: processed++, gallerySize: gallery.size, faces, canvas: snapshot };
     frames++;
     const seconds = (performance.now() - started) / 1000;
     $<HTMLSpanElement>('fps').textContent = `fps ${(frames / seconds).toFixed(1)}`;
