@@ -181,7 +181,7 @@ async function main(): Promise<void> {
       const r = await spawnChild({ config, workers, data, out, steps, warmup });
       results.push(r);
       process.stderr.write(
-        `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(2)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
+        `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(3)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
           (r.wasmHeapMB !== null ? `, wasm heap ${r.wasmHeapMB.toFixed(0)} MB` : '') +
           `\n  breakdown ${JSON.stringify(r.breakdown, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}\n`,
       );
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     const c = CONFIGS[r.config];
     const mode = r.workers === 0 ? 'main thread' : `${r.workers} worker${r.workers > 1 ? 's' : ''}`;
     process.stdout.write(
-      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(2).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
+      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(3).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
     );
   }
   for (const name of names) {
