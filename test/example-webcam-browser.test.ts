@@ -2,7 +2,8 @@
  * examples/webcam-browser end to end in Debian's Chromium (headless, Playwright): the page is
  * built with Vite and served by Vite's preview server, the camera is Chromium's fake device
  * playing a 640×480 video of three sample portraits; people are enrolled by uploading photos;
- * the page must show the right names, and keep its gallery across a reload (IndexedDB).
+ * the page must show the right names, keep its gallery across a reload (IndexedDB) and enroll
+ * from a camera snapshot.
  *
  * What is asserted holds for any recognition model:
  * - the two faces whose very pictures were enrolled are named correctly;
@@ -193,5 +194,16 @@ describe('examples/webcam-browser', () => {
     const faces = bySlot((await frameWith(ENROLLED.length)).faces);
     expect(faces[0].name).toBe('amy');
     expect(faces[2].name).toBe('penny');
+  });
+
+  it('enrolls the main (central) face of a camera snapshot', async () => {
+    await page.fill('#enroll-name', 'visitor');
+    await page.click('#enroll-snapshot');
+    await page.waitForSelector('#people li[data-name="visitor"]', { timeout: 60_000 });
+    // The camera shows a still scene, so the central face now matches its own snapshot.
+    const faces = bySlot((await frameWith(ENROLLED.length + 1)).faces);
+    expect(faces[1].name).toBe('visitor');
+    expect(faces[1].distance).toBeLessThan(1e-3);
+    expect(faces[0].name).toBe('amy');
   });
 });

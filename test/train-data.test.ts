@@ -3,11 +3,11 @@
  * sampling, augmentation, schedules, optimizers (TF1 update rules, hand-worked), config
  * validation and checkpoint files.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtemp, mkdir, writeFile, readdir, truncate } from 'node:fs/promises';
+import { mkdtemp as mkdtempRaw, mkdir, writeFile, readdir, truncate, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setupBackend } from './helpers.js';
 import { loadSharp, decodeImageFile } from '../src/image/decode-node.js';
 import { makeFaceTree } from './train-fixtures.js';
@@ -24,6 +24,17 @@ import { configFromFlags } from '../src/cli/commands/train.js';
 
 beforeAll(async () => {
   await setupBackend();
+});
+
+/** Temporary directories made by this file, removed at the end. */
+const temps: string[] = [];
+async function mkdtemp(prefix: string): Promise<string> {
+  const d = await mkdtempRaw(prefix);
+  temps.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of temps) await rm(d, { recursive: true, force: true });
 });
 
 async function solidPng(path: string, rgb: [number, number, number], size = 8): Promise<void> {
@@ -194,6 +205,7 @@ describe('sampling and augmentation', () => {
 describe('real face crops through the pipeline', () => {
   it('reads an LFW tree and produces the planned crop, flip and standardization', async () => {
     const root = await makeFaceTree({ identities: 3, perClass: 5, size: 72 });
+    temps.push(dirname(root));
     const split = splitDataset(await readImageFolder(root), { validationSplit: 0.2, seed: 3 });
     // 5 images per identity: ⌊5·0.8⌋ = 4 train + 1 validation each.
     expect(split.train.classNames).toEqual(['Jean_Chretien', 'Silvio_Berlusconi', 'Tony_Blair']);

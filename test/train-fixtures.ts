@@ -57,9 +57,9 @@ export function tinyModel(opts: { size?: number; features?: number; keepProbabil
   return tfl.model({ inputs: input, outputs: out });
 }
 
-/** Write a text file (e.g. a schedule) into a new temp dir and return its path. */
-export async function tempFile(name: string, text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'facenet-file-'));
+/** Write a text file (e.g. a schedule) into `dir` (default: a new temp dir) and return its path. */
+export async function tempFile(name: string, text: string, dir?: string): Promise<string> {
+  dir ??= await mkdtemp(join(tmpdir(), 'facenet-file-'));
   const p = join(dir, name);
   await writeFile(p, text);
   return p;

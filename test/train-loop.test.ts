@@ -175,7 +175,7 @@ describe('train()', () => {
   });
 
   it('trains with ArcFace and CosFace heads and a schedule file that stops training', async () => {
-    const schedule = await tempFile('lr.txt', '# two epochs then stop\n0: 0.05\n2: 0.01\n3: -1\n');
+    const schedule = await tempFile('lr.txt', '# two epochs then stop\n0: 0.05\n2: 0.01\n3: -1\n', dirname(data));
     for (const head of ['arcface', 'cosface'] as const) {
       const steps: StepMetrics[] = [];
       const r = await train(

@@ -13,7 +13,6 @@
  * `[kh, kw, ci, co]` is dW. A 1×1 stride-1 unpadded filter gradient is just `xᵀ·dy`
  * (one matrix product).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type {
   Conv2DBackpropFilterAttrs,
   KernelBackend,
@@ -21,23 +20,10 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { KernelRunner } from './kernel-runner.js';
+import { convGradGeometry, type ConvGradGeometry } from './conv-geometry.js';
 
 /** Geometry of one filter-gradient problem, NHWC. */
-export interface FilterGradGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
+export type FilterGradGeometry = ConvGradGeometry;
 
 /**
  * Rows (or columns) of the unpadded input that the forward convolution reads: in padded
@@ -53,41 +39,6 @@ export function usedInputExtent(inSize: number, outSize: number, k: number, stri
 /** Padding after the used input so that the correlation output is exactly k long. */
 export function padAfterForGradient(usedIn: number, outSize: number, k: number, stride: number, padBefore: number): number {
   return Math.max(0, (outSize - 1) * stride + k - padBefore - usedIn);
-}
-
-function geometryOf(x: TensorInfo, attrs: Conv2DBackpropFilterAttrs): {
-  geo: FilterGradGeometry;
-  channelsFirst: boolean;
-} {
-  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    dataFormat,
-  );
-  return {
-    channelsFirst: info.dataFormat === 'channelsFirst',
-    geo: {
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: info.inChannels,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      outChannels: info.outChannels,
-      filterHeight: info.filterHeight,
-      filterWidth: info.filterWidth,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    },
-  };
 }
 
 /** dW for NHWC `x`, `dy` through one forward Conv2D of the same backend. */
@@ -160,22 +111,16 @@ export function makeConv2DBackpropFilter(backendName: string): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as unknown as Conv2DBackpropFilterAttrs;
-    const { geo, channelsFirst } = geometryOf(x, a);
-    const run = new KernelRunner(backend as KernelBackend, backendName);
-    try {
+    const { geo, channelsFirst } = convGradGeometry(x.shape, a.filterShape, a);
+    return KernelRunner.compose(backend as KernelBackend, backendName, (run) => {
       let xh = x;
       let dyh = dy;
       if (channelsFirst) {
         xh = run.transpose(x, [0, 2, 3, 1]);
         dyh = run.transpose(dy, [0, 2, 3, 1]);
       }
-      const dW = isPointwise(geo) ? filterGradPointwise(run, xh, dyh, geo) : filterGradByConv(run, xh, dyh, geo);
-      run.dispose(dW);
-      return dW;
-    } catch (e) {
-      run.dispose();
-      throw e;
-    }
+      return isPointwise(geo) ? filterGradPointwise(run, xh, dyh, geo) : filterGradByConv(run, xh, dyh, geo);
+    });
   };
 }
 

@@ -23,26 +23,12 @@
  * the wasm backend's `StridedSlice`, `Reverse` and 6-D `Transpose` are slow (measured
  * 42 ms, 24 ms and 117 ms on tensors of this size).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelRunner } from './kernel-runner.js';
+import { convGradGeometry, type ConvGradGeometry } from './conv-geometry.js';
 
 /** Geometry of one input-gradient problem, NHWC. */
-export interface InputGradGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
+export type InputGradGeometry = ConvGradGeometry;
 
 /** How one phase of one axis is computed. */
 export interface PhasePlan {
@@ -194,43 +180,11 @@ export function makeConv2DBackpropInput(backendName: string): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = attrs as unknown as Conv2DBackpropInputAttrs;
-    const dataFormat = tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC');
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      dataFormat,
-    );
-    const g: InputGradGeometry = {
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: info.inChannels,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      outChannels: info.outChannels,
-      filterHeight: info.filterHeight,
-      filterWidth: info.filterWidth,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
-    const channelsFirst = info.dataFormat === 'channelsFirst';
-    const run = new KernelRunner(backend as KernelBackend, backendName);
-    try {
+    const { geo, channelsFirst } = convGradGeometry(a.inputShape, filter.shape, a);
+    return KernelRunner.compose(backend as KernelBackend, backendName, (run) => {
       const dyh = channelsFirst ? run.transpose(dy, [0, 2, 3, 1]) : dy;
-      let dx = inputGradByConv(run, dyh, filter, g);
-      if (channelsFirst) dx = run.transpose(dx, [0, 3, 1, 2]);
-      run.dispose(dx);
-      return dx;
-    } catch (e) {
-      run.dispose();
-      throw e;
-    }
+      const dx = inputGradByConv(run, dyh, filter, geo);
+      return channelsFirst ? run.transpose(dx, [0, 3, 1, 2]) : dx;
+    });
   };
 }

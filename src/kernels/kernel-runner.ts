@@ -68,6 +68,22 @@ export class KernelRunner {
     return this.run('Slice', { x }, { begin, size });
   }
 
+  /**
+   * Run the body of a composite kernel with a fresh runner: on success every intermediate
+   * except the returned output is released, on failure every intermediate.
+   */
+  static compose(backend: KernelBackend, backendName: string, body: (run: KernelRunner) => TensorInfo): TensorInfo {
+    const run = new KernelRunner(backend, backendName);
+    try {
+      const out = body(run);
+      run.dispose(out);
+      return out;
+    } catch (e) {
+      run.dispose();
+      throw e;
+    }
+  }
+
   /** Release every intermediate except `keep` (the composite kernel's output). */
   dispose(keep?: TensorInfo): void {
     for (const info of this.intermediates) {

@@ -11,16 +11,15 @@ import {
   nms,
   pad,
   rerec,
-  type Candidate,
   type ScoredBox,
 } from './box.js';
 import { FACENET_LAYOUT, writeFacenetCrop } from './patches.js';
 import type { PixelBuffer } from './pixels.js';
 import { pyramidLevels } from './pyramid.js';
-import { runPnet, runRefine, type PnetJob } from './stages.js';
+import { pnetCandidates, runRefine } from './stages.js';
 import type { FaceDetection, Point } from './types.js';
 import type { MtcnnParams } from './weights.js';
-import type { ResolvedOptions, StageTimer } from './pipeline-types.js';
+import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 
 /**
  * Crop every box of every image into one `size × size` batch. Empty boxes (which the
@@ -58,22 +57,18 @@ export async function detectFacenet(
 
   // Stage 1: P-Net over each pyramid level.
   timer.start('pnet');
-  const jobs: PnetJob[] = [];
-  const jobImage: number[] = [];
-  images.forEach((image, i) => {
-    for (const level of pyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor)) {
-      jobs.push({ image, level });
-      jobImage.push(i);
-    }
-  });
-  const maps = await runPnet(params, jobs, 'area', FACENET_LAYOUT);
-  const perImage: Candidate[][] = images.map(() => []);
-  maps.forEach((m, j) => {
-    // The map is the network output for the transposed image: rows run along x.
-    const boxes = generateBoundingBox({ data: m.prob, rows: m.rows, cols: m.cols }, m.reg, jobs[j].level.scale, t1);
-    const pick = nms(boxes, nmsT.pnetScale, 'Union');
-    for (const p of pick) perImage[jobImage[j]].push(boxes[p]);
-  });
+  const perImage = await pnetCandidates(
+    params,
+    images,
+    (image) => pyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor),
+    'area',
+    FACENET_LAYOUT,
+    (heat, reg, scale) => {
+      // The map is the network output for the transposed image: rows run along x.
+      const boxes = generateBoundingBox(heat, reg, scale, t1);
+      return nms(boxes, nmsT.pnetScale, 'Union').map((p) => boxes[p]);
+    },
+  );
   let stage: ScoredBox[][] = perImage.map((all) => {
     if (all.length === 0) return [];
     const pick = nms(all, nmsT.pnetAll, 'Union');
@@ -135,13 +130,7 @@ export async function detectFacenet(
     if (boxes.length === 0) return [];
     const moved = boxes.map((b, i) => bbreg(b, regs[i]));
     const pick = nms(moved, nmsT.onet, 'Min');
-    return pick.map(
-      (p): FaceDetection => ({
-        box: [moved[p].x1, moved[p].y1, moved[p].x2, moved[p].y2],
-        score: moved[p].score,
-        landmarks: points[p] as FaceDetection['landmarks'],
-      }),
-    );
+    return pick.map((p) => toDetection(moved[p], points[p]));
   });
   timer.stop('onet');
   return result;

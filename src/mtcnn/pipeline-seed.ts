@@ -14,10 +14,10 @@ import { greedySuppress, type Candidate, type HeatMap, type Regression, type Sco
 import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
 import { roundHalfEven, type PixelBuffer } from './pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
-import { runPnet, runRefine, type PnetJob } from './stages.js';
+import { pnetCandidates, runRefine } from './stages.js';
 import type { FaceDetection, Point } from './types.js';
 import type { MtcnnParams } from './weights.js';
-import type { ResolvedOptions, StageTimer } from './pipeline-types.js';
+import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 
 /**
  * The seed's `py_nms`: highest score first (reversed NumPy argsort), drop boxes whose
@@ -140,20 +140,17 @@ export async function detectSeed(
   const u8 = images.map(toU8);
 
   timer.start('pnet');
-  const jobs: PnetJob[] = [];
-  const jobImage: number[] = [];
-  images.forEach((image, i) => {
-    for (const level of seedPyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor)) {
-      jobs.push({ image, level });
-      jobImage.push(i);
-    }
-  });
-  const maps = await runPnet(params, jobs, 'linear', SEED_LAYOUT);
-  const perImage: Candidate[][] = images.map(() => []);
-  maps.forEach((m, j) => {
-    const boxes = seedGenerateBbox({ data: m.prob, rows: m.rows, cols: m.cols }, m.reg, jobs[j].level.scale, t1);
-    for (const k of seedNms(boxes, nmsT.pnetScale)) perImage[jobImage[j]].push(boxes[k]);
-  });
+  const perImage = await pnetCandidates(
+    params,
+    images,
+    (image) => seedPyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor),
+    'linear',
+    SEED_LAYOUT,
+    (heat, reg, scale) => {
+      const boxes = seedGenerateBbox(heat, reg, scale, t1);
+      return seedNms(boxes, nmsT.pnetScale).map((k) => boxes[k]);
+    },
+  );
   let stage: ScoredBox[][] = perImage.map((all) =>
     seedNms(all, nmsT.pnetAll).map((k) => {
       const c = all[k];
@@ -220,13 +217,7 @@ export async function detectSeed(
       boxes.push(seedCalibrate(b, [oOut[s + 1], oOut[s + 2], oOut[s + 3], oOut[s + 4]]));
       points.push(pts);
     }
-    return seedNms(boxes, nmsT.onet).map(
-      (q): FaceDetection => ({
-        box: [boxes[q].x1, boxes[q].y1, boxes[q].x2, boxes[q].y2],
-        score: boxes[q].score,
-        landmarks: points[q] as FaceDetection['landmarks'],
-      }),
-    );
+    return seedNms(boxes, nmsT.onet).map((q) => toDetection(boxes[q], points[q]));
   });
   timer.stop('onet');
   return result;

@@ -2,6 +2,8 @@
  * Options of the MTCNN detector and the small bits the two pipelines share.
  */
 import { ConfigError } from '../errors.js';
+import type { ScoredBox } from './box.js';
+import type { FaceDetection, Point } from './types.js';
 import type { MtcnnVariant } from './weights.js';
 
 /** IoU thresholds of the four non-maximum suppressions. */
@@ -108,4 +110,13 @@ export class StageTimer {
     if (t0 !== undefined) this.times[stage] += performance.now() - t0;
     delete this.started[stage];
   }
+}
+
+/** A final box and its five landmarks as the detector reports them. */
+export function toDetection(box: ScoredBox, landmarks: Point[]): FaceDetection {
+  return {
+    box: [box.x1, box.y1, box.x2, box.y2],
+    score: box.score,
+    landmarks: landmarks as FaceDetection['landmarks'],
+  };
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
+import type { Candidate, HeatMap } from './box.js';
 import { onetForward, pnetForward, rnetForward } from './networks.js';
 import { writePyramidLevel, type InputLayout } from './patches.js';
 import type { PixelBuffer } from './pixels.js';
@@ -125,6 +126,35 @@ export async function runPnet(
     }
   }
   return results;
+}
+
+/**
+ * The first stage for a batch of images: P-Net over every pyramid level `levelsOf` gives
+ * each image (equal-sized levels batched together), then, per image and level by level in
+ * order, the candidates `collect` keeps from that level's maps.
+ */
+export async function pnetCandidates(
+  params: MtcnnParams,
+  images: readonly PixelBuffer[],
+  levelsOf: (image: PixelBuffer) => PyramidLevel[],
+  resample: 'area' | 'linear',
+  layout: InputLayout,
+  collect: (heat: HeatMap, reg: Float32Array, scale: number) => Candidate[],
+): Promise<Candidate[][]> {
+  const jobs: PnetJob[] = [];
+  const jobImage: number[] = [];
+  images.forEach((image, i) => {
+    for (const level of levelsOf(image)) {
+      jobs.push({ image, level });
+      jobImage.push(i);
+    }
+  });
+  const maps = await runPnet(params, jobs, resample, layout);
+  const perImage: Candidate[][] = images.map(() => []);
+  maps.forEach((m, j) => {
+    for (const c of collect({ data: m.prob, rows: m.rows, cols: m.cols }, m.reg, jobs[j].level.scale)) perImage[jobImage[j]].push(c);
+  });
+  return perImage;
 }
 
 /**

@@ -1,5 +1,15 @@
 /** A progress bar for long jobs (stderr, only on a TTY unless forced). Node only. */
-import cliProgress from 'cli-progress';
+import * as nodeModule from 'node:module';
+
+type CliProgress = typeof import('cli-progress');
+
+/**
+ * cli-progress, loaded on first use with `require`: a static import would make browser
+ * bundles of the library evaluate it (it extends Node's EventEmitter) and fail to load.
+ */
+function cliProgressModule(): CliProgress {
+  return nodeModule.createRequire(import.meta.url)('cli-progress') as CliProgress;
+}
 
 export interface Progress {
   /** Advance by `n` (default 1), optionally updating the extra fields shown after the bar. */
@@ -16,6 +26,7 @@ export function startProgress(label: string, total: number, opts: { force?: bool
   if (!enabled) {
     return { tick() {}, stop() {} };
   }
+  const cliProgress = cliProgressModule();
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {extra}`,
