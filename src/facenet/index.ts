@@ -12,7 +12,7 @@ export {
 } from './inception-resnet-v1.js';
 export type { InceptionResnetV1Options, ResolvedInceptionResnetV1Options, BlockRepeats } from './inception-resnet-v1.js';
 export { SlimBatchNorm, ScaledResidual, L2Normalize, batchNormTraining } from './layers.js';
-export type { SlimBatchNormArgs, ScaledResidualArgs, L2NormalizeArgs } from './layers.js';
+export type { SlimBatchNormArgs, ScaledResidualArgs, L2NormalizeArgs, Kwargs } from './layers.js';
 export { fileSystemHandler, saveModel, loadModel, registerFileSystemRouter, MODEL_JSON } from './model-io.js';
 export {
   REFERENCE_SCOPE,

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
-type Kwargs = Record<string, unknown>;
+/** Keyword arguments tfjs-layers passes to `Layer.call` (e.g. `training`). */
+export type Kwargs = Record<string, unknown>;
 type Shape = tfl.Shape;
 
 function oneTensor(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {

@@ -22,6 +22,7 @@ import { resolveCropOptions, type FaceSelection } from './crop.js';
 import { templatePoints } from './align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
+import type { LoadMtcnnOptions } from './detector.js';
 import type { Box } from './types.js';
 
 /** The Node built-ins this module uses, imported on first use. */
@@ -57,7 +58,7 @@ export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.b
 export const BOUNDING_BOXES_FILE = 'bounding_boxes.txt';
 
 /** Detector settings passed to `loadMtcnn` in every worker. */
-export type AlignDetectorOptions = AlignWorkerData['detector'];
+export type AlignDetectorOptions = LoadMtcnnOptions;
 
 /** Options of {@link alignDataset}. */
 export interface AlignDatasetOptions {
@@ -259,7 +260,7 @@ type Processor = {
   close(): Promise<void>;
 };
 
-async function inProcessProcessor(detector: AlignDetectorOptions, config: AlignImageConfig): Promise<Processor> {
+async function inProcessProcessor(detector: AlignDetectorOptions | undefined, config: AlignImageConfig): Promise<Processor> {
   const [{ initBackend }, { loadMtcnn }, { alignImageFile }] = await Promise.all([
     import('../runtime/backend.js'),
     import('./detector.js'),

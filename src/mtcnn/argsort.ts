@@ -16,41 +16,33 @@ function msb(n: number): number {
   return depth;
 }
 
+/**
+ * Sift `tmp` down from heap position `i` of the 1-based heap `tosort[lo … lo+n-1]` (max-heap
+ * by `v`), as both loops of NumPy's `aheapsort_` do.
+ */
+function siftDown(v: ArrayLike<number>, tosort: Int32Array, lo: number, i: number, tmp: number, n: number): void {
+  const base = lo - 1;
+  for (let j = i << 1; j <= n; ) {
+    if (j < n && v[tosort[base + j]] < v[tosort[base + j + 1]]) j += 1;
+    if (v[tmp] < v[tosort[base + j]]) {
+      tosort[base + i] = tosort[base + j];
+      i = j;
+      j += j;
+    } else break;
+  }
+  tosort[base + i] = tmp;
+}
+
 /** `aheapsort_`: heap sort of `tosort[lo … lo+n-1]` by `v`. */
 function aheapsort(v: ArrayLike<number>, tosort: Int32Array, lo: number, n: number): void {
-  // 1-based heap indexing on a[lo - 1 + k].
-  const a = (k: number): number => tosort[lo - 1 + k];
-  const set = (k: number, x: number): void => {
-    tosort[lo - 1 + k] = x;
-  };
-  let i: number;
-  let j: number;
-  let tmp: number;
-  for (let l = n >> 1; l > 0; --l) {
-    tmp = a(l);
-    for (i = l, j = l << 1; j <= n; ) {
-      if (j < n && v[a(j)] < v[a(j + 1)]) j += 1;
-      if (v[tmp] < v[a(j)]) {
-        set(i, a(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
-  }
+  // 1-based heap indexing on tosort[lo - 1 + k].
+  const base = lo - 1;
+  for (let l = n >> 1; l > 0; --l) siftDown(v, tosort, lo, l, tosort[base + l], n);
   for (; n > 1; ) {
-    tmp = a(n);
-    set(n, a(1));
+    const tmp = tosort[base + n];
+    tosort[base + n] = tosort[base + 1];
     n -= 1;
-    for (i = 1, j = 2; j <= n; ) {
-      if (j < n && v[a(j)] < v[a(j + 1)]) j++;
-      if (v[tmp] < v[a(j)]) {
-        set(i, a(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
+    siftDown(v, tosort, lo, 1, tmp, n);
   }
 }
 

@@ -69,16 +69,28 @@ function faceProb(logits: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(tf.slice(tf.softmax(logits), [0, 1], [-1, 1]), [-1]) as tf.Tensor1D;
 }
 
+/**
+ * The layers R-Net and O-Net begin with: conv1, 3×3/2 `SAME` max-pool, conv2, 3×3/2 `VALID`
+ * max-pool, conv3 (each convolution with its PReLU).
+ */
+function refineTrunk(p: RNetParams | ONetParams, x: tf.Tensor4D): tf.Tensor4D {
+  let h = convPrelu(x, p.conv1, p.prelu1);
+  h = tf.maxPool(h, [3, 3], [2, 2], 'same');
+  h = convPrelu(h, p.conv2, p.prelu2);
+  h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
+  return convPrelu(h, p.conv3, p.prelu3);
+}
+
+/** The fully-connected hidden layer on the flattened features: PReLU, or ReLU without slopes (the seed's nets). */
+function hiddenLayer(h: tf.Tensor4D, p: FcParams, alpha: tf.Tensor1D | undefined): tf.Tensor2D {
+  const f = fc(flatten(h), p);
+  return alpha ? prelu(f, alpha) : tf.relu(f);
+}
+
 /** R-Net on a batch `[n, 24, 24, 3]` of normalized crops. */
 export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = convPrelu(x, p.conv1, p.prelu1);
-    h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = convPrelu(h, p.conv2, p.prelu2);
-    h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = convPrelu(h, p.conv3, p.prelu3);
-    let f = fc(flatten(h), p.fc1);
-    f = p.prelu4 ? prelu(f, p.prelu4) : tf.relu(f);
+    const f = hiddenLayer(refineTrunk(p, x), p.fc1, p.prelu4);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2) };
   });
 }
@@ -86,15 +98,10 @@ export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
 /** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
 export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = convPrelu(x, p.conv1, p.prelu1);
-    h = tf.maxPool(h, [3, 3], [2, 2], 'same');
-    h = convPrelu(h, p.conv2, p.prelu2);
-    h = tf.maxPool(h, [3, 3], [2, 2], 'valid');
-    h = convPrelu(h, p.conv3, p.prelu3);
+    let h = refineTrunk(p, x);
     h = tf.maxPool(h, [2, 2], [2, 2], 'same');
     h = convPrelu(h, p.conv4, p.prelu4);
-    let f = fc(flatten(h), p.fc1);
-    f = p.prelu5 ? prelu(f, p.prelu5) : tf.relu(f);
+    const f = hiddenLayer(h, p.fc1, p.prelu5);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };
   });
 }

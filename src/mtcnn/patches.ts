@@ -118,19 +118,11 @@ export function writeFacenetCrop(
   return true;
 }
 
-/** The seed's `pad` result (0-based, inclusive end indices). */
-export interface SeedPad {
-  dy: number;
-  edy: number;
-  dx: number;
-  edx: number;
-  y: number;
-  ey: number;
-  x: number;
-  ex: number;
-  tmpw: number;
-  tmph: number;
-}
+/**
+ * The seed's `pad` result: the fields of the reference's {@link PadResult}, but 0-based,
+ * with inclusive end indices.
+ */
+export type SeedPad = PadResult;
 
 /**
  * The seed's crop: a zero-filled uint8 `tmph × tmpw` patch receiving `im[y:ey+1, x:ex+1]` at
