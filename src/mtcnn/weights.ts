@@ -188,6 +188,107 @@ function withCaseInsensitiveKeys(arrays: NamedArrays): NamedArrays {
   return out;
 }
 
+type NetName = 'pnet' | 'rnet' | 'onet';
+
+/** How one weights format names the variables of the three networks. */
+interface NameScheme {
+  /** Variable prefix of a convolution or fully-connected layer (named as in {@link PNetParams} etc.). */
+  layer(net: NetName, layer: string): string;
+  /** PReLU slopes following conv layer `index` (1-based), or the hidden fc layer (`hidden`); `null` → ReLU there. */
+  prelu(net: NetName, index: number, hidden: boolean): string | null;
+  /** Name of the bias under a layer prefix (the weights are always `weights`). */
+  bias: string;
+}
+
+/**
+ * The three networks from any format: layers, shapes and build order are the same for all;
+ * only the variable names (`names`) differ.
+ */
+function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet' | 'rnet' | 'onet'> {
+  const S = SHAPES;
+  const conv = (net: NetName, layer: keyof typeof S.onet | keyof typeof S.pnet, shape: readonly number[]) =>
+    b.conv(names.layer(net, layer), shape, names.bias);
+  const fc = (net: NetName, layer: string, shape: readonly number[]) => b.fc(names.layer(net, layer), shape, names.bias);
+  const prelu = (net: NetName, index: number, n: number) => b.vec(names.prelu(net, index, false)!, n);
+  const hidden = (net: NetName, index: number, n: number) => {
+    const name = names.prelu(net, index, true);
+    return name === null ? {} : { [`prelu${index}`]: b.vec(name, n) };
+  };
+  const pnet: PNetParams = {
+    conv1: conv('pnet', 'conv1', S.pnet.conv1),
+    prelu1: prelu('pnet', 1, 10),
+    conv2: conv('pnet', 'conv2', S.pnet.conv2),
+    prelu2: prelu('pnet', 2, 16),
+    conv3: conv('pnet', 'conv3', S.pnet.conv3),
+    prelu3: prelu('pnet', 3, 32),
+    conv4_1: conv('pnet', 'conv4_1', S.pnet.conv4_1),
+    conv4_2: conv('pnet', 'conv4_2', S.pnet.conv4_2),
+  };
+  const rnet: RNetParams = {
+    conv1: conv('rnet', 'conv1', S.rnet.conv1),
+    prelu1: prelu('rnet', 1, 28),
+    conv2: conv('rnet', 'conv2', S.rnet.conv2),
+    prelu2: prelu('rnet', 2, 48),
+    conv3: conv('rnet', 'conv3', S.rnet.conv3),
+    prelu3: prelu('rnet', 3, 64),
+    fc1: fc('rnet', 'fc1', S.rnet.fc1),
+    ...hidden('rnet', 4, 128),
+    fc2_1: fc('rnet', 'fc2_1', S.rnet.fc2_1),
+    fc2_2: fc('rnet', 'fc2_2', S.rnet.fc2_2),
+  };
+  const onet: ONetParams = {
+    conv1: conv('onet', 'conv1', S.onet.conv1),
+    prelu1: prelu('onet', 1, 32),
+    conv2: conv('onet', 'conv2', S.onet.conv2),
+    prelu2: prelu('onet', 2, 64),
+    conv3: conv('onet', 'conv3', S.onet.conv3),
+    prelu3: prelu('onet', 3, 64),
+    conv4: conv('onet', 'conv4', S.onet.conv4),
+    prelu4: prelu('onet', 4, 128),
+    fc1: fc('onet', 'fc1', S.onet.fc1),
+    ...hidden('onet', 5, 256),
+    fc2_1: fc('onet', 'fc2_1', S.onet.fc2_1),
+    fc2_2: fc('onet', 'fc2_2', S.onet.fc2_2),
+    fc2_3: fc('onet', 'fc2_3', S.onet.fc2_3),
+  };
+  return { pnet, rnet, onet };
+}
+
+/**
+ * Caffe layer names where they differ from ours: P-Net's heads are `conv4-1`/`conv4-2`,
+ * R-Net's fully-connected layers `conv4`, `conv5-1`, `conv5-2`, O-Net's `conv5`, `conv6-1…3`.
+ */
+const CAFFE_LAYERS: Record<NetName, Record<string, string>> = {
+  pnet: { conv4_1: 'conv4-1', conv4_2: 'conv4-2' },
+  rnet: { fc1: 'conv4', fc2_1: 'conv5-1', fc2_2: 'conv5-2' },
+  onet: { fc1: 'conv5', fc2_1: 'conv6-1', fc2_2: 'conv6-2', fc2_3: 'conv6-3' },
+};
+
+/** `det1-3.npy` keys (lower-cased, under `pnet/`, `rnet/`, `onet/`): `conv1/weights`, `prelu1/alpha`, …. */
+const CAFFE_NAMES: NameScheme = {
+  layer: (net, layer) => `${net}/${CAFFE_LAYERS[net][layer] ?? layer}`,
+  prelu: (net, index) => `${net}/prelu${index}/alpha`,
+  bias: 'biases',
+};
+
+/** face-api.js: `pnet/conv1/weights`, `pnet/conv1/bias`, `pnet/prelu1_alpha`, `rnet/fc2_1/…`. */
+const FACEAPI_NAMES: NameScheme = {
+  layer: (net, layer) => `${net}/${layer}`,
+  prelu: (net, index) => `${net}/prelu${index}_alpha`,
+  bias: 'bias',
+};
+
+/** The seed's heads are `cls_fc`, `bbox_fc`, `landmark_fc`. */
+const SEED_LAYERS: Record<string, string> = { fc2_1: 'cls_fc', fc2_2: 'bbox_fc', fc2_3: 'landmark_fc' };
+const SEED_NETS: Record<NetName, string> = { pnet: 'PNet', rnet: 'RNet', onet: 'ONet' };
+
+/** The seed's checkpoints: `PNet/conv1/weights`, `PNet/conv1/alphas`, `RNet/cls_fc/biases`; ReLU hidden layers. */
+const SEED_NAMES: NameScheme = {
+  layer: (net, layer) => `${SEED_NETS[net]}/${SEED_LAYERS[layer] ?? layer}`,
+  prelu: (net, index, hidden) => (hidden ? null : `${SEED_NETS[net]}/conv${index}/alphas`),
+  bias: 'biases',
+};
+
 /**
  * Build parameters from the three Caffe `.npy` dicts (as returned by `readMtcnnCaffeNpy`:
  * keys `layer/param`).
@@ -200,137 +301,17 @@ export function paramsFromCaffe(det1: NamedArrays, det2: NamedArrays, det3: Name
   for (const [k, v] of p1) all.set(`pnet/${k}`, v);
   for (const [k, v] of p2) all.set(`rnet/${k}`, v);
   for (const [k, v] of p3) all.set(`onet/${k}`, v);
-  return ParamBuilder.make(all, source, (b) => {
-    const S = SHAPES;
-    const pnet: PNetParams = {
-      conv1: b.conv('pnet/conv1', S.pnet.conv1),
-      prelu1: b.vec('pnet/prelu1/alpha', 10),
-      conv2: b.conv('pnet/conv2', S.pnet.conv2),
-      prelu2: b.vec('pnet/prelu2/alpha', 16),
-      conv3: b.conv('pnet/conv3', S.pnet.conv3),
-      prelu3: b.vec('pnet/prelu3/alpha', 32),
-      conv4_1: b.conv('pnet/conv4-1', S.pnet.conv4_1),
-      conv4_2: b.conv('pnet/conv4-2', S.pnet.conv4_2),
-    };
-    const rnet: RNetParams = {
-      conv1: b.conv('rnet/conv1', S.rnet.conv1),
-      prelu1: b.vec('rnet/prelu1/alpha', 28),
-      conv2: b.conv('rnet/conv2', S.rnet.conv2),
-      prelu2: b.vec('rnet/prelu2/alpha', 48),
-      conv3: b.conv('rnet/conv3', S.rnet.conv3),
-      prelu3: b.vec('rnet/prelu3/alpha', 64),
-      fc1: b.fc('rnet/conv4', S.rnet.fc1),
-      prelu4: b.vec('rnet/prelu4/alpha', 128),
-      fc2_1: b.fc('rnet/conv5-1', S.rnet.fc2_1),
-      fc2_2: b.fc('rnet/conv5-2', S.rnet.fc2_2),
-    };
-    const onet: ONetParams = {
-      conv1: b.conv('onet/conv1', S.onet.conv1),
-      prelu1: b.vec('onet/prelu1/alpha', 32),
-      conv2: b.conv('onet/conv2', S.onet.conv2),
-      prelu2: b.vec('onet/prelu2/alpha', 64),
-      conv3: b.conv('onet/conv3', S.onet.conv3),
-      prelu3: b.vec('onet/prelu3/alpha', 64),
-      conv4: b.conv('onet/conv4', S.onet.conv4),
-      prelu4: b.vec('onet/prelu4/alpha', 128),
-      fc1: b.fc('onet/conv5', S.onet.fc1),
-      prelu5: b.vec('onet/prelu5/alpha', 256),
-      fc2_1: b.fc('onet/conv6-1', S.onet.fc2_1),
-      fc2_2: b.fc('onet/conv6-2', S.onet.fc2_2),
-      fc2_3: b.fc('onet/conv6-3', S.onet.fc2_3),
-    };
-    return { variant: 'facenet', format: 'caffe', source, pnet, rnet, onet };
-  });
+  return ParamBuilder.make(all, source, (b) => ({ variant: 'facenet', format: 'caffe', source, ...buildNets(b, CAFFE_NAMES) }));
 }
 
 /** Build parameters from face-api.js's MTCNN weight map (names as in its manifest). */
 export function paramsFromFaceApi(arrays: NamedArrays, source = 'face-api.js mtcnn manifest'): MtcnnParams {
-  return ParamBuilder.make(arrays, source, (b) => {
-    const S = SHAPES;
-    const conv = (p: string, shape: readonly number[]) => b.conv(p, shape, 'bias');
-    const fc = (p: string, shape: readonly number[]) => b.fc(p, shape, 'bias');
-    const pnet: PNetParams = {
-      conv1: conv('pnet/conv1', S.pnet.conv1),
-      prelu1: b.vec('pnet/prelu1_alpha', 10),
-      conv2: conv('pnet/conv2', S.pnet.conv2),
-      prelu2: b.vec('pnet/prelu2_alpha', 16),
-      conv3: conv('pnet/conv3', S.pnet.conv3),
-      prelu3: b.vec('pnet/prelu3_alpha', 32),
-      conv4_1: conv('pnet/conv4_1', S.pnet.conv4_1),
-      conv4_2: conv('pnet/conv4_2', S.pnet.conv4_2),
-    };
-    const rnet: RNetParams = {
-      conv1: conv('rnet/conv1', S.rnet.conv1),
-      prelu1: b.vec('rnet/prelu1_alpha', 28),
-      conv2: conv('rnet/conv2', S.rnet.conv2),
-      prelu2: b.vec('rnet/prelu2_alpha', 48),
-      conv3: conv('rnet/conv3', S.rnet.conv3),
-      prelu3: b.vec('rnet/prelu3_alpha', 64),
-      fc1: fc('rnet/fc1', S.rnet.fc1),
-      prelu4: b.vec('rnet/prelu4_alpha', 128),
-      fc2_1: fc('rnet/fc2_1', S.rnet.fc2_1),
-      fc2_2: fc('rnet/fc2_2', S.rnet.fc2_2),
-    };
-    const onet: ONetParams = {
-      conv1: conv('onet/conv1', S.onet.conv1),
-      prelu1: b.vec('onet/prelu1_alpha', 32),
-      conv2: conv('onet/conv2', S.onet.conv2),
-      prelu2: b.vec('onet/prelu2_alpha', 64),
-      conv3: conv('onet/conv3', S.onet.conv3),
-      prelu3: b.vec('onet/prelu3_alpha', 64),
-      conv4: conv('onet/conv4', S.onet.conv4),
-      prelu4: b.vec('onet/prelu4_alpha', 128),
-      fc1: fc('onet/fc1', S.onet.fc1),
-      prelu5: b.vec('onet/prelu5_alpha', 256),
-      fc2_1: fc('onet/fc2_1', S.onet.fc2_1),
-      fc2_2: fc('onet/fc2_2', S.onet.fc2_2),
-      fc2_3: fc('onet/fc2_3', S.onet.fc2_3),
-    };
-    return { variant: 'facenet', format: 'faceapi', source, pnet, rnet, onet };
-  });
+  return ParamBuilder.make(arrays, source, (b) => ({ variant: 'facenet', format: 'faceapi', source, ...buildNets(b, FACEAPI_NAMES) }));
 }
 
 /** Build parameters from the seed's three checkpoints (variables `PNet/…`, `RNet/…`, `ONet/…`). */
 export function paramsFromSeed(arrays: NamedArrays, source = 'seed checkpoints'): MtcnnParams {
-  return ParamBuilder.make(arrays, source, (b) => {
-    const S = SHAPES;
-    const pnet: PNetParams = {
-      conv1: b.conv('PNet/conv1', S.pnet.conv1),
-      prelu1: b.vec('PNet/conv1/alphas', 10),
-      conv2: b.conv('PNet/conv2', S.pnet.conv2),
-      prelu2: b.vec('PNet/conv2/alphas', 16),
-      conv3: b.conv('PNet/conv3', S.pnet.conv3),
-      prelu3: b.vec('PNet/conv3/alphas', 32),
-      conv4_1: b.conv('PNet/conv4_1', S.pnet.conv4_1),
-      conv4_2: b.conv('PNet/conv4_2', S.pnet.conv4_2),
-    };
-    const rnet: RNetParams = {
-      conv1: b.conv('RNet/conv1', S.rnet.conv1),
-      prelu1: b.vec('RNet/conv1/alphas', 28),
-      conv2: b.conv('RNet/conv2', S.rnet.conv2),
-      prelu2: b.vec('RNet/conv2/alphas', 48),
-      conv3: b.conv('RNet/conv3', S.rnet.conv3),
-      prelu3: b.vec('RNet/conv3/alphas', 64),
-      fc1: b.fc('RNet/fc1', S.rnet.fc1),
-      fc2_1: b.fc('RNet/cls_fc', S.rnet.fc2_1),
-      fc2_2: b.fc('RNet/bbox_fc', S.rnet.fc2_2),
-    };
-    const onet: ONetParams = {
-      conv1: b.conv('ONet/conv1', S.onet.conv1),
-      prelu1: b.vec('ONet/conv1/alphas', 32),
-      conv2: b.conv('ONet/conv2', S.onet.conv2),
-      prelu2: b.vec('ONet/conv2/alphas', 64),
-      conv3: b.conv('ONet/conv3', S.onet.conv3),
-      prelu3: b.vec('ONet/conv3/alphas', 64),
-      conv4: b.conv('ONet/conv4', S.onet.conv4),
-      prelu4: b.vec('ONet/conv4/alphas', 128),
-      fc1: b.fc('ONet/fc1', S.onet.fc1),
-      fc2_1: b.fc('ONet/cls_fc', S.onet.fc2_1),
-      fc2_2: b.fc('ONet/bbox_fc', S.onet.fc2_2),
-      fc2_3: b.fc('ONet/landmark_fc', S.onet.fc2_3),
-    };
-    return { variant: 'seed', format: 'seed', source, pnet, rnet, onet };
-  });
+  return ParamBuilder.make(arrays, source, (b) => ({ variant: 'seed', format: 'seed', source, ...buildNets(b, SEED_NAMES) }));
 }
 
 /** Every tensor of a parameter set. */
