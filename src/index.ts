@@ -17,7 +17,7 @@ export type { ReadTfCheckpointOptions, WriteTfCheckpointOptions, BundleHeader, B
 export { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './io/crc32c.js';
 export type { Box, Point, FaceDetection } from './mtcnn/types.js';
 export { Mtcnn, loadMtcnn, MTCNN_DEFAULT_OPTIONS, resolveMtcnnOptions, loadMtcnnParams, readMtcnnParams, paramsFromCaffe, paramsFromFaceApi, paramsFromSeed, decodeFaceApiWeights, disposeMtcnnParams, pnetForward, rnetForward, onetForward } from './mtcnn/index.js';
-export type { LoadMtcnnOptions, MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedMtcnnOptions, MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvParams, FcParams, PNetOutput, RefineOutput } from './mtcnn/index.js';
+export type { LoadMtcnnOptions, MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedMtcnnOptions, MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvPreluTrunk, ConvParams, FcParams, PNetOutput, RefineOutput } from './mtcnn/index.js';
 export { loadMtcnnFromUrl } from './mtcnn/load-url.js';
 export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
 export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox, pyramidLevels, seedPyramidLevels, powInt, resizeArea, resizeLinear, argsortNumpy } from './mtcnn/index.js';

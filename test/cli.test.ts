@@ -3,25 +3,10 @@ import { mkdtemp, mkdir, cp, readFile, writeFile, readdir, rm } from 'node:fs/pr
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
-import { execFile } from 'node:child_process';
-import { sharedPath, sharedDir } from './helpers.js';
+import { sharedPath } from './helpers.js';
+import { runCli as cli } from './cli-helpers.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import type { FaceDetection } from '../src/mtcnn/types.js';
-
-// The CLI is run from source through tsx, exactly as a user would run the built dist/cli.js.
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Fixture {
   images: { file: string; width: number; height: number; faces: FaceDetection[] }[];

@@ -9,10 +9,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { setupBackend, sharedPath, sharedDir, countLeaks } from './helpers.js';
-import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
-import { buildInceptionResnetV1, saveModel } from '../src/facenet/index.js';
+import { sharedPath, countLeaks } from './helpers.js';
+import { runCli as cli } from './cli-helpers.js';
+import { createTinyEmbedder } from './tiny-embedder.js';
+import type { Mtcnn } from '../src/mtcnn/detector.js';
+import { saveModel } from '../src/facenet/index.js';
 import { FacenetEmbedder } from '../src/recognition/embedder.js';
 import { writeModelPreprocessing } from '../src/recognition/load.js';
 import { evaluateLfw, subsetLfwPairs } from '../src/eval/lfw-evaluate.js';
@@ -22,12 +23,6 @@ import { rocCurveSvg, svgToPng, reportCurve, formatVerificationReport } from '..
 import { loadSharp } from '../src/image/decode-node.js';
 import { ConfigError } from '../src/errors.js';
 
-const TINY = {
-  inputSize: 80,
-  blockRepeats: { block35: 1, block17: 1, block8: 1 },
-  widthMultiplier: 0.25,
-  embeddingSize: 16,
-} as const;
 
 let mtcnn: Mtcnn;
 let model: tfl.LayersModel;
@@ -35,10 +30,7 @@ let embedder: FacenetEmbedder;
 let tmp: string;
 
 beforeAll(async () => {
-  await setupBackend();
-  mtcnn = await loadMtcnn();
-  model = buildInceptionResnetV1({ ...TINY, seed: 21 });
-  embedder = await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16 } });
+  ({ mtcnn, model, embedder } = await createTinyEmbedder(21));
   tmp = await mkdtemp(join(tmpdir(), 'eval-lfw-'));
 });
 afterAll(async () => {
@@ -130,17 +122,6 @@ describe('ROC plot', () => {
     expect(() => rocCurveSvg([])).toThrow(ConfigError);
   });
 });
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('CLI: eval-lfw', () => {
   it('prints the report, writes JSON, SVG and PNG', async () => {

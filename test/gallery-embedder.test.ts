@@ -10,8 +10,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setupBackend, countLeaks, sharedPath } from './helpers.js';
-import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
+import { countLeaks, sharedPath } from './helpers.js';
+import { TINY_FACENET, createTinyEmbedder } from './tiny-embedder.js';
+import type { Mtcnn } from '../src/mtcnn/detector.js';
 import { cropFace, selectFaces } from '../src/mtcnn/crop.js';
 import { buildInceptionResnetV1, saveModel, EMBEDDINGS_OUTPUT } from '../src/facenet/index.js';
 import { FacenetEmbedder, modelFingerprint } from '../src/recognition/embedder.js';
@@ -20,12 +21,6 @@ import { loadFacenetEmbedder, readModelPreprocessing, writeModelPreprocessing } 
 import { loadImage } from '../src/image/load.js';
 import { ConfigError, NoFaceError } from '../src/errors.js';
 
-const TINY = {
-  inputSize: 80,
-  blockRepeats: { block35: 1, block17: 1, block8: 1 },
-  widthMultiplier: 0.25,
-  embeddingSize: 16,
-} as const;
 
 const people = (name: string, i: number): string => sharedPath('data', 'samples', 'people', name, `${name}${i}.png`);
 
@@ -34,10 +29,7 @@ let model: tfl.LayersModel;
 let embedder: FacenetEmbedder;
 
 beforeAll(async () => {
-  await setupBackend();
-  mtcnn = await loadMtcnn();
-  model = buildInceptionResnetV1({ ...TINY, seed: 7 });
-  embedder = await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16 } });
+  ({ mtcnn, model, embedder } = await createTinyEmbedder(7));
 });
 afterAll(() => {
   mtcnn?.dispose();
@@ -75,7 +67,7 @@ describe('FacenetEmbedder', () => {
     expect(embedder.dimension).toBe(16);
     expect(embedder.fingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect(await modelFingerprint(model)).toBe(embedder.fingerprint);
-    const other = buildInceptionResnetV1({ ...TINY, seed: 8 });
+    const other = buildInceptionResnetV1({ ...TINY_FACENET, seed: 8 });
     try {
       const fpOther = await modelFingerprint(other);
       expect(fpOther).not.toBe(embedder.fingerprint);

@@ -10,9 +10,10 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
-import { execFile } from 'node:child_process';
-import { setupBackend, sharedPath, sharedDir } from './helpers.js';
-import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
+import { sharedPath } from './helpers.js';
+import { runCli as cli } from './cli-helpers.js';
+import { TINY_FACENET, createTinyEmbedder } from './tiny-embedder.js';
+import type { Mtcnn } from '../src/mtcnn/detector.js';
 import { buildInceptionResnetV1, saveModel } from '../src/facenet/index.js';
 import { FacenetEmbedder } from '../src/recognition/embedder.js';
 import { writeModelPreprocessing } from '../src/recognition/load.js';
@@ -21,12 +22,6 @@ import { listEnrollmentSources, enrollImages, identifyFaces } from '../src/galle
 import { loadGallery, saveGallery } from '../src/gallery/file.js';
 import { FileNotFoundError, IncompatibleFileError } from '../src/errors.js';
 
-const TINY = {
-  inputSize: 80,
-  blockRepeats: { block35: 1, block17: 1, block8: 1 },
-  widthMultiplier: 0.25,
-  embeddingSize: 16,
-} as const;
 const PEOPLE = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon'];
 const GROUP_FACES: Record<string, number> = { 'bbt1.jpg': 4, 'bbt2.jpg': 3, 'bbt3.jpg': 5, 'bbt4.jpg': 6, 'bbt5.jpg': 6 };
 
@@ -37,10 +32,7 @@ let tmp: string;
 let modelDir: string;
 
 beforeAll(async () => {
-  await setupBackend();
-  mtcnn = await loadMtcnn();
-  model = buildInceptionResnetV1({ ...TINY, seed: 11 });
-  embedder = await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16 } });
+  ({ mtcnn, model, embedder } = await createTinyEmbedder(11));
   tmp = await mkdtemp(join(tmpdir(), 'gallery-enroll-'));
   modelDir = join(tmp, 'model');
   await saveModel(model, modelDir);
@@ -140,7 +132,7 @@ describe('enroll four portraits of each person, identify the fifth and the group
   });
 
   it('a gallery made with another model is refused', async () => {
-    const other = buildInceptionResnetV1({ ...TINY, seed: 12 });
+    const other = buildInceptionResnetV1({ ...TINY_FACENET, seed: 12 });
     try {
       const otherEmbedder = await FacenetEmbedder.create({ model: other, detector: mtcnn, preprocessing: { margin: 16 } });
       await expect(identifyFaces(gallery, otherEmbedder, sharedPath('data', 'samples', 'people', 'amy', 'amy5.png'))).rejects.toThrow(
@@ -158,18 +150,6 @@ describe('enroll four portraits of each person, identify the fifth and the group
     }
   });
 });
-
-// The CLI runs from source through tsx, as a user would run dist/cli.js.
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('CLI: enroll and identify', () => {
   it('enrolls folders, reports failures, identifies with --json, refuses bad files', async () => {

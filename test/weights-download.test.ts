@@ -10,11 +10,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { WEIGHT_SETS, WEIGHT_SET_NAMES, weightFileUrl, type WeightSetName } from '../src/weights/catalog.js';
 import { downloadWeights, resolveWeightsDir, verifyWeights, type DownloadProgress } from '../src/weights/download.js';
 import { ChecksumError, DownloadError, FileNotFoundError, ConfigError } from '../src/errors.js';
 import { sharedPath } from './helpers.js';
+// runCli is asynchronous, so this process's download server keeps answering meanwhile.
+import { runCli as cli } from './cli-helpers.js';
 
 type Mode = 'ok' | 'corrupt' | '404' | 'cut';
 
@@ -277,20 +278,6 @@ describe('verifyWeights', () => {
 });
 
 describe('tfjs-facenet weights (CLI)', () => {
-  /** Run the CLI from source (async, so that this process's server keeps answering). */
-  function cli(args: string[], env: Record<string, string> = {}) {
-    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: { ...process.env, ...env },
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
-
   it('downloads, locates and verifies a set; a 404 exits 1 with the URL', async () => {
     const cacheDir = newCache();
     const emptyShared = newCache();

@@ -91,37 +91,23 @@ export function parseLfwPairs(text: string, source = 'pairs.txt'): LfwPairs {
     const issame = k % (2 * pairsPerFold) < pairsPerFold;
     if (raw === '') throw new DataFormatError(source, 'blank line inside the pair list', lineNo);
     const t = raw.split(/\s+/);
-    if (issame) {
-      if (t.length !== 3) {
-        throw new DataFormatError(
-          source,
-          `expected a matched pair "name i j" (fold ${fold + 1}, pair ${(k % pairsPerFold) + 1}), got ${t.length} fields`,
-          lineNo,
-        );
-      }
-      pairs[k] = {
-        fold,
-        issame,
-        first: { name: t[0], index: parsePositiveInt(t[1], 'image number', source, lineNo) },
-        second: { name: t[0], index: parsePositiveInt(t[2], 'image number', source, lineNo) },
-        line: lineNo,
-      };
-    } else {
-      if (t.length !== 4) {
-        throw new DataFormatError(
-          source,
-          `expected a mismatched pair "name1 i name2 j" (fold ${fold + 1}, pair ${(k % pairsPerFold) + 1}), got ${t.length} fields`,
-          lineNo,
-        );
-      }
-      pairs[k] = {
-        fold,
-        issame,
-        first: { name: t[0], index: parsePositiveInt(t[1], 'image number', source, lineNo) },
-        second: { name: t[2], index: parsePositiveInt(t[3], 'image number', source, lineNo) },
-        line: lineNo,
-      };
+    // Matched: "name i j" (both images of t[0]); mismatched: "name1 i name2 j".
+    const fields = issame ? 3 : 4;
+    if (t.length !== fields) {
+      const form = issame ? 'a matched pair "name i j"' : 'a mismatched pair "name1 i name2 j"';
+      throw new DataFormatError(
+        source,
+        `expected ${form} (fold ${fold + 1}, pair ${(k % pairsPerFold) + 1}), got ${t.length} fields`,
+        lineNo,
+      );
     }
+    pairs[k] = {
+      fold,
+      issame,
+      first: { name: t[0], index: parsePositiveInt(t[1], 'image number', source, lineNo) },
+      second: { name: issame ? t[0] : t[2], index: parsePositiveInt(t[fields - 1], 'image number', source, lineNo) },
+      line: lineNo,
+    };
   }
   return { nrofFolds, pairsPerFold, pairs };
 }

@@ -18,6 +18,7 @@ import { IncompatibleFileError } from '../errors.js';
 import { preprocessingKey, type Preprocessing } from '../recognition/types.js';
 import { Gallery, type GalleryOptions } from './gallery.js';
 import { checkMetric, type GalleryMetric } from './metric.js';
+import { sha256 } from '../io/sha256.js';
 
 /** File magic. */
 export const GALLERY_MAGIC = 'TFFNGLRY';
@@ -51,15 +52,6 @@ export interface GalleryExpectation {
 }
 
 const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) {
-    const { createHash } = await import('node:crypto');
-    return new Uint8Array(createHash('sha256').update(bytes).digest());
-  }
-  return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-}
 
 /** Serialize a gallery to the bytes of a version-1 gallery file. */
 export async function encodeGallery(gallery: Gallery): Promise<Uint8Array> {

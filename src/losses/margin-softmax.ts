@@ -44,6 +44,12 @@ export function cosineLogits(features: tf.Tensor2D, weights: tf.Tensor2D): tf.Te
   });
 }
 
+/** One-hot rows of `labels`, shaped like the logits `cos` `[batch, classes]`. */
+function labelsOneHot(labels: Labels, cos: tf.Tensor2D): tf.Tensor2D {
+  const [batch, classes] = cos.shape;
+  return tf.oneHot(labelsToTensor(labels, batch, classes), classes) as tf.Tensor2D;
+}
+
 function checkMargin(scale: number, margin: number, kind: string): void {
   if (!(scale > 0)) throw new ConfigError(`${kind} scale`, `must be > 0, got ${scale}`);
   if (!(margin >= 0)) throw new ConfigError(`${kind} margin`, `must be ≥ 0, got ${margin}`);
@@ -61,8 +67,7 @@ export function arcFaceLogits(
   if (margin >= Math.PI / 2) throw new ConfigError('arcface margin', `must be below π/2, got ${margin}`);
   return tf.tidy(() => {
     const cos = cosineLogits(features, weights);
-    const [batch, classes] = cos.shape;
-    const onehot = tf.oneHot(labelsToTensor(labels, batch, classes), classes);
+    const onehot = labelsOneHot(labels, cos);
     const sin = tf.sqrt(tf.sub(1, tf.square(cos)));
     const cosPlusM = tf.sub(tf.mul(cos, Math.cos(margin)), tf.mul(sin, Math.sin(margin)));
     const threshold = Math.cos(Math.PI - margin);
@@ -87,8 +92,7 @@ export function cosFaceLogits(
   checkMargin(scale, margin, 'cosface');
   return tf.tidy(() => {
     const cos = cosineLogits(features, weights);
-    const [batch, classes] = cos.shape;
-    const onehot = tf.oneHot(labelsToTensor(labels, batch, classes), classes);
+    const onehot = labelsOneHot(labels, cos);
     return tf.mul(tf.sub(cos, tf.mul(onehot, margin)), scale) as tf.Tensor2D;
   });
 }

@@ -9,7 +9,7 @@
  * the Caffe weights) and return raw outputs; callers own the returned tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConvParams, FcParams, ONetParams, PNetParams, RNetParams } from './weights.js';
+import type { ConvParams, ConvPreluTrunk, FcParams, ONetParams, PNetParams, RNetParams } from './weights.js';
 
 function conv(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
   return tf.fused.conv2d({ x, filter: p.filter, strides: 1, pad: 'valid', bias: p.bias });
@@ -73,7 +73,7 @@ function faceProb(logits: tf.Tensor2D): tf.Tensor1D {
  * The layers R-Net and O-Net begin with: conv1, 3×3/2 `SAME` max-pool, conv2, 3×3/2 `VALID`
  * max-pool, conv3 (each convolution with its PReLU).
  */
-function refineTrunk(p: RNetParams | ONetParams, x: tf.Tensor4D): tf.Tensor4D {
+function refineTrunk(p: ConvPreluTrunk, x: tf.Tensor4D): tf.Tensor4D {
   let h = convPrelu(x, p.conv1, p.prelu1);
   h = tf.maxPool(h, [3, 3], [2, 2], 'same');
   h = convPrelu(h, p.conv2, p.prelu2);

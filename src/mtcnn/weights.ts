@@ -28,14 +28,18 @@ export interface FcParams {
   bias: tf.Tensor1D;
 }
 
-/** P-Net: three 3×3 convolutions with PReLU, then 1×1 heads (face probability, box). */
-export interface PNetParams {
+/** The first three convolutions, each followed by PReLU, that every one of the three networks begins with. */
+export interface ConvPreluTrunk {
   conv1: ConvParams;
   prelu1: tf.Tensor1D;
   conv2: ConvParams;
   prelu2: tf.Tensor1D;
   conv3: ConvParams;
   prelu3: tf.Tensor1D;
+}
+
+/** P-Net: three 3×3 convolutions with PReLU, then 1×1 heads (face probability, box). */
+export interface PNetParams extends ConvPreluTrunk {
   /** 2 logits: not-face, face. */
   conv4_1: ConvParams;
   /** 4 box-regression outputs. */
@@ -43,13 +47,7 @@ export interface PNetParams {
 }
 
 /** R-Net: three convolutions with PReLU, a 128-unit hidden layer, two heads. */
-export interface RNetParams {
-  conv1: ConvParams;
-  prelu1: tf.Tensor1D;
-  conv2: ConvParams;
-  prelu2: tf.Tensor1D;
-  conv3: ConvParams;
-  prelu3: tf.Tensor1D;
+export interface RNetParams extends ConvPreluTrunk {
   fc1: FcParams;
   /** PReLU slopes of the hidden layer; absent → ReLU (the seed's nets). */
   prelu4?: tf.Tensor1D;
@@ -58,13 +56,7 @@ export interface RNetParams {
 }
 
 /** O-Net: four convolutions with PReLU, a 256-unit hidden layer, three heads. */
-export interface ONetParams {
-  conv1: ConvParams;
-  prelu1: tf.Tensor1D;
-  conv2: ConvParams;
-  prelu2: tf.Tensor1D;
-  conv3: ConvParams;
-  prelu3: tf.Tensor1D;
+export interface ONetParams extends ConvPreluTrunk {
   conv4: ConvParams;
   prelu4: tf.Tensor1D;
   fc1: FcParams;
@@ -206,13 +198,13 @@ interface NameScheme {
  */
 function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet' | 'rnet' | 'onet'> {
   const S = SHAPES;
-  const conv = (net: NetName, layer: keyof typeof S.onet | keyof typeof S.pnet, shape: readonly number[]) =>
-    b.conv(names.layer(net, layer), shape, names.bias);
+  const conv = (net: NetName, layer: string, shape: readonly number[]) => b.conv(names.layer(net, layer), shape, names.bias);
   const fc = (net: NetName, layer: string, shape: readonly number[]) => b.fc(names.layer(net, layer), shape, names.bias);
   const prelu = (net: NetName, index: number, n: number) => b.vec(names.prelu(net, index, false)!, n);
-  const hidden = (net: NetName, index: number, n: number) => {
+  // The hidden layer's slopes, under `key` — or no such key at all for ReLU.
+  const hidden = <K extends string>(key: K, net: NetName, index: number, n: number): Partial<Record<K, tf.Tensor1D>> => {
     const name = names.prelu(net, index, true);
-    return name === null ? {} : { [`prelu${index}`]: b.vec(name, n) };
+    return (name === null ? {} : { [key]: b.vec(name, n) }) as Partial<Record<K, tf.Tensor1D>>;
   };
   const pnet: PNetParams = {
     conv1: conv('pnet', 'conv1', S.pnet.conv1),
@@ -232,7 +224,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv3: conv('rnet', 'conv3', S.rnet.conv3),
     prelu3: prelu('rnet', 3, 64),
     fc1: fc('rnet', 'fc1', S.rnet.fc1),
-    ...hidden('rnet', 4, 128),
+    ...hidden('prelu4', 'rnet', 4, 128),
     fc2_1: fc('rnet', 'fc2_1', S.rnet.fc2_1),
     fc2_2: fc('rnet', 'fc2_2', S.rnet.fc2_2),
   };
@@ -246,7 +238,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv4: conv('onet', 'conv4', S.onet.conv4),
     prelu4: prelu('onet', 4, 128),
     fc1: fc('onet', 'fc1', S.onet.fc1),
-    ...hidden('onet', 5, 256),
+    ...hidden('prelu5', 'onet', 5, 256),
     fc2_1: fc('onet', 'fc2_1', S.onet.fc2_1),
     fc2_2: fc('onet', 'fc2_2', S.onet.fc2_2),
     fc2_3: fc('onet', 'fc2_3', S.onet.fc2_3),

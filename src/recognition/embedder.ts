@@ -18,6 +18,7 @@ import { alignFaces } from '../mtcnn/align.js';
 import type { FaceDetection } from '../mtcnn/types.js';
 import { standardizeFaces } from './standardize.js';
 import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
+import { sha256 } from '../io/sha256.js';
 
 /** Anything that finds faces: {@link Mtcnn} fits. */
 export interface FaceDetector {
@@ -54,15 +55,6 @@ export interface FacenetEmbedderOptions {
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) {
-    const { createHash } = await import('node:crypto');
-    return new Uint8Array(createHash('sha256').update(bytes).digest());
-  }
-  return new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-}
 
 /** Keys of a layer config that do not change what the layer computes. */
 const NON_FUNCTIONAL = /^(name|trainable|dtype)$|(Initializer|Regularizer|Constraint)$/;
