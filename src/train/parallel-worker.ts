@@ -71,8 +71,6 @@ async function main(): Promise<void> {
       let acc: tf.Tensor[] | null = null;
       const results: Extract<FromWorker, { type: 'done' }>['results'] = [];
       for (const task of msg.tasks) {
-        const key: Array<number | string> = ['dropout', msg.step, task.micro];
-        if (init.workers > 1) key.push(msg.shard);
         const r = microBatchGradients({
           model,
           outputIndex: init.outputIndex,
@@ -84,7 +82,7 @@ async function main(): Promise<void> {
           shape: task.shape,
           labels: task.labels,
           randomLayers: random,
-          dropoutRng: Rng.derive(init.seed, ...key),
+          dropoutRng: Rng.derive(init.seed, ...task.dropoutKey),
           lossScale: task.lossScale,
         });
         if (acc === null) acc = r.grads;

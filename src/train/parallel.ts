@@ -4,15 +4,23 @@
  * Each worker holds its own copy of the model (rebuilt from the model's JSON topology)
  * on its own TensorFlow.js backend. Every update, the main thread writes all parameters
  * (model weights including batch-norm statistics, head, centers) into one
- * SharedArrayBuffer, sends each worker its shard of every micro-batch, and the workers
- * compute the gradients of their shards (scaled so that the shard gradients add up to the
- * gradient of the whole micro-batch mean) into their own shared gradient buffers. The
- * main thread sums them, applies the optimizer and the center update exactly as in
- * single-threaded training, and averages the workers' batch-norm statistics.
+ * SharedArrayBuffer and hands out the update's images:
  *
- * With one worker the result is identical to in-thread training. With more, each shard
- * normalizes with its own batch statistics (as multi-GPU training without synchronized
- * batch norm does) and triplets are mined within shards.
+ * - when `accumulationSteps` is a multiple of the worker count, whole micro-batches, round
+ *   robin — every forward pass sees the same batch as in-thread training (same batch-norm
+ *   batches, same dropout masks), and per-image cost stays that of the full micro-batch;
+ * - otherwise a shard of every micro-batch to every worker; each shard then normalizes
+ *   with its own batch statistics (as multi-GPU training without synchronized batch norm
+ *   does) and triplets are mined within shards.
+ *
+ * Workers compute the gradients of their part (scaled so that the parts add up to the
+ * gradient of the update's mean loss) into their own shared gradient buffers; the main
+ * thread sums them, applies the optimizer and the center update exactly as in-thread
+ * training does, and sets each batch-norm statistic to the mean of the workers' updated
+ * values (in-thread training applies the micro-batches' updates one after another, so
+ * that statistic differs slightly).
+ *
+ * With one worker the result is identical to in-thread training.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -59,9 +67,11 @@ export interface WorkerInit {
   stateBuffer: SharedArrayBuffer;
 }
 
-/** One shard of one micro-batch. */
+/** One micro-batch, or one shard of it, for one worker. */
 export interface ShardTask {
   micro: number;
+  /** Key of the dropout generator: (seed, 'dropout', step, micro[, shard]). */
+  dropoutKey: Array<number | string>;
   images: Float32Array;
   shape: [number, number, number, number];
   labels: Int32Array;
@@ -69,7 +79,7 @@ export interface ShardTask {
 }
 
 /** Main → worker. */
-export type ToWorker = { type: 'step'; step: number; shard: number; tasks: ShardTask[] } | { type: 'close' };
+export type ToWorker = { type: 'step'; step: number; tasks: ShardTask[] } | { type: 'close' };
 
 /** Worker → main. */
 export type FromWorker =
@@ -245,19 +255,29 @@ export async function createParallelEngine(
         const slot = params.slots[i];
         paramsView.set(e.variable.dataSync() as Float32Array, slot.offset);
       }
-      // Shard every micro-batch across the workers.
+      // Whole micro-batches round robin when they divide evenly, else shards of each.
       const tasks: ShardTask[][] = handles.map(() => []);
-      const shardOf: number[][] = [];
+      const wholeBatches = count === 1 || accumulationSteps % count === 0;
       batches.forEach((b, m) => {
         const n = b.labels.length;
-        const sizes = shardSizes(n, count);
-        shardOf.push(sizes);
+        if (wholeBatches) {
+          tasks[m % count].push({
+            micro: m,
+            dropoutKey: ['dropout', step, m],
+            images: b.images.slice(),
+            shape: b.shape,
+            labels: b.labels.slice(),
+            lossScale: 1 / accumulationSteps,
+          });
+          return;
+        }
         const per = b.shape[1] * b.shape[2] * b.shape[3];
         let start = 0;
-        sizes.forEach((size, w) => {
+        shardSizes(n, count).forEach((size, w) => {
           if (size === 0) return;
           tasks[w].push({
             micro: m,
+            dropoutKey: ['dropout', step, m, w],
             images: b.images.slice(start * per, (start + size) * per),
             shape: [size, b.shape[1], b.shape[2], b.shape[3]],
             labels: b.labels.slice(start, start + size),
@@ -268,7 +288,7 @@ export async function createParallelEngine(
       });
       const t1 = performance.now();
       const replies = handles.map((h) => h.next());
-      handles.forEach((h, w) => h.post({ type: 'step', step, shard: w, tasks: tasks[w] }, tasks[w].map((t) => t.images.buffer as ArrayBuffer)));
+      handles.forEach((h, w) => h.post({ type: 'step', step, tasks: tasks[w] }, tasks[w].map((t) => t.images.buffer as ArrayBuffer)));
       const results = await Promise.all(replies);
       const t2 = performance.now();
       const done = results.map((r) => {
@@ -302,6 +322,7 @@ export async function createParallelEngine(
       const metrics: MicroMetrics[] = [];
       batches.forEach((b, m) => {
         const parts = done.flatMap((d) => d.results.filter((r) => r.micro === m));
+        const sizes = parts.map((p) => p.prelogits.length / p.featureSize);
         const d = parts[0].featureSize;
         const all = new Float32Array(b.labels.length * d);
         let o = 0;
@@ -310,7 +331,6 @@ export async function createParallelEngine(
           o += p.prelogits.length;
         }
         prelogits.push(tf.tensor2d(all, [b.labels.length, d]));
-        const sizes = shardOf[m].filter((s) => s > 0);
         const keys = Object.keys(parts[0].metrics) as (keyof MicroMetrics)[];
         const combined = Object.fromEntries(
           keys.map((k) => [k, parts.reduce((s, p, i) => s + p.metrics[k] * sizes[i], 0) / b.labels.length]),
