@@ -5,9 +5,14 @@
  * - `full`: Inception-ResNet-v1 as FaceNet trains it — 160 px, batch 8, 512-d;
  * - `small`: a narrow, shallow variant — 96 px, width ×0.5, blocks 2/4/2, batch 16, 128-d;
  *
- * each in the main thread (`workers 0`), in one worker thread, and data-parallel over all
- * cores. Every run is a separate process (wasm memory never shrinks), on real 182 px face
- * crops from LFW (../shared). Usage:
+ * each with as many accumulated micro-batches per update as there are cores, run in the
+ * main thread (`workers 0`), in one worker thread, data-parallel over all cores (each
+ * worker one whole micro-batch), and — for comparison — data-parallel with one micro-batch
+ * per update split across the workers. Every run is a separate process (wasm memory never
+ * shrinks), on real 182 px face crops from LFW (../shared). Images per second count
+ * training images (micro-batch × accumulation per update). The machine may be shared:
+ * "CPU s/image" (process CPU time of all threads per image) does not depend on other load.
+ * Usage:
  *
  *     npm run bench:train -- [--steps N] [--warmup N] [--configs full,small] [--json out.json]
  */
@@ -39,6 +44,7 @@ const CONFIGS: Record<string, BenchConfig> = {
 interface ChildJob {
   config: BenchConfig;
   workers: number;
+  accumulationSteps: number;
   data: string;
   out: string;
   steps: number;
@@ -48,6 +54,7 @@ interface ChildJob {
 interface ChildResult {
   config: string;
   workers: number;
+  accumulationSteps: number;
   /** Images per second over the measured steps (total time). */
   imagesPerSecond: number;
   /** Images per second of the fastest measured step (least disturbed by other load). */
@@ -84,6 +91,7 @@ async function runChild(job: ChildJob): Promise<void> {
       outDir: job.out,
       imageSize: job.config.imageSize,
       batchSize: job.config.batchSize,
+      accumulationSteps: job.accumulationSteps,
       embeddingSize: job.config.embeddingSize,
       modelOptions: job.config.modelOptions,
       validationSplit: 0,
@@ -109,6 +117,7 @@ async function runChild(job: ChildJob): Promise<void> {
   const seconds = (measured[measured.length - 1] - measured[0]) / 1000;
   const steps = measured.length - 1;
   const durations = measured.slice(1).map((t, i) => (t - measured[i]) / 1000).sort((a, b) => a - b);
+  const perStep = job.config.batchSize * job.accumulationSteps;
   const keys = Object.keys(breakdowns[breakdowns.length - 1]);
   const tail = breakdowns.slice(job.warmup);
   const breakdown = Object.fromEntries(keys.map((k) => [k, tail.reduce((s, b) => s + (b[k] ?? 0), 0) / tail.length]));
@@ -116,9 +125,10 @@ async function runChild(job: ChildJob): Promise<void> {
   const result: ChildResult = {
     config: job.config.name,
     workers: job.workers,
-    imagesPerSecond: (steps * job.config.batchSize) / seconds,
-    bestImagesPerSecond: job.config.batchSize / durations[0],
-    cpuSecondsPerImage: (cpu[cpu.length - 1] - cpu[job.warmup - 1]) / (steps * job.config.batchSize),
+    accumulationSteps: job.accumulationSteps,
+    imagesPerSecond: (steps * perStep) / seconds,
+    bestImagesPerSecond: perStep / durations[0],
+    cpuSecondsPerImage: (cpu[cpu.length - 1] - cpu[job.warmup - 1]) / (steps * perStep),
     secondsPerStep: seconds / steps,
     medianSecondsPerStep: durations[Math.floor(durations.length / 2)],
     breakdown,
@@ -145,6 +155,12 @@ async function makeData(): Promise<string> {
     }
   }
   return root;
+}
+
+function modeName(workers: number, accumulationSteps: number): string {
+  if (workers === 0) return `main thread ×${accumulationSteps}`;
+  if (workers > 1 && accumulationSteps < workers) return `${workers} workers split`;
+  return `${workers} worker${workers > 1 ? 's' : ''} ×${accumulationSteps}`;
 }
 
 function spawnChild(job: ChildJob): Promise<ChildResult> {
@@ -175,10 +191,16 @@ async function main(): Promise<void> {
   for (const name of names) {
     const config = CONFIGS[name];
     if (!config) throw new Error(`unknown config ${name} (known: ${Object.keys(CONFIGS).join(', ')})`);
-    for (const workers of [0, 1, cores]) {
+    const modes = [
+      { workers: 0, accumulationSteps: cores },
+      { workers: 1, accumulationSteps: cores },
+      { workers: cores, accumulationSteps: cores },
+      { workers: cores, accumulationSteps: 1 },
+    ];
+    for (const { workers, accumulationSteps } of modes) {
       const out = await mkdtemp(join(tmpdir(), `bench-train-${name}-${workers}-`));
-      process.stderr.write(`${name}: ${workers === 0 ? 'main thread' : `${workers} worker(s)`} …\n`);
-      const r = await spawnChild({ config, workers, data, out, steps, warmup });
+      process.stderr.write(`${name}: ${modeName(workers, accumulationSteps)} …\n`);
+      const r = await spawnChild({ config, workers, accumulationSteps, data, out, steps, warmup });
       results.push(r);
       process.stderr.write(
         `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(3)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
@@ -188,20 +210,21 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`\nTraining throughput (${results[0]?.backend}, ${cores} cores, ${steps} measured steps after ${warmup} warm-up)\n`);
-  process.stdout.write('config  input batch  mode            images/s  best/s  s/step  CPU s/img  peak RSS MB\n');
+  process.stdout.write('config  input batch  mode              images/s  best/s  s/step  CPU s/img  peak RSS MB\n');
   for (const r of results) {
     const c = CONFIGS[r.config];
-    const mode = r.workers === 0 ? 'main thread' : `${r.workers} worker${r.workers > 1 ? 's' : ''}`;
+    const mode = modeName(r.workers, r.accumulationSteps);
     process.stdout.write(
-      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(14)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(3).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
+      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(17)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(3).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
     );
   }
   for (const name of names) {
-    const of = (w: number) => results.find((r) => r.config === name && r.workers === w)!;
+    const of = (w: number, a = cores) => results.find((r) => r.config === name && r.workers === w && r.accumulationSteps === a)!;
+    const ratio = (a: ChildResult, b: ChildResult) =>
+      `×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)} (best steps ×${(a.bestImagesPerSecond / b.bestImagesPerSecond).toFixed(2)}, CPU/image ×${(a.cpuSecondsPerImage / b.cpuSecondsPerImage).toFixed(2)})`;
     process.stdout.write(
-      `${name}: ${cores} workers vs main thread ×${(of(cores).imagesPerSecond / of(0).imagesPerSecond).toFixed(2)}, ` +
-        `vs 1 worker ×${(of(cores).imagesPerSecond / of(1).imagesPerSecond).toFixed(2)} ` +
-        `(best steps: ×${(of(cores).bestImagesPerSecond / of(0).bestImagesPerSecond).toFixed(2)}, ×${(of(cores).bestImagesPerSecond / of(1).bestImagesPerSecond).toFixed(2)})\n`,
+      `${name}: ${cores} workers vs main thread ${ratio(of(cores), of(0))}; vs 1 worker ${ratio(of(cores), of(1))}; ` +
+        `split batches vs main thread ${ratio(of(cores, 1), of(0))}\n`,
     );
   }
   const json = arg('json', '');

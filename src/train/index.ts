@@ -10,7 +10,9 @@ export type {
   EvaluationContext,
   GradientEngine,
   TrainingState,
+  StepAccumulator,
 } from './trainer.js';
+export type { ModelWeight } from './model-state.js';
 export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPreset, TRAIN_PRESETS } from './config.js';
 export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './config.js';
 export { readImageFolder, splitDataset, datasetFingerprint } from './dataset.js';

@@ -249,7 +249,7 @@ export function buildDefaultModel(config: TrainConfig): tfl.LayersModel {
   });
 }
 
-interface StepAccumulator {
+export interface StepAccumulator {
   grads: tf.Tensor[] | null;
   prelogits: tf.Tensor2D[];
   labels: Int32Array[];
