@@ -133,11 +133,15 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { annotateImage } = await import('../../image/annotate.js');
   const { cropFace } = await import('../../mtcnn/crop.js');
   const { writeFileAtomic } = await import('../../util/atomic.js');
+  const { startProgress } = await import('../../util/progress.js');
 
   await initBackend();
   const mtcnn = await loadMtcnn(detector);
   let totalFaces = 0;
   let read = 0;
+  // The bar goes to stderr; it is shown only when the per-image lines on stdout go elsewhere
+  // (a file or a pipe), so that the two never interleave on one terminal.
+  const bar = process.stdout.isTTY ? undefined : startProgress('detect', jobs.length);
   try {
     for (const job of jobs) {
       let image: import('@tensorflow/tfjs-core').Tensor3D | undefined;
@@ -176,9 +180,11 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
         report(job.file, e instanceof Error ? e.message : String(e));
       } finally {
         image?.dispose();
+        bar?.tick(1, { faces: totalFaces });
       }
     }
   } finally {
+    bar?.stop();
     mtcnn.dispose();
   }
   if (!flags.json) {
