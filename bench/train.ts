@@ -18,8 +18,8 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
-import { mkdtemp, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface BenchConfig {
@@ -188,47 +188,53 @@ async function main(): Promise<void> {
   const cores = availableParallelism();
   const data = await makeData();
   const results: ChildResult[] = [];
-  for (const name of names) {
-    const config = CONFIGS[name];
-    if (!config) throw new Error(`unknown config ${name} (known: ${Object.keys(CONFIGS).join(', ')})`);
-    const modes = [
-      { workers: 0, accumulationSteps: cores },
-      { workers: 1, accumulationSteps: cores },
-      { workers: cores, accumulationSteps: cores },
-      { workers: cores, accumulationSteps: 1 },
-    ];
-    for (const { workers, accumulationSteps } of modes) {
-      const out = await mkdtemp(join(tmpdir(), `bench-train-${name}-${workers}-`));
-      process.stderr.write(`${name}: ${modeName(workers, accumulationSteps)} …\n`);
-      const r = await spawnChild({ config, workers, accumulationSteps, data, out, steps, warmup });
-      results.push(r);
-      process.stderr.write(
-        `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(3)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
-          (r.wasmHeapMB !== null ? `, wasm heap ${r.wasmHeapMB.toFixed(0)} MB` : '') +
-          `\n  breakdown ${JSON.stringify(r.breakdown, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}\n`,
+  const temps = [dirname(data)];
+  try {
+    for (const name of names) {
+      const config = CONFIGS[name];
+      if (!config) throw new Error(`unknown config ${name} (known: ${Object.keys(CONFIGS).join(', ')})`);
+      const modes = [
+        { workers: 0, accumulationSteps: cores },
+        { workers: 1, accumulationSteps: cores },
+        { workers: cores, accumulationSteps: cores },
+        { workers: cores, accumulationSteps: 1 },
+      ];
+      for (const { workers, accumulationSteps } of modes) {
+        const out = await mkdtemp(join(tmpdir(), `bench-train-${name}-${workers}-`));
+        temps.push(out);
+        process.stderr.write(`${name}: ${modeName(workers, accumulationSteps)} …\n`);
+        const r = await spawnChild({ config, workers, accumulationSteps, data, out, steps, warmup });
+        results.push(r);
+        process.stderr.write(
+          `  ${r.imagesPerSecond.toFixed(2)} images/s (best step ${r.bestImagesPerSecond.toFixed(2)}), ${r.secondsPerStep.toFixed(2)} s/step, ${r.cpuSecondsPerImage.toFixed(3)} CPU s/image, peak RSS ${r.peakRssMB.toFixed(0)} MB` +
+            (r.wasmHeapMB !== null ? `, wasm heap ${r.wasmHeapMB.toFixed(0)} MB` : '') +
+            `\n  breakdown ${JSON.stringify(r.breakdown, (_k, v) => (typeof v === 'number' ? +v.toFixed(3) : v))}\n`,
+        );
+      }
+    }
+    process.stdout.write(`\nTraining throughput (${results[0]?.backend}, ${cores} cores, ${steps} measured steps after ${warmup} warm-up)\n`);
+    process.stdout.write('config  input batch  mode              images/s  best/s  s/step  CPU s/img  peak RSS MB\n');
+    for (const r of results) {
+      const c = CONFIGS[r.config];
+      const mode = modeName(r.workers, r.accumulationSteps);
+      process.stdout.write(
+        `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(17)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(3).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
       );
     }
+    for (const name of names) {
+      const of = (w: number, a = cores) => results.find((r) => r.config === name && r.workers === w && r.accumulationSteps === a)!;
+      const ratio = (a: ChildResult, b: ChildResult) =>
+        `×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)} (best steps ×${(a.bestImagesPerSecond / b.bestImagesPerSecond).toFixed(2)}, CPU/image ×${(a.cpuSecondsPerImage / b.cpuSecondsPerImage).toFixed(2)})`;
+      process.stdout.write(
+        `${name}: ${cores} workers vs main thread ${ratio(of(cores), of(0))}; vs 1 worker ${ratio(of(cores), of(1))}; ` +
+          `split batches vs main thread ${ratio(of(cores, 1), of(0))}\n`,
+      );
+    }
+    const json = arg('json', '');
+    if (json) await writeFile(json, JSON.stringify({ cores, steps, warmup, results }, null, 2));
+  } finally {
+    for (const t of temps) await rm(t, { recursive: true, force: true });
   }
-  process.stdout.write(`\nTraining throughput (${results[0]?.backend}, ${cores} cores, ${steps} measured steps after ${warmup} warm-up)\n`);
-  process.stdout.write('config  input batch  mode              images/s  best/s  s/step  CPU s/img  peak RSS MB\n');
-  for (const r of results) {
-    const c = CONFIGS[r.config];
-    const mode = modeName(r.workers, r.accumulationSteps);
-    process.stdout.write(
-      `${r.config.padEnd(7)} ${String(c.imageSize).padStart(5)} ${String(c.batchSize).padStart(5)}  ${mode.padEnd(17)} ${r.imagesPerSecond.toFixed(2).padStart(9)} ${r.bestImagesPerSecond.toFixed(2).padStart(7)} ${r.secondsPerStep.toFixed(2).padStart(7)} ${r.cpuSecondsPerImage.toFixed(3).padStart(10)} ${r.peakRssMB.toFixed(0).padStart(12)}\n`,
-    );
-  }
-  for (const name of names) {
-    const of = (w: number, a = cores) => results.find((r) => r.config === name && r.workers === w && r.accumulationSteps === a)!;
-    const ratio = (a: ChildResult, b: ChildResult) =>
-      `×${(a.imagesPerSecond / b.imagesPerSecond).toFixed(2)} (best steps ×${(a.bestImagesPerSecond / b.bestImagesPerSecond).toFixed(2)}, CPU/image ×${(a.cpuSecondsPerImage / b.cpuSecondsPerImage).toFixed(2)})`;
-    process.stdout.write(
-      `${name}: ${cores} workers vs main thread ${ratio(of(cores), of(0))}; vs 1 worker ${ratio(of(cores), of(1))}; ` +
-        `split batches vs main thread ${ratio(of(cores, 1), of(0))}\n`,
-    );
-  }
-  const json = arg('json', '');
-  if (json) await writeFile(json, JSON.stringify({ cores, steps, warmup, results }, null, 2));
 }
 
 await main();
