@@ -178,10 +178,13 @@ class Builder {
     return Math.max(1, Math.round(c * this.o.widthMultiplier));
   }
 
-  private initializer(): ReturnType<typeof tfl.initializers.truncatedNormal> {
-    // The reference initializes weights from a truncated normal with stddev 0.1.
+  private initializer(): ReturnType<typeof tfl.initializers.glorotUniform> {
+    // The reference's current `inference()` (and its Bottleneck layer) use
+    // slim.initializers.xavier_initializer(), i.e. Glorot uniform. An older revision used a
+    // truncated normal with stddev 0.1, which starts far larger than Glorot for wide layers
+    // and makes the weight-decay term dominate the loss for the first epochs.
     const seed = this.o.seed === undefined ? undefined : this.o.seed + this.layerIndex++;
-    return tfl.initializers.truncatedNormal({ mean: 0, stddev: 0.1, seed });
+    return tfl.initializers.glorotUniform({ seed });
   }
 
   private regularizer(decay: number): ReturnType<typeof tfl.regularizers.l2> | undefined {
