@@ -3,10 +3,27 @@
  * (`people/<name>/<name><n>.png`), and enrolment pictures that show a portrait exactly as a
  * scene does.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { composeFrame, type Slot } from './sample-video.js';
+
+/**
+ * `frame` (RGB24) as a viewer of the sample videos sees it: through the same 4:2:0 chroma
+ * subsampling (`-pix_fmt yuv420p`) that every video of {@link writeSampleVideo} uses, and
+ * back to RGB24 — so that an enrolment picture carries the camera's exact pixels.
+ */
+export function throughVideoCodec(frame: Uint8Array, width: number, height: number): Uint8Array {
+  const size = ['-video_size', `${width}x${height}`];
+  const encoded = spawnSync('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', ...size, '-i', 'pipe:0',
+    '-f', 'yuv4mpegpipe', '-pix_fmt', 'yuv420p', 'pipe:1'], { input: frame, maxBuffer: 64 << 20 });
+  if (encoded.status !== 0) throw new Error(`ffmpeg (encode) failed: ${encoded.stderr.toString()}`);
+  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-f', 'yuv4mpegpipe', '-i', 'pipe:0',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { input: encoded.stdout, maxBuffer: 64 << 20 });
+  if (decoded.status !== 0) throw new Error(`ffmpeg (decode) failed: ${decoded.stderr.toString()}`);
+  return new Uint8Array(decoded.stdout.buffer, decoded.stdout.byteOffset, decoded.stdout.byteLength);
+}
 
 /** A portrait of the shared samples: who, and which of their pictures. */
 export interface Portrait {
@@ -35,7 +52,7 @@ export async function writeEnrolmentPictures(
 ): Promise<string[]> {
   const files: string[] = [];
   for (const [k, p] of scene.entries()) {
-    const frame = await composeFrame([portraitFile(peopleDir, p)], [slots[k]], width, height);
+    const frame = throughVideoCodec(await composeFrame([portraitFile(peopleDir, p)], [slots[k]], width, height), width, height);
     const file = join(dir, p.name, `${p.name}${p.index}-slot${k}.png`);
     await mkdir(join(dir, p.name), { recursive: true });
     await sharp(frame, { raw: { width, height, channels: 3 } }).png().toFile(file);
