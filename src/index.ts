@@ -77,3 +77,5 @@ export type { HnswOptions } from './gallery/hnsw.js';
 export { softmaxCrossEntropy, classificationAccuracy, CenterLoss, tripletLoss, minedTripletLoss, mineTriplets, pairwiseSquaredDistances, arcFaceLogits, cosFaceLogits, cosineLogits, l2Normalize, l2WeightDecay, prelogitsNorm } from './losses/index.js';
 export type { CenterLossOptions, TripletMining, Triplets, MinedTripletOptions, MarginOptions, Labels } from './losses/index.js';
 export * from './train/index.js';
+export { writeFileAtomic } from './util/atomic.js';
+export { sharedDir, sharedPath } from './util/shared-data.js';

@@ -13,7 +13,27 @@ export class JsonLinesLog {
   private ready: Promise<unknown>;
 
   constructor(readonly path: string) {
-    this.ready = fsp.mkdir(nodePath.dirname(path), { recursive: true });
+    this.ready = fsp.mkdir(nodePath.dirname(path), { recursive: true }).then(() => this.endPartialLine());
+  }
+
+  /**
+   * A run killed mid-write can leave a last line without its newline; end it, so that the
+   * next record starts a line of its own (readers skip the broken line, not the new one).
+   */
+  private async endPartialLine(): Promise<void> {
+    let handle: import('node:fs/promises').FileHandle | undefined;
+    try {
+      handle = await fsp.open(this.path, 'r');
+      const { size } = await handle.stat();
+      if (size === 0) return;
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) await fsp.appendFile(this.path, '\n');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    } finally {
+      await handle?.close();
+    }
   }
 
   /** Queue one record (a `time` field with the ISO time is added). */
