@@ -3,13 +3,13 @@
  * checkpoint's own configuration), then a JSON config file, then command-line flags —
  * each overriding the one before.
  */
-import { readFile } from 'node:fs/promises';
 import {
   ConfigError,
   FileNotFoundError,
   checkpointsDir,
   latestTrainingCheckpoint,
   readTrainingCheckpointState,
+  readTrainConfigFile,
   seedPreset,
   type TrainConfig,
 } from 'tfjs-facenet';
@@ -122,23 +122,6 @@ export function parseBoundaries(value: string): number[] | null {
   return ns;
 }
 
-async function readJsonObject(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'training config');
-    throw e;
-  }
-  try {
-    const o = JSON.parse(text) as unknown;
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not a JSON object');
-    return o as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError('--config', `${path}: ${(e as Error).message}`);
-  }
-}
-
 /**
  * The run's configuration (without dataDir / outDir): preset — or the configuration of the
  * newest checkpoint in `runDir` when resuming — then the config file, then the flags.
@@ -156,7 +139,7 @@ export async function configFromFlags(flags: TrainFlags, runDir: string): Promis
     if (!preset) throw new ConfigError('--preset', `unknown preset '${flags.preset}' (known: ${Object.keys(EXAMPLE_PRESETS).join(', ')})`);
     config = structuredClone(preset.config) as Record<string, unknown>;
   }
-  if (flags.config !== undefined) config = { ...config, ...(await readJsonObject(flags.config)) };
+  if (flags.config !== undefined) config = { ...config, ...(await readTrainConfigFile(flags.config)) };
 
   const set = (k: keyof TrainConfig, v: unknown) => {
     if (v !== undefined) config[k] = v;

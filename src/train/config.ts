@@ -2,7 +2,7 @@
  * Training configuration: every option with its documented default, validation that
  * names the option at fault, and the seed project's `train/config.py` as a preset.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, FileNotFoundError } from '../errors.js';
 
 /** Optimization algorithms (TensorFlow 1.x semantics, see `optimizers.ts`). */
 export type OptimizerName = 'adam' | 'rmsprop' | 'momentum' | 'adagrad';
@@ -319,4 +319,28 @@ export function validateTrainConfig(c: TrainConfig): void {
     'movingAverageDecay',
     `must be in [0, 1) (0 = off), got ${fmt(c.movingAverageDecay)}`,
   );
+}
+
+/**
+ * Read a training configuration file: a JSON object of {@link TrainConfig} fields (checked
+ * later by {@link resolveTrainConfig}). Node only.
+ * @throws {FileNotFoundError} when the file does not exist; {ConfigError} (option `--config`)
+ * when it is not a JSON object.
+ */
+export async function readTrainConfigFile(path: string): Promise<Record<string, unknown>> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'training config');
+    throw e;
+  }
+  try {
+    const o = JSON.parse(text) as unknown;
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not a JSON object');
+    return o as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError('--config', `${path}: ${(e as Error).message}`);
+  }
 }

@@ -13,7 +13,7 @@ export type {
   StepAccumulator,
 } from './trainer.js';
 export type { ModelWeight } from './model-state.js';
-export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPreset, TRAIN_PRESETS } from './config.js';
+export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPreset, TRAIN_PRESETS, readTrainConfigFile } from './config.js';
 export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './config.js';
 export { readImageFolder, splitDataset, datasetFingerprint } from './dataset.js';
 export type { ImageClass, ImageFolder, LabeledImages, SplitOptions, DatasetSplit } from './dataset.js';

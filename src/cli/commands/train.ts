@@ -5,9 +5,8 @@
  * `--resume` continues exactly where it stopped.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { ConfigError, FileNotFoundError } from '../../errors.js';
-import type { TrainConfig } from '../../train/config.js';
+import { readTrainConfigFile, type TrainConfig } from '../../train/config.js';
 
 interface TrainFlags {
   data?: string;
@@ -42,23 +41,6 @@ function num(option: string, value: string | undefined, integer: boolean): numbe
   return n;
 }
 
-async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'training config');
-    throw e;
-  }
-  try {
-    const o = JSON.parse(text);
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not a JSON object');
-    return o as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError('--config', `${path}: ${(e as Error).message}`);
-  }
-}
-
 /** Build the run configuration from preset < config file < checkpoint (when resuming) < flags. */
 export async function configFromFlags(flags: TrainFlags): Promise<Partial<TrainConfig> & Record<string, unknown>> {
   const { TRAIN_PRESETS } = await import('../../train/config.js');
@@ -68,7 +50,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Partial<TrainC
     if (!preset) throw new ConfigError('--preset', `unknown preset '${flags.preset}' (known: ${Object.keys(TRAIN_PRESETS).join(', ')})`);
     config = { ...preset };
   }
-  if (flags.config !== undefined) config = { ...config, ...(await readConfigFile(flags.config)) };
+  if (flags.config !== undefined) config = { ...config, ...(await readTrainConfigFile(flags.config)) };
   if (flags.resume) {
     const { latestTrainingCheckpoint, readTrainingCheckpointState } = await import('../../train/checkpoint.js');
     const { checkpointsDir } = await import('../../train/trainer.js');
