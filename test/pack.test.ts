@@ -88,11 +88,16 @@ const m = require('tfjs-facenet');
 `;
 
 describe('the packed package', () => {
-  it('ships the built files and declarations, and nothing from src/ or test/', () => {
+  it('ships the built files, declarations and the default model, and nothing from src/ or test/', () => {
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'package.json']) {
       expect(packedFiles).toContain(f);
     }
-    expect(packedFiles.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);
+    expect(packedFiles).toContain('models/default/model.json');
+    expect(packedFiles).toContain('models/default/preprocessing.json');
+    expect(packedFiles.some((f) => /^models\/default\/weights-[0-9a-f]+\.bin$/.test(f))).toBe(true);
+    expect(
+      packedFiles.filter((f) => !f.startsWith('dist/') && !f.startsWith('models/default/') && !['package.json', 'README.md', 'LICENSE'].includes(f)),
+    ).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/tfjs-facenet/package.json'), 'utf8'));
     for (const target of [pkg.main, pkg.module, pkg.types, pkg.bin['tfjs-facenet'], pkg.exports['.'].import.types, pkg.exports['.'].require.types]) {
       expect(existsSync(join(app, 'node_modules/tfjs-facenet', target)), target).toBe(true);
