@@ -11,8 +11,8 @@ export {
   EMBEDDINGS_OUTPUT,
 } from './inception-resnet-v1.js';
 export type { InceptionResnetV1Options, ResolvedInceptionResnetV1Options, BlockRepeats } from './inception-resnet-v1.js';
-export { SlimBatchNorm, ScaledResidual, L2Normalize, batchNormTraining } from './layers.js';
-export type { SlimBatchNormArgs, ScaledResidualArgs, L2NormalizeArgs, Kwargs } from './layers.js';
+export { SlimBatchNorm, ScaledResidual, L2Normalize, ZeroPadChannels, ChannelAffine, batchNormTraining } from './layers.js';
+export type { SlimBatchNormArgs, ScaledResidualArgs, L2NormalizeArgs, ZeroPadChannelsArgs, Kwargs } from './layers.js';
 export { fileSystemHandler, saveModel, loadModel, registerFileSystemRouter, MODEL_JSON } from './model-io.js';
 export {
   REFERENCE_SCOPE,

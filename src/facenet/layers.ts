@@ -239,6 +239,74 @@ export class L2Normalize extends tfl.layers.Layer {
   }
 }
 
+/** Options of {@link ZeroPadChannels}. */
+export interface ZeroPadChannelsArgs extends LayerArgs {
+  /** Zero channels appended after the input's channels. */
+  channels: number;
+}
+
+/**
+ * Appends zero channels (`[…, c] → […, c + channels]`): the identity shortcut of a residual
+ * block whose branch widens the channels (dlib's ResNet adds its shortcut this way).
+ */
+export class ZeroPadChannels extends tfl.layers.Layer {
+  static className = 'FacenetZeroPadChannels';
+  readonly channels: number;
+
+  constructor(args: ZeroPadChannelsArgs) {
+    super(args);
+    this.channels = args.channels;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = oneTensor(inputs);
+    const pad: [number, number][] = x.shape.map(() => [0, 0]);
+    pad[pad.length - 1] = [0, this.channels];
+    return tf.pad(x, pad);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = [...oneShape(inputShape)];
+    const c = shape[shape.length - 1];
+    shape[shape.length - 1] = c == null ? null : c + this.channels;
+    return shape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), channels: this.channels };
+  }
+}
+
+/**
+ * A per-channel affine map `x · scale + offset` over the last axis, with learned (or loaded)
+ * `scale` and `offset`: dlib's `affine` layer (a frozen batch norm), and a fixed input
+ * normalisation.
+ */
+export class ChannelAffine extends tfl.layers.Layer {
+  static className = 'FacenetChannelAffine';
+  private scale!: tfl.LayerVariable;
+  private offset!: tfl.LayerVariable;
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = oneShape(inputShape);
+    const dim = shape[shape.length - 1];
+    if (dim == null) throw new Error(`${this.name}: the channel axis must have a known size`);
+    this.scale = this.addWeight('scale', [dim], 'float32', tfl.initializers.ones());
+    this.offset = this.addWeight('offset', [dim], 'float32', tfl.initializers.zeros());
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.add(tf.mul(oneTensor(inputs), this.scale.read()), this.offset.read()));
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return oneShape(inputShape);
+  }
+}
+
 tf.serialization.registerClass(SlimBatchNorm);
+tf.serialization.registerClass(ChannelAffine);
+tf.serialization.registerClass(ZeroPadChannels);
 tf.serialization.registerClass(ScaledResidual);
 tf.serialization.registerClass(L2Normalize);

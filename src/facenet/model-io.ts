@@ -9,14 +9,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FileNotFoundError, WeightsFormatError } from '../errors.js';
-import { L2Normalize, ScaledResidual, SlimBatchNorm } from './layers.js';
+import { L2Normalize, ScaledResidual, SlimBatchNorm, ZeroPadChannels, ChannelAffine } from './layers.js';
 
 /**
  * The custom layers a saved topology names. Importing layers.js registers them; they are
  * registered again (idempotently) when a model is loaded, because bundlers drop a bare
  * side-effect import from this package, which is marked free of side effects.
  */
-const CUSTOM_LAYERS = [SlimBatchNorm, ScaledResidual, L2Normalize];
+const CUSTOM_LAYERS = [SlimBatchNorm, ScaledResidual, L2Normalize, ZeroPadChannels, ChannelAffine];
 
 /** Name of the topology file in a model directory. */
 export const MODEL_JSON = 'model.json';

@@ -19,7 +19,7 @@
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import { resolveCropOptions, type FaceSelection } from './crop.js';
-import { templatePoints } from './align.js';
+import { FACE_CHIP_DEFAULTS, faceChipPoints, templatePoints } from './align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
 import type { LoadMtcnnOptions } from './detector.js';
@@ -83,11 +83,13 @@ export interface AlignDatasetOptions {
   /**
    * `'crop'` (default): the reference's margin crop of the detected box. `'landmarks'`:
    * similarity alignment of the 5 landmarks onto the ArcFace template (see `alignFace`),
-   * with `landmarkMargin`.
+   * with `landmarkMargin`. `'chip'`: dlib's face chip (see `faceChipPoints`), with `chipPadding`.
    */
   method?: AlignMethod;
   /** Method `'landmarks'` only: fraction of the output left around the template. Default 0.1. */
   landmarkMargin?: number;
+  /** Method `'chip'` only: dlib's padding, a fraction of the face's extent. Default 0.25. */
+  chipPadding?: number;
   /** MTCNN settings (weights, thresholds…) passed to `loadMtcnn`. Default: its defaults. */
   detector?: AlignDetectorOptions;
   /**
@@ -397,9 +399,13 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
   const { join, resolve, basename, extname, existsSync, readdir, readFile, appendFile, rm, mkdir, writeFileAtomic } = node;
   const crop = resolveCropOptions({ imageSize: opts.imageSize, margin: opts.margin });
   const method: AlignMethod = opts.method ?? 'crop';
-  if (method !== 'crop' && method !== 'landmarks') throw new ConfigError('method', `must be 'crop' or 'landmarks', got '${String(method)}'`);
+  if (method !== 'crop' && method !== 'landmarks' && method !== 'chip') {
+    throw new ConfigError('method', `must be 'crop', 'landmarks' or 'chip', got '${String(method)}'`);
+  }
   const landmarkMargin = opts.landmarkMargin ?? 0.1;
   templatePoints({ imageSize: crop.imageSize, margin: landmarkMargin }); // validates
+  const chipPadding = opts.chipPadding ?? FACE_CHIP_DEFAULTS.padding;
+  faceChipPoints(crop.imageSize, chipPadding); // validates
   const multipleFaces = opts.detectMultipleFaces === true || opts.faceSelection === 'all';
   const faceSelection: FaceSelection = multipleFaces ? 'all' : (opts.faceSelection ?? 'reference');
   if (!['reference', 'score', 'all'].includes(faceSelection)) {
@@ -413,6 +419,7 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     imageSize: crop.imageSize,
     margin: crop.margin,
     landmarkMargin,
+    chipPadding,
     faceSelection,
     multipleFaces,
     method,

@@ -8,12 +8,12 @@ import { decodeImageFile, encodeImage } from '../image/decode-node.js';
 import { rawToTensor } from '../image/load.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { cropFace, marginBox, selectFaces, type FaceSelection } from './crop.js';
-import { alignFace } from './align.js';
+import { alignFace, faceChipPoints } from './align.js';
 import type { Mtcnn } from './detector.js';
 import type { Box } from './types.js';
 
 /** How a dataset image becomes a face thumbnail. */
-export type AlignMethod = 'crop' | 'landmarks';
+export type AlignMethod = 'crop' | 'landmarks' | 'chip';
 
 /** Settings that are the same for every image of a job. */
 export interface AlignImageConfig {
@@ -22,6 +22,8 @@ export interface AlignImageConfig {
   margin: number;
   /** Fraction of the output left around the landmark template (method `'landmarks'`). */
   landmarkMargin: number;
+  /** Padding of dlib's face chip, as a fraction of the face (method `'chip'`). */
+  chipPadding: number;
   faceSelection: FaceSelection;
   /** Name outputs `<stem>_<i>.png` (one per face), as the reference does with `--detect_multiple_faces`. */
   multipleFaces: boolean;
@@ -73,7 +75,9 @@ export async function alignImageFile(mtcnn: Mtcnn, task: AlignTask, cfg: AlignIm
       const thumb =
         cfg.method === 'landmarks'
           ? alignFace(image, face.landmarks, { imageSize: cfg.imageSize, margin: cfg.landmarkMargin })
-          : cropFace(image, face.box, { imageSize: cfg.imageSize, margin: cfg.margin });
+          : cfg.method === 'chip'
+            ? alignFace(image, face.landmarks, { imageSize: cfg.imageSize, points: faceChipPoints(cfg.imageSize, cfg.chipPadding) })
+            : cropFace(image, face.box, { imageSize: cfg.imageSize, margin: cfg.margin });
       let bytes: Uint8Array;
       try {
         bytes = await toBytes(thumb);

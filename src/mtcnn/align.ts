@@ -22,6 +22,36 @@ export const ARCFACE_TEMPLATE_112: readonly Point[] = Object.freeze([
 ] as Point[]);
 
 /**
+ * dlib's mean face (the 68-point shape of `get_face_chip_details`, in units of the face's
+ * extent) reduced to MTCNN's 5 landmarks: the centres of the two six-point eye contours,
+ * the nose tip (point 30) and the mouth corners (points 48 and 54).
+ */
+export const DLIB_MEAN_FACE_5: readonly Point[] = Object.freeze([
+  [0.2254918, 0.2159903],
+  [0.7547613, 0.2159903],
+  [0.490127, 0.515625],
+  [0.254149, 0.780233],
+  [0.726104, 0.780233],
+] as Point[]);
+
+/** dlib's face-recognition chip: 150 px with padding 0.25 (`get_face_chip_details(shape, 150, 0.25)`). */
+export const FACE_CHIP_DEFAULTS = { imageSize: 150, padding: 0.25 } as const;
+
+/**
+ * Where the 5 landmarks go in a dlib face chip of `imageSize` pixels: the mean face shrunk
+ * to leave `padding` × the face's extent free on each side, as `get_face_chip_details`
+ * does (`(padding + p) / (1 + 2·padding)`), in pixel-centre coordinates.
+ */
+export function faceChipPoints(imageSize: number = FACE_CHIP_DEFAULTS.imageSize, padding: number = FACE_CHIP_DEFAULTS.padding): Point[] {
+  if (!Number.isInteger(imageSize) || imageSize < 1) throw new ConfigError('imageSize', `must be a positive integer, got ${imageSize}`);
+  if (!(padding > -0.5 && padding <= 2)) throw new ConfigError('padding', `must be in (-0.5, 2], got ${padding}`);
+  return DLIB_MEAN_FACE_5.map(([x, y]) => [
+    ((padding + x) / (1 + 2 * padding)) * imageSize - 0.5,
+    ((padding + y) / (1 + 2 * padding)) * imageSize - 0.5,
+  ]);
+}
+
+/**
  * A similarity transform `(x, y) ↦ (a·x − b·y + tx, b·x + a·y + ty)`: rotation by
  * `atan2(b, a)` and scale `hypot(a, b)`, then translation.
  */
@@ -44,6 +74,11 @@ export interface AlignOptions {
   margin?: number;
   /** Another 5-point template in 112×112 coordinates. Default {@link ARCFACE_TEMPLATE_112}. */
   template?: readonly Point[];
+  /**
+   * The 5 destination points directly in output pixels (e.g. {@link faceChipPoints});
+   * replaces `template` and `margin`.
+   */
+  points?: readonly Point[];
 }
 
 /** Defaults of {@link AlignOptions}. */
@@ -133,7 +168,8 @@ export function invertSimilarity(t: Similarity): Similarity {
  */
 export function alignmentTransform(landmarks: readonly Point[], opts: AlignOptions = {}): Similarity {
   checkPoints('landmarks', landmarks, 5);
-  return estimateSimilarity(landmarks, templatePoints(opts));
+  if (opts.points) checkPoints('points', opts.points, 5);
+  return estimateSimilarity(landmarks, opts.points ?? templatePoints(opts));
 }
 
 /** The 8 numbers `tf.image.transform` wants: the output→input map as a projective row. */
@@ -173,7 +209,7 @@ export function alignFaces(
   const size = opts.imageSize ?? ALIGN_DEFAULTS.imageSize;
   const rows = landmarksList.map((lm) => transformRow(alignmentTransform(lm, opts)));
   if (rows.length === 0) {
-    templatePoints(opts); // validates the options
+    if (!opts.points) templatePoints(opts); // validates the options
     return tf.zeros([0, size, size, 3]) as tf.Tensor4D;
   }
   return tf.tidy(() => {

@@ -15,6 +15,7 @@ interface AlignFlags {
   face: string;
   method: string;
   landmarkMargin: string;
+  chipPadding: string;
   randomOrder?: boolean;
   weights?: string;
   minSize?: string;
@@ -26,8 +27,8 @@ async function runAlign(input: string, output: string, flags: AlignFlags): Promi
   if (!['reference', 'score', 'all'].includes(flags.face)) {
     throw new ConfigError('--face', `must be reference, score or all, got '${flags.face}'`);
   }
-  if (flags.method !== 'crop' && flags.method !== 'landmarks') {
-    throw new ConfigError('--method', `must be crop or landmarks, got '${flags.method}'`);
+  if (flags.method !== 'crop' && flags.method !== 'landmarks' && flags.method !== 'chip') {
+    throw new ConfigError('--method', `must be crop, landmarks or chip, got '${flags.method}'`);
   }
   const landmarkMargin = Number(flags.landmarkMargin);
   const { alignDataset } = await import('../../mtcnn/align-dataset.js');
@@ -52,6 +53,7 @@ async function runAlign(input: string, output: string, flags: AlignFlags): Promi
       faceSelection: flags.face as FaceSelection,
       method: flags.method,
       landmarkMargin,
+      chipPadding: Number(flags.chipPadding),
       randomOrder: flags.randomOrder,
       detector: detectorOptionsFrom(flags),
       signal: controller.signal,
@@ -94,7 +96,8 @@ export function register(program: Command): void {
     .option('--margin <n>', 'margin around the face box in source pixels, half on each side', '44')
     .option('--workers <n>', 'worker threads (default: number of CPU cores; 0 = in-process)')
     .option('--face <how>', 'which face when there are several: reference (largest, central), score, or all', 'reference')
-    .option('--method <m>', 'crop (box + margin, as the reference) or landmarks (5-point similarity alignment)', 'crop')
+    .option('--method <m>', 'crop (box + margin, as the reference), landmarks (5-point similarity alignment) or chip (dlib face chip)', 'crop')
+    .option('--chip-padding <f>', "method chip: dlib's padding around the face, a fraction of its size", '0.25')
     .option('--landmark-margin <f>', 'method landmarks: fraction of the output left around the face template', '0.1')
     .option('--random-order', 'shuffle identities and images');
   addDetectorOptions(cmd).action((input: string, output: string, flags: AlignFlags) => runAlign(input, output, flags));
