@@ -5,7 +5,7 @@
  * mirror image, concatenated), and compute accuracy, VAL@FAR, AUC and EER.
  */
 import { ConfigError } from '../errors.js';
-import type { FacenetEmbedder } from '../recognition/embedder.js';
+import { loadAlignedFaces, type FacenetEmbedder } from '../recognition/embedder.js';
 import { sharedPath } from '../util/shared-data.js';
 import { readLfwPairs, resolveLfwPairs } from './lfw-files.js';
 import type { LfwPair, LfwPairs } from './lfw-pairs.js';
@@ -45,6 +45,12 @@ export interface LfwEvaluationOptions extends VerificationOptions {
    * the reference's `--use_flipped_images` (squared distances then reach 8). Default false.
    */
   flip?: boolean;
+  /**
+   * The LFW folder holds face crops already aligned the embedder's way (`tfjs-facenet align`
+   * with the model's alignment): each image is resized to the model's input and embedded
+   * without detection; images that alignment found no face in are simply absent. Default false.
+   */
+  aligned?: boolean;
   /** Called after each image is embedded. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -95,7 +101,9 @@ export async function evaluateLfw(embedder: FacenetEmbedder, opts: LfwEvaluation
   };
   try {
     for (let i = 0; i < resolved.images.length; i++) {
-      const { crops, detections } = await embedder.cropFaces(resolved.images[i], 'main');
+      const { crops, detections } = opts.aligned
+        ? { crops: await loadAlignedFaces([resolved.images[i]], embedder.preprocessing.imageSize), detections: [true] }
+        : await embedder.cropFaces(resolved.images[i], 'main');
       if (detections.length === 0) {
         crops.dispose();
         noFace.push(resolved.images[i]);

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FileNotFoundError, WeightsFormatError } from '../errors.js';
+import { quantizeArtifacts, type WeightStorage } from './quantize.js';
 import { L2Normalize, ScaledResidual, SlimBatchNorm, ZeroPadChannels, ChannelAffine } from './layers.js';
 
 /**
@@ -147,8 +148,26 @@ function resolveHandler(location: string | tf.io.IOHandler): string | tf.io.IOHa
  * Save a model: `location` is a directory (Node; also `file://dir`), a `tf.io` URL
  * (`indexeddb://name`, `localstorage://name`, `downloads://name`, `http(s)://…`), or any IOHandler.
  */
-export async function saveModel(model: tfl.LayersModel, location: string | tf.io.IOHandler): Promise<tf.io.SaveResult> {
-  return model.save(resolveHandler(location));
+export async function saveModel(
+  model: tfl.LayersModel,
+  location: string | tf.io.IOHandler,
+  opts: SaveModelOptions = {},
+): Promise<tf.io.SaveResult> {
+  const target = resolveHandler(location);
+  const storageOf = opts.weightStorage;
+  if (!storageOf) return model.save(target);
+  const inner = typeof target === 'string' ? tf.io.getSaveHandlers(target)[0] : target;
+  if (!inner?.save) throw new WeightsFormatError(String(location), 'no save handler for this location');
+  return model.save({ save: (artifacts) => inner.save!(quantizeArtifacts(artifacts, storageOf)) });
+}
+
+/** Options of {@link saveModel}. */
+export interface SaveModelOptions {
+  /**
+   * How each weight is stored (by weight name): float32 (undefined, the default), `'float16'`,
+   * or 8-bit. Loading dequantizes to float32.
+   */
+  weightStorage?: (weightName: string) => WeightStorage;
 }
 
 /**

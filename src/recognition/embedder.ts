@@ -14,11 +14,12 @@ import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../mtcnn/crop.js';
-import { alignFaces } from '../mtcnn/align.js';
+import { alignFaces, faceChipPoints } from '../mtcnn/align.js';
 import type { FaceDetection } from '../mtcnn/types.js';
 import { standardizeFaces } from './standardize.js';
 import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
 import { sha256 } from '../io/sha256.js';
+import { resizeArea } from '../mtcnn/resize-area.js';
 
 /** Anything that finds faces: {@link Mtcnn} fits. */
 export interface FaceDetector {
@@ -102,17 +103,20 @@ function isLayersModel(m: unknown): m is tfl.LayersModel {
 
 function checkPreprocessing(p: Preprocessing): Preprocessing {
   if (!Number.isInteger(p.imageSize) || p.imageSize < 1) throw new ConfigError('imageSize', `must be a positive integer, got ${p.imageSize}`);
-  if (p.alignment !== 'crop' && p.alignment !== 'landmarks') {
-    throw new ConfigError('alignment', `must be 'crop' or 'landmarks', got "${p.alignment as string}"`);
+  if (!['crop', 'landmarks', 'chip'].includes(p.alignment)) {
+    throw new ConfigError('alignment', `must be 'crop', 'landmarks' or 'chip', got "${p.alignment as string}"`);
   }
-  if (p.standardization !== 'fixed' && p.standardization !== 'prewhiten') {
-    throw new ConfigError('standardization', `must be 'fixed' or 'prewhiten', got "${p.standardization as string}"`);
+  if (!['fixed', 'prewhiten', 'none'].includes(p.standardization)) {
+    throw new ConfigError('standardization', `must be 'fixed', 'prewhiten' or 'none', got "${p.standardization as string}"`);
   }
   if (p.alignment === 'crop' && !(Number.isFinite(p.margin) && p.margin >= 0)) {
     throw new ConfigError('margin', `must be a number of pixels ≥ 0 for alignment 'crop', got ${p.margin}`);
   }
   if (p.alignment === 'landmarks' && !(p.margin >= 0 && p.margin < 0.5)) {
     throw new ConfigError('margin', `must be a fraction in [0, 0.5) for alignment 'landmarks', got ${p.margin}`);
+  }
+  if (p.alignment === 'chip' && !(p.margin > -0.5 && p.margin <= 2)) {
+    throw new ConfigError('margin', `must be dlib's padding in (-0.5, 2] for alignment 'chip', got ${p.margin}`);
   }
   if (typeof p.flip !== 'boolean') throw new ConfigError('flip', 'must be true or false');
   return p;
@@ -126,6 +130,29 @@ export interface FaceCrops {
   crops: tf.Tensor4D;
   width: number;
   height: number;
+}
+
+/**
+ * Images that are already aligned face crops (e.g. written by `tfjs-facenet align` with the
+ * model's alignment) as a `[n, imageSize, imageSize, 3]` batch (RGB 0…255, float32), each
+ * resized to the model's input when its size differs (OpenCV's INTER_AREA, so a 150-pixel
+ * chip shrinks without aliasing). The caller disposes the batch.
+ */
+export async function loadAlignedFaces(images: readonly ImageInput[], imageSize: number): Promise<tf.Tensor4D> {
+  const data = new Float32Array(images.length * imageSize * imageSize * 3);
+  for (let i = 0; i < images.length; i++) {
+    const t = await loadImage(images[i]);
+    const [height, width] = t.shape;
+    let pixels: Uint8Array;
+    try {
+      pixels = Uint8Array.from(await t.data());
+    } finally {
+      t.dispose();
+    }
+    const resized = resizeArea({ data: pixels, height, width, channels: 3 }, imageSize, imageSize);
+    data.set(resized.data, i * imageSize * imageSize * 3);
+  }
+  return tf.tensor4d(data, [images.length, imageSize, imageSize, 3]);
 }
 
 /** The FaceNet pipeline as an {@link Embedder}. */
@@ -222,10 +249,13 @@ export class FacenetEmbedder implements Embedder {
     const [height, width] = img.shape;
     const detections = select === 'main' ? selectFaces(all, width, height, 'reference') : all;
     const p = this.preprocessing;
+    const landmarks = detections.map((d) => d.landmarks);
     const crops =
       p.alignment === 'crop'
         ? cropFaces(img, detections.map((d) => d.box), { imageSize: p.imageSize, margin: p.margin })
-        : alignFaces(img, detections.map((d) => d.landmarks), { imageSize: p.imageSize, margin: p.margin });
+        : p.alignment === 'chip'
+          ? alignFaces(img, landmarks, { imageSize: p.imageSize, points: faceChipPoints(p.imageSize, p.margin) })
+          : alignFaces(img, landmarks, { imageSize: p.imageSize, margin: p.margin });
     return { detections, crops, width, height };
   }
 

@@ -16,19 +16,22 @@ export interface Preprocessing {
    * Margin around the face. For `alignment: 'crop'`: pixels of the original image added
    * around the detected box, half on each side (the reference's `--margin`, 32 for its
    * 160-pixel LFW crops). For `'landmarks'`: fraction of the output side left free on each
-   * side of the 5-point template (0 … 0.5).
+   * side of the 5-point template (0 … 0.5). For `'chip'`: dlib's padding, a fraction of the
+   * face's extent (0.25 for dlib's recognition chip).
    */
   margin: number;
   /**
    * `'crop'`: the detected box plus margin, resized to a square (davidsandberg/facenet);
-   * `'landmarks'`: a similarity warp of the 5 MTCNN landmarks onto a fixed template.
+   * `'landmarks'`: a similarity warp of the 5 MTCNN landmarks onto a fixed template;
+   * `'chip'`: the same warp onto dlib's mean face (`get_face_chip_details`).
    */
-  alignment: 'crop' | 'landmarks';
+  alignment: 'crop' | 'landmarks' | 'chip';
   /**
    * `'fixed'`: `(x − 127.5) / 128` (the reference's `--use_fixed_image_standardization`,
-   * used by its 2018 models); `'prewhiten'`: per-image `(x − mean) / max(std, 1/√N)`.
+   * used by its 2018 models); `'prewhiten'`: per-image `(x − mean) / max(std, 1/√N)`;
+   * `'none'`: RGB 0…255 as it is (models that normalise their input themselves).
    */
-  standardization: 'fixed' | 'prewhiten';
+  standardization: 'fixed' | 'prewhiten' | 'none';
   /**
    * Also embed the horizontally mirrored face and concatenate the two embeddings
    * (`[e(x) ‖ e(flip x)] / √2`, unit length, twice the model's dimension) — the

@@ -15,6 +15,7 @@ interface EvalFlags {
   distance: string;
   subtractMean?: boolean;
   flip?: boolean;
+  aligned?: boolean;
   margin?: string;
   json?: boolean;
   out?: string;
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option('--folds <n>', 'cross-validation folds (default 10)')
     .option('--distance <metric>', "'squared-euclidean' (0) or 'angular' (1)", 'squared-euclidean')
     .option('--subtract-mean', "subtract the training folds' mean embedding")
+    .option('--aligned', "the LFW folder holds face crops aligned the model's way (tfjs-facenet align): no detection")
     .option('--flip', 'concatenate each embedding with its mirror image\'s (the reference\'s --use_flipped_images)')
     .option('--margin <px>', "override the model's crop margin")
     .option('--json', 'print the report as JSON instead of text')
@@ -86,6 +88,7 @@ export function register(program: Command): void {
         metric,
         subtractMean: !!flags.subtractMean,
         flip: !!flags.flip,
+        aligned: !!flags.aligned,
         onProgress: (done, total) => {
           progress ??= startProgress('LFW', total);
           progress.tick(1);
