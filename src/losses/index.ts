@@ -7,4 +7,6 @@ export type { TripletMining, Triplets, MinedTripletOptions } from './triplet.js'
 export { arcFaceLogits, cosFaceLogits, cosineLogits, l2Normalize } from './margin-softmax.js';
 export type { MarginOptions } from './margin-softmax.js';
 export { l2WeightDecay, prelogitsNorm } from './regularization.js';
+export { embeddingDistillationLoss, relationalDistillationLoss } from './distillation.js';
+export type { DistillationMetric } from './distillation.js';
 export type { Labels } from './labels.js';
