@@ -245,7 +245,11 @@ export class FacenetEmbedder implements Embedder {
     }
   }
 
-  private cropDetections(img: tf.Tensor3D, all: FaceDetection[], select: 'main' | 'all'): FaceCrops {
+  /**
+   * Cut out faces already detected in `img` as the preprocessing says (`select` as in
+   * {@link cropFaces}); lets one detection serve several embedders.
+   */
+  cropDetections(img: tf.Tensor3D, all: FaceDetection[], select: 'main' | 'all' = 'all'): FaceCrops {
     const [height, width] = img.shape;
     const detections = select === 'main' ? selectFaces(all, width, height, 'reference') : all;
     const p = this.preprocessing;

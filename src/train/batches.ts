@@ -37,6 +37,8 @@ export interface LoadedBatch {
   /** [batch, size, size, 3] */
   shape: [number, number, number, number];
   labels: Int32Array;
+  /** With a teacher: its embedding of each image as augmented (`[batch, d]` row-major). */
+  targets?: Float32Array;
 }
 
 /**
@@ -213,6 +215,8 @@ export interface LoaderOptions {
   imageSize: number;
   /** Report of unreadable images (each path once). */
   onWarning?: WarningSink;
+  /** The teacher's embedding of image `index` (mirrored or not), for distillation. */
+  teacherEmbedding?: (index: number, mirrored: boolean) => Float32Array;
 }
 
 /**
@@ -239,7 +243,7 @@ export class BatchLoader {
     for (const i of candidates) {
       if (this.bad.has(i)) continue;
       try {
-        return await decodeImageFile(this.images.paths[i]);
+        return { index: i, image: await decodeImageFile(this.images.paths[i]) };
       } catch (e) {
         if (!(e instanceof ImageDecodeError || e instanceof FileNotFoundError)) throw e;
         firstError ??= e;
@@ -257,12 +261,21 @@ export class BatchLoader {
     const per = size * size * 3;
     const out = new Float32Array(plan.indices.length * per);
     const decoded = await Promise.all(Array.from(plan.indices, (idx, j) => this.decodeIndex(idx, plan.labels[j])));
-    decoded.forEach((img, j) => {
+    decoded.forEach(({ image: img }, j) => {
       const a = plan.augment[j];
       const { left, top } = cropWindow(img.width, img.height, size, a ? a.u : -1, a ? a.v : -1);
       cropFlipStandardize(img, size, { left, top, flip: a ? a.flip : false }, out, j * per);
     });
-    return { plan, images: out, shape: [plan.indices.length, size, size, 3], labels: plan.labels };
+    const batch: LoadedBatch = { plan, images: out, shape: [plan.indices.length, size, size, 3], labels: plan.labels };
+    const teacher = this.opts.teacherEmbedding;
+    if (teacher) {
+      // The image actually loaded (a substitute when the planned one is unreadable), as augmented.
+      const rows = decoded.map(({ index }, j) => teacher(index, plan.augment[j]?.flip ?? false));
+      const d = rows[0]?.length ?? 0;
+      batch.targets = new Float32Array(rows.length * d);
+      rows.forEach((r, j) => batch.targets!.set(r, j * d));
+    }
+    return batch;
   }
 
   /** Load images `[start, end)` of the list centred and unflipped (validation). */

@@ -103,6 +103,20 @@ export interface TrainConfig {
   /** Triplet mining. Default 'semi-hard'. */
   tripletMining: 'semi-hard' | 'batch-hard';
 
+  // ---- distillation ----
+  /**
+   * A teacher-embedding cache (`TeacherCache`) holding an embedding of every training image,
+   * keyed by its path relative to `dataDir` (and of its mirror image, for random flips):
+   * the student's L2-normalised embeddings learn the teacher's. null = no teacher. Default null.
+   */
+  teacherCache: string | null;
+  /** Weight of the embedding-matching loss (used with `teacherCache`). Default 1. */
+  distillationFactor: number;
+  /** How embeddings are matched: 'cosine' (1 − cos) or 'l2' (squared distance of unit vectors). Default 'cosine'. */
+  distillationMetric: 'cosine' | 'l2';
+  /** Weight of the relational loss (the batch's pairwise similarities, used with `teacherCache`). Default 0. */
+  relationalDistillationFactor: number;
+
   // ---- optimization ----
   /** Default 'adam' (the seed's; epsilon 0.1 like the reference). */
   optimizer: OptimizerName;
@@ -146,6 +160,10 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, 'dataDir' | 'outDir'> = {
   tripletLossFactor: 0,
   tripletMargin: 0.2,
   tripletMining: 'semi-hard',
+  teacherCache: null,
+  distillationFactor: 1,
+  distillationMetric: 'cosine',
+  relationalDistillationFactor: 0,
   optimizer: 'adam',
   learningRate: 0.01,
   schedule: { kind: 'piecewise', boundaries: [10, 20, 40], factor: 0.1 },
@@ -292,6 +310,10 @@ export function validateTrainConfig(c: TrainConfig): void {
   nonNeg('prelogitsNormFactor');
   nonNeg('tripletLossFactor');
   nonNeg('tripletMargin');
+  nonNeg('distillationFactor');
+  nonNeg('relationalDistillationFactor');
+  need(c.teacherCache === null || (typeof c.teacherCache === 'string' && c.teacherCache.length > 0), 'teacherCache', `must be a file path or null, got ${fmt(c.teacherCache)}`);
+  need(c.distillationMetric === 'cosine' || c.distillationMetric === 'l2', 'distillationMetric', `must be "cosine" or "l2", got ${fmt(c.distillationMetric)}`);
   need(
     typeof c.centerLossAlpha === 'number' && c.centerLossAlpha >= 0 && c.centerLossAlpha < 1,
     'centerLossAlpha',
@@ -307,9 +329,9 @@ export function validateTrainConfig(c: TrainConfig): void {
     need(c.sampler === 'pk', 'sampler', 'must be "pk" when tripletLossFactor > 0 (triplets need several images per class in a batch)');
   }
   need(
-    c.head !== 'none' || c.tripletLossFactor > 0,
+    c.head !== 'none' || c.tripletLossFactor > 0 || (c.teacherCache !== null && c.distillationFactor + c.relationalDistillationFactor > 0),
     'head',
-    '"none" needs another loss: set tripletLossFactor > 0',
+    '"none" needs another loss: set tripletLossFactor > 0, or a teacherCache with a distillation factor > 0',
   );
   need(['adam', 'rmsprop', 'momentum', 'adagrad'].includes(c.optimizer), 'optimizer', `must be adam, rmsprop, momentum or adagrad, got ${fmt(c.optimizer)}`);
   need(typeof c.learningRate === 'number' && c.learningRate > 0 && Number.isFinite(c.learningRate), 'learningRate', `must be > 0, got ${fmt(c.learningRate)}`);

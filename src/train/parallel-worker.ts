@@ -81,6 +81,7 @@ async function main(): Promise<void> {
           images: task.images,
           shape: task.shape,
           labels: task.labels,
+          targets: task.targets,
           randomLayers: random,
           dropoutRng: Rng.derive(init.seed, ...task.dropoutKey),
           lossScale: task.lossScale,

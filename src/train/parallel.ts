@@ -75,6 +75,8 @@ export interface ShardTask {
   images: Float32Array;
   shape: [number, number, number, number];
   labels: Int32Array;
+  /** The teacher's embeddings of these images, for distillation. */
+  targets?: Float32Array;
   lossScale: number;
 }
 
@@ -267,6 +269,7 @@ export async function createParallelEngine(
             images: b.images.slice(),
             shape: b.shape,
             labels: b.labels.slice(),
+            targets: b.targets?.slice(),
             lossScale: 1 / accumulationSteps,
           });
           return;
@@ -281,6 +284,7 @@ export async function createParallelEngine(
             images: b.images.slice(start * per, (start + size) * per),
             shape: [size, b.shape[1], b.shape[2], b.shape[3]],
             labels: b.labels.slice(start, start + size),
+            targets: b.targets?.slice((start * b.targets.length) / n, ((start + size) * b.targets.length) / n),
             lossScale: size / n / accumulationSteps,
           });
           start += size;

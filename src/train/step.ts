@@ -10,6 +10,7 @@ import { softmaxCrossEntropy } from '../losses/cross-entropy.js';
 import { l2Normalize } from '../losses/margin-softmax.js';
 import { prelogitsNorm } from '../losses/regularization.js';
 import { minedTripletLoss } from '../losses/triplet.js';
+import { embeddingDistillationLoss, relationalDistillationLoss, type DistillationMetric } from '../losses/distillation.js';
 import type { ClassHead } from './head.js';
 import { applyForPrelogits, seedRandomLayers } from './model-state.js';
 import type { Rng } from './rng.js';
@@ -22,6 +23,9 @@ export interface LossSettings {
   tripletLossFactor: number;
   tripletMargin: number;
   tripletMining: 'semi-hard' | 'batch-hard';
+  distillationFactor: number;
+  distillationMetric: DistillationMetric;
+  relationalDistillationFactor: number;
 }
 
 /** Per-micro-batch loss values (unscaled). */
@@ -32,6 +36,10 @@ export interface MicroMetrics {
   centerLoss: number;
   prelogitsNorm: number;
   tripletLoss: number;
+  /** Embedding-matching loss against the teacher (0 without one). */
+  distillation: number;
+  /** Relational loss against the teacher (0 without one or when its weight is 0). */
+  relationalDistillation: number;
   accuracy: number;
   /** The model's own regularizer losses (layer kernelRegularizers), if it has any. */
   modelRegularization: number;
@@ -50,6 +58,8 @@ export interface MicroBatchInput {
   images: Float32Array;
   shape: [number, number, number, number];
   labels: Int32Array;
+  /** The teacher's embeddings of the images (`[n, d]` row-major), for distillation. */
+  targets?: Float32Array;
   /** Layers to give fresh dropout seeds and the generator for them. */
   randomLayers: tfl.layers.Layer[];
   dropoutRng: Rng;
@@ -93,6 +103,16 @@ export function microBatchGradients(input: MicroBatchInput): MicroBatchResult {
         const emb = l2Normalize(prelogits, 1) as tf.Tensor2D;
         add('tripletLoss', minedTripletLoss(emb, labels, { margin: s.tripletMargin, mining: s.tripletMining }), s.tripletLossFactor);
       }
+      if (input.targets) {
+        const n = labels.length;
+        const teacher = tf.tensor2d(input.targets, [n, input.targets.length / n]);
+        if (s.distillationFactor > 0) {
+          add('distillation', embeddingDistillationLoss(prelogits as tf.Tensor2D, teacher, s.distillationMetric), s.distillationFactor);
+        }
+        if (s.relationalDistillationFactor > 0) {
+          add('relationalDistillation', relationalDistillationLoss(prelogits as tf.Tensor2D, teacher), s.relationalDistillationFactor);
+        }
+      }
       parts.loss = tf.keep(tf.clone(total));
       if (model.losses.length > 0) {
         const reg = tf.addN(model.calculateLosses() as tf.Scalar[]) as tf.Scalar;
@@ -115,6 +135,8 @@ export function microBatchGradients(input: MicroBatchInput): MicroBatchResult {
       centerLoss: read('centerLoss'),
       prelogitsNorm: read('prelogitsNorm'),
       tripletLoss: read('tripletLoss'),
+      distillation: read('distillation'),
+      relationalDistillation: read('relationalDistillation'),
       accuracy: read('accuracy'),
       modelRegularization: read('modelRegularization'),
     };

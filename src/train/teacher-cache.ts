@@ -15,7 +15,7 @@
  * file (`<file>.lock`, holding the writer's pid; a lock left by a dead process is taken over).
  * Node only.
  */
-import { ConfigError, DataFormatError } from '../errors.js';
+import { ConfigError, DataFormatError, FileNotFoundError } from '../errors.js';
 import { crc32c } from '../io/crc32c.js';
 
 const FORMAT = 'tfjs-facenet-teacher-cache';
@@ -98,6 +98,48 @@ function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A cache's contents, read without taking the writer's lock (e.g. by a training run). */
+export interface TeacherEmbeddings {
+  header: TeacherCacheHeader;
+  size: number;
+  get(key: string, mirrored?: boolean): Float32Array | undefined;
+  has(key: string, mirrored?: boolean): boolean;
+}
+
+/**
+ * Read a teacher cache (complete records only; a torn tail is ignored, not cut off).
+ * @throws {FileNotFoundError} for a missing file; {@link DataFormatError} for another kind of file.
+ */
+export async function readTeacherCache(path: string): Promise<TeacherEmbeddings> {
+  const fs = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'teacher cache');
+    throw e;
+  }
+  const newline = bytes.indexOf(10);
+  let found: { format?: string; version?: number; teacher?: string; dimension?: number } = {};
+  try {
+    found = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline < 0 ? bytes.length : newline)));
+  } catch {
+    // reported below
+  }
+  if (newline < 0 || found.format !== FORMAT || found.version !== 1 || typeof found.teacher !== 'string' || !Number.isInteger(found.dimension)) {
+    throw new DataFormatError(path, 'not a teacher-embedding cache');
+  }
+  const header = { teacher: found.teacher, dimension: found.dimension! };
+  const entries = new Map<string, Float32Array>();
+  for (const r of parseTeacherRecords(bytes.subarray(newline + 1), header.dimension).records) entries.set(recordId(r.key, r.mirrored), r.embedding);
+  return {
+    header,
+    size: entries.size,
+    get: (key, mirrored = false) => entries.get(recordId(key, mirrored)),
+    has: (key, mirrored = false) => entries.has(recordId(key, mirrored)),
+  };
 }
 
 /** An open teacher cache (see the module comment). */

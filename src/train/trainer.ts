@@ -57,6 +57,7 @@ import { TrainOptimizer, type NamedVariable } from './optimizers.js';
 import { Rng } from './rng.js';
 import { learningRateAt, resolveSchedule } from './schedule.js';
 import { microBatchGradients, type LossSettings, type MicroMetrics } from './step.js';
+import { readTeacherCache } from './teacher-cache.js';
 
 /** Metrics of one update. */
 export interface StepMetrics {
@@ -72,6 +73,9 @@ export interface StepMetrics {
   regularization: number;
   prelogitsNorm: number;
   tripletLoss: number;
+  /** Distillation losses against the teacher (0 without one). */
+  distillation: number;
+  relationalDistillation: number;
   /** Training accuracy of the head on this update's images (0 without a head). */
   accuracy: number;
   learningRate: number;
@@ -312,6 +316,7 @@ function inProcessEngine(state: TrainingState): GradientEngine {
             images: batch.images,
             shape: batch.shape,
             labels: batch.labels,
+            targets: batch.targets,
             randomLayers: state.randomLayers,
             dropoutRng: Rng.derive(state.config.seed, 'dropout', step, m),
             lossScale: 1 / accumulationSteps,
@@ -337,6 +342,30 @@ function inProcessEngine(state: TrainingState): GradientEngine {
     },
     dispose() {},
   };
+}
+
+/**
+ * The teacher's embedding of every training image (see `TeacherCache`), keyed by its path
+ * relative to the data folder.
+ * @throws {ConfigError} when an image (or, with random flips, its mirror image) has none, or
+ *   the teacher's dimension differs from the student's embedding size.
+ */
+async function teacherLookup(
+  cachePath: string,
+  images: LabeledImages,
+  cfg: TrainConfig,
+): Promise<(index: number, mirrored: boolean) => Float32Array> {
+  const { relative } = await import('node:path');
+  const cache = await readTeacherCache(cachePath);
+  if (cache.header.dimension !== cfg.embeddingSize) {
+    throw new ConfigError('teacherCache', `holds ${cache.header.dimension}-d embeddings; set embeddingSize to ${cache.header.dimension}`);
+  }
+  const keys = images.paths.map((p) => relative(cfg.dataDir, p).split('\\').join('/'));
+  const missing = keys.filter((k) => !cache.has(k, false) || (cfg.randomFlip && !cache.has(k, true)));
+  if (missing.length > 0) {
+    throw new ConfigError('teacherCache', `${cachePath} has no teacher embedding for ${missing.length} training images (first: ${missing[0]})`);
+  }
+  return (index, mirrored) => cache.get(keys[index], mirrored)!;
 }
 
 function pickConfig(c: TrainConfig, keys: Array<keyof TrainConfig>): string {
@@ -421,7 +450,8 @@ export async function train(
     randomCrop: cfg.randomCrop,
     randomFlip: cfg.randomFlip,
   });
-  const loader = new BatchLoader(trainSet, (l) => sampler.classMembers(l), { imageSize: cfg.imageSize, onWarning: warn });
+  const teacherEmbedding = cfg.teacherCache ? await teacherLookup(cfg.teacherCache, trainSet, cfg) : undefined;
+  const loader = new BatchLoader(trainSet, (l) => sampler.classMembers(l), { imageSize: cfg.imageSize, onWarning: warn, teacherEmbedding });
   const valLoader = new BatchLoader(valSet, () => [], { imageSize: cfg.imageSize, onWarning: warn });
   const stepsPerEpoch = cfg.stepsPerEpoch ?? sampler.stepsPerPass;
   const totalSteps = cfg.epochs * stepsPerEpoch;
@@ -491,6 +521,9 @@ export async function train(
         tripletLossFactor: cfg.tripletLossFactor,
         tripletMargin: cfg.tripletMargin,
         tripletMining: cfg.tripletMining,
+        distillationFactor: cfg.teacherCache ? cfg.distillationFactor : 0,
+        distillationMetric: cfg.distillationMetric,
+        relationalDistillationFactor: cfg.teacherCache ? cfg.relationalDistillationFactor : 0,
       },
       weights,
       trainable,
@@ -745,6 +778,8 @@ export async function train(
         regularization: regularization + mean('modelRegularization'),
         prelogitsNorm: mean('prelogitsNorm'),
         tripletLoss: mean('tripletLoss'),
+        distillation: mean('distillation'),
+        relationalDistillation: mean('relationalDistillation'),
         accuracy: mean('accuracy'),
         learningRate: lr,
         imagesPerSecond: images / Math.max(1e-3, (now - lastTime) / 1000),

@@ -24,6 +24,7 @@ interface TrainFlags {
   embeddingSize?: string;
   head?: string;
   centerLossFactor?: string;
+  teacherCache?: string;
   valSplit?: string;
   stepsPerEpoch?: string;
   seed?: string;
@@ -74,6 +75,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Partial<TrainC
   set('embeddingSize', num('--embedding-size', flags.embeddingSize, true));
   set('head', flags.head);
   set('centerLossFactor', num('--center-loss-factor', flags.centerLossFactor, false));
+  set('teacherCache', flags.teacherCache);
   set('validationSplit', num('--val-split', flags.valSplit, false));
   set('stepsPerEpoch', num('--steps-per-epoch', flags.stepsPerEpoch, true));
   set('seed', num('--seed', flags.seed, true));
@@ -146,6 +148,7 @@ export function register(program: Command): void {
     .option('--embedding-size <n>', 'embedding dimension (default 512)')
     .option('--head <kind>', 'softmax, arcface, cosface or none (default softmax)')
     .option('--center-loss-factor <x>', 'center loss weight, 0 = off (default 0.01)')
+    .option('--teacher-cache <file>', "distil a teacher: its embeddings of every training image (see examples/distill)")
     .option('--val-split <x>', 'fraction of each identity held out for validation (default 0.05)')
     .option('--steps-per-epoch <n>', 'updates per epoch (default: one pass over the images)')
     .option('--seed <n>', 'random seed (default 666)')

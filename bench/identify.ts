@@ -1,0 +1,144 @@
+/**
+ * Identification on people no model here was trained on: the 50 CelebA identities of
+ * bench/celeba-holdout.txt (../shared/data/celeba, unaligned photos). For each identity its
+ * first 3 images (in name order) with a face are enrolled, every other image is a query;
+ * the main face of each image is embedded through the full pipeline (MTCNN → the model's
+ * alignment → model) and named by its nearest enrolled embedding (top-1). A query without a
+ * detected face counts as wrong. Also: the verification threshold at FAR 10⁻³ over all pairs
+ * of these images, and the true-accept rate there.
+ *
+ *   npm run bench:identify -- [--models default,dlib] [--json out/bench-identify.json]
+ *
+ * Models are names of shipped models (models/<name>) or model directories. Detection runs
+ * once per image and serves every model.
+ */
+import { Command } from 'commander';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/runtime/backend.js';
+import { loadMtcnn } from '../src/mtcnn/detector.js';
+import { loadImage } from '../src/image/load.js';
+import { selectFaces } from '../src/mtcnn/crop.js';
+import type { FaceDetection } from '../src/mtcnn/types.js';
+import { loadFacenetEmbedder } from '../src/recognition/load.js';
+import { calibrateThreshold } from '../src/gallery/calibrate.js';
+import { sharedPath } from '../src/util/shared-data.js';
+
+const program = new Command('bench:identify')
+  .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
+  .option('--holdout <file>', 'identities to use', 'bench/celeba-holdout.txt')
+  .option('--enroll <n>', 'images enrolled per identity', '3')
+  .option('--json <file>', 'write the results as JSON')
+  .parse();
+const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string }>();
+const enrollCount = Number(o.enroll);
+
+const root = resolve(import.meta.dirname, '..');
+const modelDir = (m: string) => (/^[\w-]+$/.test(m) ? join(root, 'models', m) : resolve(m));
+
+await initBackend();
+const ids = (await readFile(resolve(o.holdout), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+const celeba = sharedPath('data', 'celeba');
+const images: { id: string; path: string }[] = [];
+for (const id of ids) {
+  for (const f of (await readdir(join(celeba, id))).sort()) images.push({ id, path: join(celeba, id, f) });
+}
+
+// Detect once.
+const mtcnn = await loadMtcnn();
+const faces: (FaceDetection | null)[] = [];
+const t0 = performance.now();
+for (const im of images) {
+  const img = await loadImage(im.path);
+  const [h, w] = img.shape;
+  const found = await mtcnn.detect(img);
+  img.dispose();
+  faces.push(selectFaces(found, w, h, 'reference')[0] ?? null);
+}
+const detectSeconds = (performance.now() - t0) / 1000;
+mtcnn.dispose();
+console.error(`${images.length} images of ${ids.length} identities, ${faces.filter((f) => !f).length} without a face (${detectSeconds.toFixed(0)} s)`);
+
+const results = [];
+for (const m of o.models.split(',')) {
+  const embedder = await loadFacenetEmbedder({ modelDir: modelDir(m), detector: { detect: async () => [] } });
+  const embeddings: (Float32Array | null)[] = [];
+  let embedMs = 0;
+  for (let i = 0; i < images.length; i++) {
+    const face = faces[i];
+    if (!face) {
+      embeddings.push(null);
+      continue;
+    }
+    const img = await loadImage(images[i].path);
+    const { crops } = embedder.cropDetections(img, [face]);
+    img.dispose();
+    const t = performance.now();
+    embeddings.push((await embedder.embedCrops(crops))[0]);
+    embedMs += performance.now() - t;
+    crops.dispose();
+  }
+  // Enrol the first images with a face, query the rest.
+  const enrolled: { id: string; e: Float32Array }[] = [];
+  const queries: { id: string; e: Float32Array | null }[] = [];
+  const seen = new Map<string, number>();
+  images.forEach((im, i) => {
+    const n = seen.get(im.id) ?? 0;
+    if (embeddings[i] && n < enrollCount) {
+      enrolled.push({ id: im.id, e: embeddings[i]! });
+      seen.set(im.id, n + 1);
+    } else queries.push({ id: im.id, e: embeddings[i] });
+  });
+  const dist = (a: Float32Array, b: Float32Array) => {
+    let s = 0;
+    for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+    return s;
+  };
+  let correct = 0;
+  for (const q of queries) {
+    if (!q.e) continue;
+    let best = Infinity;
+    let who = '';
+    for (const g of enrolled) {
+      const d = dist(q.e, g.e);
+      if (d < best) [best, who] = [d, g.id];
+    }
+    if (who === q.id) correct++;
+  }
+  // Verification threshold at FAR 1e-3 over all pairs of images with a face.
+  const withFace = images.map((im, i) => ({ id: im.id, e: embeddings[i] })).filter((x): x is { id: string; e: Float32Array } => !!x.e);
+  const distances: number[] = [];
+  const issame: boolean[] = [];
+  for (let i = 0; i < withFace.length; i++) {
+    for (let j = i + 1; j < withFace.length; j++) {
+      distances.push(dist(withFace[i].e, withFace[j].e));
+      issame.push(withFace[i].id === withFace[j].id);
+    }
+  }
+  const cal = calibrateThreshold(distances, issame, { targetFar: 1e-3 });
+  const r = {
+    model: m,
+    fingerprint: embedder.fingerprint,
+    identities: ids.length,
+    enrolled: enrolled.length,
+    queries: queries.length,
+    top1: correct / queries.length,
+    threshold: cal.threshold,
+    far: cal.far,
+    tar: cal.tar,
+    msPerFace: embedMs / withFace.length,
+  };
+  results.push(r);
+  console.log(
+    `${m.padEnd(12)} top-1 ${r.top1.toFixed(4)} (${correct}/${queries.length})  threshold@FAR1e-3 ${r.threshold.toFixed(4)} (TAR ${r.tar.toFixed(4)})  ${r.msPerFace.toFixed(1)} ms/face (embedding only, ${tf.getBackend()})`,
+  );
+}
+if (results.length > 1) {
+  const base = results[0];
+  for (const r of results.slice(1)) console.log(`${r.model} vs ${base.model}: top-1 ×${(r.top1 / base.top1).toFixed(2)}, ms/face ×${(r.msPerFace / base.msPerFace).toFixed(2)}`);
+}
+if (o.json) {
+  await mkdir(dirname(resolve(o.json)), { recursive: true });
+  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), detectSeconds, results }, null, 2) + '\n');
+}
