@@ -14,7 +14,7 @@ import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../mtcnn/crop.js';
-import { alignFaces, faceChipPoints } from '../mtcnn/align.js';
+import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../mtcnn/align.js';
 import type { FaceDetection } from '../mtcnn/types.js';
 import { standardizeFaces } from './standardize.js';
 import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
@@ -133,26 +133,45 @@ export interface FaceCrops {
 }
 
 /**
+ * Resize a batch of faces (`[n, h, w, 3]`, 0…255) to `size`×`size` with OpenCV's INTER_AREA
+ * (area averaging when shrinking, so no aliasing). Returns the input itself when it already
+ * has that size; otherwise a new float32 tensor the caller disposes.
+ */
+export function resizeFaces(faces: tf.Tensor4D, size: number): tf.Tensor4D {
+  const [n, height, width] = faces.shape;
+  if (height === size && width === size) return faces;
+  const src = faces.dataSync();
+  const per = height * width * 3;
+  const out = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < n; i++) {
+    const data = Float64Array.from(src.subarray(i * per, (i + 1) * per));
+    out.set(resizeArea({ data, height, width, channels: 3 }, size, size).data, i * size * size * 3);
+  }
+  return tf.tensor4d(out, [n, size, size, 3]);
+}
+
+/**
  * Images that are already aligned face crops (e.g. written by `tfjs-facenet align` with the
  * model's alignment) as a `[n, imageSize, imageSize, 3]` batch (RGB 0…255, float32), each
- * resized to the model's input when its size differs (OpenCV's INTER_AREA, so a 150-pixel
- * chip shrinks without aliasing). The caller disposes the batch.
+ * resized to the model's input when its size differs ({@link resizeFaces}). The caller
+ * disposes the batch.
  */
 export async function loadAlignedFaces(images: readonly ImageInput[], imageSize: number): Promise<tf.Tensor4D> {
-  const data = new Float32Array(images.length * imageSize * imageSize * 3);
-  for (let i = 0; i < images.length; i++) {
-    const t = await loadImage(images[i]);
-    const [height, width] = t.shape;
-    let pixels: Uint8Array;
-    try {
-      pixels = Uint8Array.from(await t.data());
-    } finally {
+  const faces: tf.Tensor4D[] = [];
+  try {
+    for (const im of images) {
+      const t = await loadImage(im);
+      const x = tf.tidy(() => tf.expandDims(tf.cast(t, 'float32'), 0) as tf.Tensor4D);
       t.dispose();
+      const resized = resizeFaces(x, imageSize);
+      if (resized !== x) x.dispose();
+      faces.push(resized);
     }
-    const resized = resizeArea({ data: pixels, height, width, channels: 3 }, imageSize, imageSize);
-    data.set(resized.data, i * imageSize * imageSize * 3);
+    if (faces.length === 1) return faces.pop()!;
+    return faces.length ? (tf.concat(faces, 0) as tf.Tensor4D) : (tf.zeros([0, imageSize, imageSize, 3]) as tf.Tensor4D);
+  } finally {
+    tf.dispose(faces);
   }
-  return tf.tensor4d(data, [images.length, imageSize, imageSize, 3]);
 }
 
 /** The FaceNet pipeline as an {@link Embedder}. */
@@ -258,9 +277,23 @@ export class FacenetEmbedder implements Embedder {
       p.alignment === 'crop'
         ? cropFaces(img, detections.map((d) => d.box), { imageSize: p.imageSize, margin: p.margin })
         : p.alignment === 'chip'
-          ? alignFaces(img, landmarks, { imageSize: p.imageSize, points: faceChipPoints(p.imageSize, p.margin) })
+          ? this.faceChips(img, landmarks)
           : alignFaces(img, landmarks, { imageSize: p.imageSize, margin: p.margin });
     return { detections, crops, width, height };
+  }
+
+  /**
+   * dlib face chips for the network: warped at dlib's 150 px (or the input size when larger)
+   * and area-resized to the input, exactly as chips aligned at 150 px and then rescaled —
+   * how the distilled models' training faces were made.
+   */
+  private faceChips(img: tf.Tensor3D, landmarks: FaceDetection['landmarks'][]): tf.Tensor4D {
+    const { imageSize, margin } = this.preprocessing;
+    const warpSize = Math.max(imageSize, FACE_CHIP_DEFAULTS.imageSize);
+    const chips = alignFaces(img, landmarks, { imageSize: warpSize, points: faceChipPoints(warpSize, margin) });
+    const resized = resizeFaces(chips, imageSize);
+    if (resized !== chips) chips.dispose();
+    return resized;
   }
 
   /**

@@ -1,0 +1,56 @@
+/**
+ * Data stages of the distillation pipeline:
+ * - {@link linkTrainingTree}: one folder-per-identity tree of face chips made of several
+ *   aligned datasets (symbolic links, no copies), leaving out held-out identities; the same
+ *   CelebA identity in two sources becomes one folder.
+ * - {@link rescaleChips}: the chips rescaled for the student's input (INTER_AREA, as the
+ *   embedder rescales chips at inference), same relative paths, written atomically.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { encodeImage } from '../../src/image/decode-node.js';
+import { loadAlignedFaces } from '../../src/recognition/embedder.js';
+import { readImageFolder } from '../../src/train/dataset.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
+
+/** Link every image of `sources` (aligned folder-per-identity trees) into `output`, except `exclude`d identities. */
+export async function linkTrainingTree(sources: string[], output: string, exclude: ReadonlySet<string>): Promise<{ identities: number; images: number }> {
+  const ids = new Set<string>();
+  let images = 0;
+  for (const src of sources) {
+    for (const id of (await readdir(src, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)) {
+      if (exclude.has(id)) continue;
+      ids.add(id);
+      await mkdir(join(output, id), { recursive: true });
+      for (const f of (await readdir(join(src, id))).filter((f) => f.endsWith('.png'))) {
+        const target = join(output, id, f);
+        if (!existsSync(target)) await symlink(resolve(src, id, f), target);
+        images++;
+      }
+    }
+  }
+  return { identities: ids.size, images };
+}
+
+/** Rescale every chip of `input` to `size` px into `output` (resumable: existing files are kept). */
+export async function rescaleChips(input: string, output: string, size: number, onProgress?: (done: number, total: number) => void): Promise<number> {
+  const folder = await readImageFolder(input);
+  const paths = folder.classes.flatMap((c) => c.paths);
+  let written = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const target = join(output, relative(folder.root, paths[i]));
+    if (!existsSync(target)) {
+      await mkdir(dirname(target), { recursive: true });
+      const face = await loadAlignedFaces([paths[i]], size);
+      const rounded = tf.tidy(() => tf.clipByValue(tf.round(face), 0, 255));
+      const bytes = Uint8Array.from(rounded.dataSync());
+      tf.dispose([face, rounded]);
+      await writeFileAtomic(target, await encodeImage({ data: bytes, width: size, height: size, channels: 3 }, 'png'));
+      written++;
+    }
+    onProgress?.(i + 1, paths.length);
+  }
+  return written;
+}
