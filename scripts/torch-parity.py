@@ -11,7 +11,8 @@ definition from a copy of timesler/facenet-pytorch's `models/inception_resnet_v1
   fixtures  a reduced-width copy (every channel count / 16, all 21 blocks, 64-d embedding,
             10-class logits) for the tests: test/fixtures/torch/ — state dict in the zip
             format and the legacy format, and reference.npy with the input images, the
-            outputs of the stem, of every block kind and of the head.
+            outputs of the stem, of every block kind and of the head; dtypes.pt and
+            dtypes-legacy.pt with small tensors of every storage type and strided views.
   full      the real size (160 px, 512-d, 23.5 M parameters) for the parity figure in
             BENCHMARKS.md: OUT/facenet-random.pt and OUT/reference.npy (run by
             bench/torch-parity.ts).
@@ -144,6 +145,27 @@ def run_reference(model, images, record_all):
     return outputs
 
 
+def save_dtype_samples(out):
+    """Small tensors of every storage type and a strided view, in both file formats."""
+    base = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
+    samples = {
+        'permuted': base.permute(2, 0, 1)[1:],  # shape [3, 2, 3], strides [1, 12, 4], offset 1
+        'row': base[1, 2],  # the same storage, offset 20
+        'half': torch.tensor([1.5, -2.25, 65504.0, 2.0 ** -24], dtype=torch.float16),
+        'bfloat16': torch.tensor([1.5, -2.25, 1 / 3], dtype=torch.bfloat16),
+        'double': torch.tensor([0.1], dtype=torch.float64),
+        'long': torch.tensor([-3, 2 ** 40], dtype=torch.int64),
+        'int': torch.tensor([-7, 7], dtype=torch.int32),
+        'short': torch.tensor([-300, 300], dtype=torch.int16),
+        'char': torch.tensor([-128, 127], dtype=torch.int8),
+        'byte': torch.tensor([0, 255], dtype=torch.uint8),
+        'bool': torch.tensor([True, False]),
+        'param': nn.Parameter(torch.full((2,), 0.5)),
+    }
+    torch.save(samples, os.path.join(out, 'dtypes.pt'))
+    torch.save(samples, os.path.join(out, 'dtypes-legacy.pt'), _use_new_zipfile_serialization=False)
+
+
 def sha256(path):
     with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -180,6 +202,7 @@ def main():
     if args.mode == 'fixtures':
         torch.save(state, os.path.join(args.out, 'facenet-w16.pt'))
         torch.save(state, os.path.join(args.out, 'facenet-w16-legacy.pt'), _use_new_zipfile_serialization=False)
+        save_dtype_samples(args.out)
     else:
         torch.save(state, os.path.join(args.out, 'facenet-random.pt'))
     np.save(os.path.join(args.out, 'reference.npy'), outputs, allow_pickle=True)
