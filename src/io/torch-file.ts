@@ -107,6 +107,11 @@ function makeTensor(storage: unknown, offset: unknown, size: unknown, stride: un
   return { kind: 'torch-tensor', dtype: s.dtype, shape, strides, storageOffset: offset, storage: s, requiresGrad: requiresGrad === true };
 }
 
+function asParameter(data: unknown, requiresGrad: unknown): TorchTensor {
+  if (!isTorchTensor(data)) throw new Error('a parameter without tensor data');
+  return { ...data, requiresGrad: requiresGrad === true };
+}
+
 /** The PyTorch functions whose calls rebuild tensors, by `module.name`. */
 function rebuildHandlers(): Record<string, PickleClassHandler> {
   const handlers: Record<string, PickleClassHandler> = {
@@ -115,8 +120,8 @@ function rebuildHandlers(): Record<string, PickleClassHandler> {
     // (storage, storage_offset, size, stride) — PyTorch < 1.0
     'torch._utils._rebuild_tensor': { construct: (a) => makeTensor(a[0], a[1], a[2], a[3], false) },
     // nn.Parameter: (data, requires_grad, backward_hooks[, state]) — the data is the tensor.
-    'torch._utils._rebuild_parameter': { construct: (a) => a[0] },
-    'torch._utils._rebuild_parameter_with_state': { construct: (a) => a[0] },
+    'torch._utils._rebuild_parameter': { construct: (a) => asParameter(a[0], a[1]) },
+    'torch._utils._rebuild_parameter_with_state': { construct: (a) => asParameter(a[0], a[1]) },
     // Tensor subclasses: (func, new_type, args, state) → func(*args).
     'torch._tensor._rebuild_from_type_v2': {
       construct: (a) => {
