@@ -3,8 +3,9 @@
  * face, or with `--aligned` of each image taken as an already aligned face crop.
  */
 import type { Command } from 'commander';
-import { ConfigError, FacenetError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import { addDetectorOptions, detectorOptionsFrom } from './detect.js';
+import { forEachImage } from './per-image.js';
 
 interface EmbedFlags {
   model?: string;
@@ -41,26 +42,18 @@ export function register(program: Command): void {
       ...(flags.aligned ? { detector: noDetection } : { detectorOptions: detectorOptionsFrom(flags) }),
     });
     const { embedAlignedFace } = await import('../../recognition/aligned.js');
-    let failures = 0;
     try {
-      for (const image of images) {
-        try {
-          const embedding = flags.aligned ? await embedAlignedFace(embedder, image) : (await embedder.embed([image]))[0];
-          if (flags.json) {
-            process.stdout.write(JSON.stringify({ file: image, embedding: Array.from(embedding) }) + '\n');
-          } else {
-            const head = Array.from(embedding.subarray(0, 6), (v) => v.toFixed(4)).join(' ');
-            process.stdout.write(`${image}: ${embedding.length}-d  ${head} …\n`);
-          }
-        } catch (e) {
-          if (!(e instanceof FacenetError)) throw e;
-          failures++;
-          process.stderr.write(`tfjs-facenet: ${image}: ${e.message}\n`);
+      await forEachImage(images, async (image) => {
+        const embedding = flags.aligned ? await embedAlignedFace(embedder, image) : (await embedder.embed([image]))[0];
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ file: image, embedding: Array.from(embedding) }) + '\n');
+        } else {
+          const head = Array.from(embedding.subarray(0, 6), (v) => v.toFixed(4)).join(' ');
+          process.stdout.write(`${image}: ${embedding.length}-d  ${head} …\n`);
         }
-      }
+      });
     } finally {
       (embedder.detector as { dispose?: () => void }).dispose?.();
     }
-    if (failures > 0) process.exitCode = 1;
   });
 }
