@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { parseTorchFile, readTorchFile, torchStateDict, torchTensorToArray, type TorchTensor } from '../src/io/torch-file.js';
 import { ZipArchive, crc32 } from '../src/io/zip.js';
+import { unpickle, unpickleAt } from '../src/io/pickle.js';
 import { FileNotFoundError, WeightsFormatError } from '../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'torch');
@@ -70,6 +71,20 @@ describe('a facenet-pytorch state dict', () => {
     expect(counters).toHaveLength(6 + 30 + 4 + 40 + 7 + 24 + 1);
     for (const [, t] of counters) expect(torchTensorToArray(t)).toMatchObject({ dtype: 'int64', shape: [], data: new Float64Array([1]) });
     expect(zip.get('conv2d_1a.conv.weight')).toMatchObject({ dtype: 'float32', shape: [2, 3, 3, 3], strides: [27, 9, 3, 1] });
+  });
+});
+
+describe('pickle reader additions', () => {
+  // Protocol 2: PROTO 2, SHORT_BINUNICODE 'k', BINPERSID, STOP — then a second pickle: BININT1 7, STOP.
+  const bytes = new Uint8Array([0x80, 0x02, 0x8c, 1, 0x6b, 0x51, 0x2e, 0x80, 0x02, 0x4b, 7, 0x2e]);
+
+  it('persistent ids go to persistentLoad; without one they are an error naming the offset', () => {
+    expect(unpickleAt(bytes, 0, { persistentLoad: (pid) => `loaded ${String(pid)}` })).toEqual({ value: 'loaded k', end: 7 });
+    expect(() => unpickle(bytes, { source: 'p.pkl' })).toThrow(/p\.pkl: pickle: a persistent id .* \(at byte 5\)/);
+  });
+
+  it('unpickleAt reads pickles in a row', () => {
+    expect(unpickleAt(bytes, 7)).toEqual({ value: 7, end: 12 });
   });
 });
 
