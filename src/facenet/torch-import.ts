@@ -47,14 +47,12 @@ export const TORCH_FACENET_OPTIONS: Readonly<InceptionResnetV1Options> = Object.
   normalizeEpsilon: 1e-24,
 });
 
-/** How a PyTorch tensor is laid out relative to its TensorFlow variable. */
-type Layout = 'conv' | 'dense' | 'same';
-
 /** A PyTorch parameter's reference variable name and how to re-lay it out. */
 export interface ReferenceTarget {
   /** e.g. `InceptionResnetV1/Repeat/block35_1/Branch_0/Conv2d_1x1/weights`, or `Logits/weights`. */
   name: string;
-  layout: Layout;
+  /** How the PyTorch tensor is laid out relative to the variable: `conv` OIHW (→ HWIO), `dense` `[out, in]` (→ `[in, out]`), `same`. */
+  layout: 'conv' | 'dense' | 'same';
 }
 
 /** Stem modules. */
