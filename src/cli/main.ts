@@ -22,6 +22,8 @@ const commands: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./commands/eval-lfw.js'),
   () => import('./commands/enroll.js'),
   () => import('./commands/identify.js'),
+  () => import('./commands/convert.js'),
+  () => import('./commands/embed.js'),
 ];
 
 for (const load of commands) (await load()).register(program);

@@ -180,7 +180,8 @@ export function loadCheckpointVariables(
 /**
  * Work out the builder options a reference checkpoint was trained with: embedding size
  * from `Bottleneck/weights`, block repetitions from the highest `block35_i`, `block17_i`,
- * `block8_i`, width from `Conv2d_4b_3x3/weights` (256 channels at width 1). The input size is not stored in a
+ * `block8_i`, width from `Conv2d_4b_3x3/weights` (256 channels at width 1), a batch-norm scale from
+ * `Bottleneck/BatchNorm/gamma`. The input size is not stored in a
  * checkpoint (any size ≥ 75 works); it defaults to 160.
  */
 export function inferOptionsFromCheckpoint(vars: NamedArrays, source = 'checkpoint'): InceptionResnetV1Options {
@@ -197,7 +198,11 @@ export function inferOptionsFromCheckpoint(vars: NamedArrays, source = 'checkpoi
     }
     return max;
   };
+  // Slim's batch norm has a scale `gamma` only with scale=True (not the reference's setting;
+  // checkpoints converted from PyTorch ports have one).
+  const hasGamma = vars.has(`${REFERENCE_SCOPE}/Bottleneck/BatchNorm/gamma`);
   return {
+    ...(hasGamma ? { batchNormScale: true } : {}),
     embeddingSize: bottleneck.shape[1],
     widthMultiplier: stem.shape[3] / 256,
     blockRepeats: {

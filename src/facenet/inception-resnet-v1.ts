@@ -9,7 +9,7 @@
  * onto the layers by name (see `checkpoint-import.ts`).
  *
  * Every convolution is bias-free, followed by batch norm (decay 0.995, ε 0.001, offset,
- * no scale) and ReLU, except each block's `Conv2d_1x1` up-projection, which has a bias and
+ * no scale unless `batchNormScale`) and ReLU, except each block's `Conv2d_1x1` up-projection, which has a bias and
  * neither batch norm nor activation. The blocks add `scale · up` to their input; the
  * final Block8 uses scale 1 and no ReLU. The head is: average pool over the remaining
  * spatial extent, flatten, dropout (keep probability), the bias-free `Bottleneck` dense
@@ -54,6 +54,16 @@ export interface InceptionResnetV1Options {
   batchNormDecay?: number;
   /** Batch-norm epsilon. Default 0.001. */
   batchNormEpsilon?: number;
+  /**
+   * Give every batch norm a learned scale `gamma` as well as its offset. Default false (the
+   * reference's slim batch norm has no scale); PyTorch ports (facenet-pytorch) have one.
+   */
+  batchNormScale?: boolean;
+  /**
+   * Lower bound of `Σx²` in the final L2 normalization. Default 1e-10 (the reference's
+   * `tf.nn.l2_normalize`); PyTorch's `F.normalize` bounds the norm by 1e-12, i.e. 1e-24 here.
+   */
+  normalizeEpsilon?: number;
   /** Seed of the weight initializers (each layer gets seed + its index). Default: random. */
   seed?: number;
 }
@@ -69,6 +79,8 @@ export interface ResolvedInceptionResnetV1Options {
   bottleneckWeightDecay: number;
   batchNormDecay: number;
   batchNormEpsilon: number;
+  batchNormScale: boolean;
+  normalizeEpsilon: number;
   seed: number | undefined;
 }
 
@@ -154,6 +166,8 @@ export function resolveInceptionResnetV1Options(opts: InceptionResnetV1Options =
   const eps = opts.batchNormEpsilon ?? 0.001;
   if (!(eps > 0)) throw new ConfigError('batchNormEpsilon', `must be > 0, got ${eps}`);
   if (opts.seed !== undefined && !Number.isFinite(opts.seed)) throw new ConfigError('seed', `must be a number`);
+  const normalizeEpsilon = opts.normalizeEpsilon ?? 1e-10;
+  if (!(normalizeEpsilon > 0)) throw new ConfigError('normalizeEpsilon', `must be > 0, got ${normalizeEpsilon}`);
   return {
     inputSize,
     embeddingSize: positiveInt('embeddingSize', opts.embeddingSize ?? 512),
@@ -164,6 +178,8 @@ export function resolveInceptionResnetV1Options(opts: InceptionResnetV1Options =
     bottleneckWeightDecay: nonNegative('bottleneckWeightDecay', opts.bottleneckWeightDecay ?? weightDecay),
     batchNormDecay: decay,
     batchNormEpsilon: eps,
+    batchNormScale: opts.batchNormScale ?? false,
+    normalizeEpsilon,
     seed: opts.seed,
   };
 }
@@ -193,7 +209,7 @@ class Builder {
   }
 
   private batchNorm(name: string): SlimBatchNorm {
-    return new SlimBatchNorm({ name, decay: this.o.batchNormDecay, epsilon: this.o.batchNormEpsilon });
+    return new SlimBatchNorm({ name, decay: this.o.batchNormDecay, epsilon: this.o.batchNormEpsilon, scale: this.o.batchNormScale });
   }
 
   /** slim.conv2d with the reference's arg_scope: conv (no bias) → batch norm → ReLU. */
@@ -351,7 +367,7 @@ export function buildInceptionResnetV1(options: InceptionResnetV1Options = {}): 
   net = tfl.layers.flatten({ name: 'Logits/Flatten' }).apply(net) as tfl.SymbolicTensor;
   net = tfl.layers.dropout({ name: 'Logits/Dropout', rate: 1 - o.keepProbability }).apply(net) as tfl.SymbolicTensor;
   const prelogits = b.bottleneck(net);
-  const embeddings = new L2Normalize({ name: 'embeddings' }).apply(prelogits) as tfl.SymbolicTensor;
+  const embeddings = new L2Normalize({ name: 'embeddings', epsilon: o.normalizeEpsilon }).apply(prelogits) as tfl.SymbolicTensor;
   return tfl.model({ name: 'InceptionResnetV1', inputs: images, outputs: [prelogits, embeddings] });
 }
 

@@ -26,3 +26,11 @@ export {
   exportFacenetCheckpoint,
 } from './checkpoint-import.js';
 export type { MappedVariable, CheckpointImportReport, LoadCheckpointOptions } from './checkpoint-import.js';
+export {
+  TORCH_FACENET_OPTIONS,
+  referenceTargetOfTorchName,
+  torchStateDictToReferenceVariables,
+  modelFromTorchStateDict,
+  importFacenetTorchFile,
+} from './torch-import.js';
+export type { ReferenceTarget, TorchToReference, TorchImportReport, TorchImportOptions } from './torch-import.js';

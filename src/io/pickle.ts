@@ -57,6 +57,18 @@ export interface UnpickleOptions {
   baseOffset?: number;
   /** Handlers keyed by `module.name`, e.g. `numpy.dtype`. */
   classes?: Record<string, PickleClassHandler>;
+  /**
+   * Resolves persistent ids (`PERSID` / `BINPERSID`), which refer to data kept outside the
+   * pickle (PyTorch's tensor storages). Without it a persistent id is an error.
+   */
+  persistentLoad?: (pid: unknown) => unknown;
+}
+
+/** A value read by {@link unpickleAt} and the offset just past its `STOP`. */
+export interface UnpickledValue {
+  value: PickleValue;
+  /** Offset (in the bytes given) of the first byte after the pickle. */
+  end: number;
 }
 
 function latin1ToBytes(s: string): Uint8Array {
@@ -212,6 +224,8 @@ const OP = {
   BINFLOAT: 0x47, // G
   BINBYTES: 0x42, // B
   SHORT_BINBYTES: 0x43, // C
+  PERSID: 0x50, // P
+  BINPERSID: 0x51, // Q
   PROTO: 0x80,
   NEWOBJ: 0x81,
   TUPLE1: 0x85,
@@ -241,6 +255,16 @@ const OP = {
  *   unknown opcode, truncated data, a malformed stack, or a handler that rejects its arguments.
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): PickleValue {
+  return unpickleAt(bytes, 0, options).value;
+}
+
+/**
+ * Read one pickled value starting at `offset` of `bytes` and say where it ended, for files
+ * that hold several pickles in a row (PyTorch's legacy `torch.save` format).
+ *
+ * @throws {@link WeightsFormatError} as {@link unpickle}.
+ */
+export function unpickleAt(bytes: Uint8Array, offset: number, options: UnpickleOptions = {}): UnpickledValue {
   const source = options.source ?? 'pickle';
   const base = options.baseOffset ?? 0;
   let opStart = 0;
@@ -251,6 +275,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): Pick
   /** Which handler made which object, so BUILD can route state back to it. */
   const madeBy = new WeakMap<object, PickleClassHandler>();
   const cur = new Cursor(bytes, fail);
+  cur.pos = offset;
   const utf8 = new TextDecoder('utf-8', { fatal: true });
 
   let stack: unknown[] = [];
@@ -297,6 +322,15 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): Pick
     if (obj !== null && typeof obj === 'object') madeBy.set(obj, handler);
     return obj;
   };
+  const persistent = (pid: unknown): unknown => {
+    if (!options.persistentLoad) return fail('a persistent id (data stored outside the pickle) and no way to resolve it');
+    try {
+      return options.persistentLoad(pid);
+    } catch (e) {
+      if (e instanceof WeightsFormatError) throw e;
+      return fail(`cannot resolve persistent id: ${(e as Error).message}`, opStart, e);
+    }
+  };
   const asMap = (d: unknown, what: string): Map<unknown, unknown> => {
     if (!(d instanceof Map)) fail(`${what} on something that is not a dict`);
     return d as Map<unknown, unknown>;
@@ -322,7 +356,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): Pick
         if (stack.length !== 1 || marks.length !== 0) {
           fail(`STOP with ${stack.length} item(s) on the stack and ${marks.length} open MARK(s)`);
         }
-        return stack[0];
+        return { value: stack[0], end: cur.pos };
       case OP.MARK:
         marks.push(stack);
         stack = [];
@@ -535,6 +569,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): Pick
       }
 
       // Objects.
+      case OP.BINPERSID:
+        stack.push(persistent(pop()));
+        break;
+      case OP.PERSID:
+        stack.push(persistent(cur.line()));
+        break;
       case OP.GLOBAL: {
         const module = cur.line();
         const name = cur.line();

@@ -2,8 +2,9 @@
  * `tfjs-facenet identify --gallery FILE <images...>`: name every face of each image.
  */
 import type { Command } from 'commander';
-import { ConfigError, FacenetError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+import { forEachImage } from './per-image.js';
 
 interface IdentifyFlags {
   gallery: string;
@@ -49,44 +50,36 @@ export function register(program: Command): void {
       detectorOptions: detectorOptionsFrom(flags),
       preprocessing: gallery.preprocessing ?? undefined,
     });
-    let failures = 0;
     try {
       assertGalleryMatchesEmbedder(gallery, embedder, flags.gallery);
-      for (const image of images) {
-        try {
-          const faces = await identifyFaces(gallery, embedder, image, {
-            topK,
-            threshold,
-            aggregation: flags.aggregation as 'nearest' | 'mean',
-          });
-          const round = (v: number) => Math.round(v * 1e4) / 1e4;
-          if (flags.json) {
-            const out = faces.map((f) => ({
-              name: f.name,
-              distance: round(f.distance),
-              box: f.box.map((v) => Math.round(v * 100) / 100),
-              score: round(f.score),
-              candidates: f.candidates.map((c) => ({ name: c.name, distance: round(c.distance) })),
-            }));
-            process.stdout.write(JSON.stringify({ file: image, faces: out }) + '\n');
-          } else {
-            const lines = [`${image}: ${faces.length} face(s)`];
-            for (const f of faces) {
-              const box = f.box.map((v) => Math.round(v)).join(',');
-              const others = f.candidates.slice(1).map((c) => `${c.name} ${c.distance.toFixed(4)}`).join(', ');
-              lines.push(`  ${f.name ?? 'unknown'}  ${f.distance.toFixed(4)}  [${box}]${others ? `  (then: ${others})` : ''}`);
-            }
-            process.stdout.write(lines.join('\n') + '\n');
+      await forEachImage(images, async (image) => {
+        const faces = await identifyFaces(gallery, embedder, image, {
+          topK,
+          threshold,
+          aggregation: flags.aggregation as 'nearest' | 'mean',
+        });
+        const round = (v: number) => Math.round(v * 1e4) / 1e4;
+        if (flags.json) {
+          const out = faces.map((f) => ({
+            name: f.name,
+            distance: round(f.distance),
+            box: f.box.map((v) => Math.round(v * 100) / 100),
+            score: round(f.score),
+            candidates: f.candidates.map((c) => ({ name: c.name, distance: round(c.distance) })),
+          }));
+          process.stdout.write(JSON.stringify({ file: image, faces: out }) + '\n');
+        } else {
+          const lines = [`${image}: ${faces.length} face(s)`];
+          for (const f of faces) {
+            const box = f.box.map((v) => Math.round(v)).join(',');
+            const others = f.candidates.slice(1).map((c) => `${c.name} ${c.distance.toFixed(4)}`).join(', ');
+            lines.push(`  ${f.name ?? 'unknown'}  ${f.distance.toFixed(4)}  [${box}]${others ? `  (then: ${others})` : ''}`);
           }
-        } catch (e) {
-          if (!(e instanceof FacenetError)) throw e;
-          failures++;
-          process.stderr.write(`tfjs-facenet: ${image}: ${e.message}\n`);
+          process.stdout.write(lines.join('\n') + '\n');
         }
-      }
+      });
     } finally {
       (embedder.detector as { dispose?: () => void }).dispose?.();
     }
-    if (failures > 0) process.exitCode = 1;
   });
 }

@@ -1,0 +1,59 @@
+/**
+ * `tfjs-facenet embed <images...> --model DIR`: print the embedding of each image's main
+ * face, or with `--aligned` of each image taken as an already aligned face crop.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import { addDetectorOptions, detectorOptionsFrom } from './detect.js';
+import { forEachImage } from './per-image.js';
+
+interface EmbedFlags {
+  model?: string;
+  aligned?: boolean;
+  json?: boolean;
+  weights?: string;
+  minSize?: string;
+  thresholds?: string;
+  factor?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('embed')
+    .description("print embeddings: of each image's main face (MTCNN), or with --aligned of each image as a face crop")
+    .argument('<images...>', 'image files')
+    .option('--model <dir>', 'model directory (default: the package default model)')
+    .option('--aligned', "images are aligned face crops: resize to the model's input (bilinear), no detection")
+    .option('--json', 'print one JSON object per image: {"file", "embedding"}');
+  addDetectorOptions(cmd).action(async (images: string[], flags: EmbedFlags) => {
+    const { initBackend } = await import('../../runtime/backend.js');
+    await initBackend();
+    const { resolveModelDir } = await import('../../recognition/default-model.js');
+    const { loadFacenetEmbedder } = await import('../../recognition/load.js');
+    const modelDir = await resolveModelDir(flags.model);
+    // With --aligned nothing is detected: the detector is never loaded, and calling it is a bug.
+    const noDetection = {
+      detect: (): never => {
+        throw new ConfigError('--aligned', 'no face detection with --aligned');
+      },
+    };
+    const embedder = await loadFacenetEmbedder({
+      modelDir,
+      ...(flags.aligned ? { detector: noDetection } : { detectorOptions: detectorOptionsFrom(flags) }),
+    });
+    const { embedAlignedFace } = await import('../../recognition/aligned.js');
+    try {
+      await forEachImage(images, async (image) => {
+        const embedding = flags.aligned ? await embedAlignedFace(embedder, image) : (await embedder.embed([image]))[0];
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ file: image, embedding: Array.from(embedding) }) + '\n');
+        } else {
+          const head = Array.from(embedding.subarray(0, 6), (v) => v.toFixed(4)).join(' ');
+          process.stdout.write(`${image}: ${embedding.length}-d  ${head} …\n`);
+        }
+      });
+    } finally {
+      (embedder.detector as { dispose?: () => void }).dispose?.();
+    }
+  });
+}

@@ -1,0 +1,21 @@
+/** The batch-job loop of the commands that take a list of images. */
+import { FacenetError } from '../../errors.js';
+
+/**
+ * Run `fn` on each image in turn. A {@link FacenetError} (unreadable image, no face, …) is
+ * reported on stderr naming the image, and the loop goes on; other errors are bugs and
+ * propagate. When any image failed, the process exit code becomes 1.
+ */
+export async function forEachImage(images: readonly string[], fn: (image: string) => Promise<void>): Promise<void> {
+  let failures = 0;
+  for (const image of images) {
+    try {
+      await fn(image);
+    } catch (e) {
+      if (!(e instanceof FacenetError)) throw e;
+      failures++;
+      process.stderr.write(`tfjs-facenet: ${image}: ${e.message}\n`);
+    }
+  }
+  if (failures > 0) process.exitCode = 1;
+}
