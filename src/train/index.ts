@@ -8,10 +8,8 @@ export type {
   EpochMetrics,
   ValidationMetrics,
   EvaluationContext,
-  GradientEngine,
-  TrainingState,
-  StepAccumulator,
 } from './trainer.js';
+export type { GradientEngine, TrainingState, StepAccumulator } from './engine.js';
 export type { ModelWeight } from './model-state.js';
 export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPreset, TRAIN_PRESETS, readTrainConfigFile } from './config.js';
 export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './config.js';

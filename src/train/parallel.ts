@@ -34,7 +34,7 @@ import * as nodeUrl from 'node:url';
 import { ConfigError, FacenetError } from '../errors.js';
 import type { LoadedBatch } from './batches.js';
 import type { LossSettings, MicroMetrics } from './step.js';
-import type { GradientEngine, TrainingState } from './trainer.js';
+import type { GradientEngine, TrainingState } from './engine.js';
 
 /** Where one array lives in a shared buffer (float32 offsets). */
 export interface SlotLayout {
