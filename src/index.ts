@@ -15,7 +15,7 @@ export type { PickleValue, PickleClassHandler, UnpickleOptions } from './io/pick
 export { parseTfCheckpoint, parseTfCheckpointIndex, readTfCheckpoint, resolveCheckpointPrefix, serializeTfCheckpoint, writeTfCheckpoint, checkpointShardPath, TF_DTYPE } from './io/tf-checkpoint.js';
 export type { ReadTfCheckpointOptions, WriteTfCheckpointOptions, BundleHeader, BundleEntry, CheckpointIndex } from './io/tf-checkpoint.js';
 export { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './io/crc32c.js';
-export type { Box, Point, FaceDetection } from './mtcnn/types.js';
+export type { Box, Point, FaceDetection } from './face/types.js';
 export { Mtcnn, loadMtcnn, MTCNN_DEFAULT_OPTIONS, resolveMtcnnOptions, loadMtcnnParams, readMtcnnParams, paramsFromCaffe, paramsFromFaceApi, paramsFromSeed, decodeFaceApiWeights, disposeMtcnnParams, pnetForward, rnetForward, onetForward } from './mtcnn/index.js';
 export type { LoadMtcnnOptions, MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedMtcnnOptions, MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvPreluTrunk, ConvParams, FcParams, PNetOutput, RefineOutput } from './mtcnn/index.js';
 export { loadMtcnnFromUrl } from './mtcnn/load-url.js';

@@ -22,7 +22,7 @@ import {
   alignFaces,
 } from '../src/mtcnn/align.js';
 import { ConfigError, ShapeError } from '../src/errors.js';
-import type { Box, FaceDetection, Point } from '../src/mtcnn/types.js';
+import type { Box, FaceDetection, Point } from '../src/face/types.js';
 
 interface FixtureImage {
   file: string;

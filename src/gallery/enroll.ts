@@ -15,7 +15,7 @@
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
-import type { Box } from '../mtcnn/types.js';
+import type { Box } from '../face/types.js';
 import type { Embedder } from '../recognition/types.js';
 import type { ImageInput } from '../image/types.js';
 import type { Gallery, MatchCandidate, MatchOptions } from './gallery.js';

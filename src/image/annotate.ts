@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Box, Point } from '../mtcnn/types.js';
+import type { Box, Point } from '../face/types.js';
 import type { RawImage } from './types.js';
 
 /** One thing to draw: a face box, optionally its landmarks, score and a label. */

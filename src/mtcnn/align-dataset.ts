@@ -23,7 +23,7 @@ import { templatePoints } from './align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
 import type { LoadMtcnnOptions } from './detector.js';
-import type { Box } from './types.js';
+import type { Box } from '../face/types.js';
 
 /** The Node built-ins this module uses, imported on first use. */
 async function nodeApi() {

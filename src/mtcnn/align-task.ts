@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { cropFace, marginBox, selectFaces, type FaceSelection } from './crop.js';
 import { alignFace } from './align.js';
 import type { Mtcnn } from './detector.js';
-import type { Box } from './types.js';
+import type { Box } from '../face/types.js';
 
 /** How a dataset image becomes a face thumbnail. */
 export type AlignMethod = 'crop' | 'landmarks';

@@ -26,4 +26,4 @@ export { resizeArea } from './resize-area.js';
 export { resizeLinear } from './resize-linear.js';
 export type { PixelBuffer } from './pixels.js';
 export { argsortNumpy } from './argsort.js';
-export type { Box, Point, FaceDetection } from './types.js';
+export type { Box, Point, FaceDetection } from '../face/types.js';

@@ -15,7 +15,7 @@ import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
 import { roundHalfEven, type PixelBuffer } from './pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
-import type { FaceDetection, Point } from './types.js';
+import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 

@@ -15,7 +15,7 @@ import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../mtcnn/crop.js';
 import { alignFaces } from '../mtcnn/align.js';
-import type { FaceDetection } from '../mtcnn/types.js';
+import type { FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
 import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
 import { sha256 } from '../io/sha256.js';

@@ -8,7 +8,7 @@ import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { IMAGE_EXTENSIONS } from '../../mtcnn/align-dataset.js';
 import type { loadMtcnn } from '../../mtcnn/detector.js';
-import type { FaceDetection } from '../../mtcnn/types.js';
+import type { FaceDetection } from '../../face/types.js';
 
 /** Options of `loadMtcnn` as the CLI builds them. */
 export type DetectorCliOptions = NonNullable<Parameters<typeof loadMtcnn>[0]>;
