@@ -109,7 +109,7 @@ async function main(photoArgs: string[], flags: Flags): Promise<void> {
     await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     process.stderr.write(`wrote ${images.length} annotated images and summary.json to ${outDir}\n`);
   } finally {
-    (embedder.detector as { dispose?: () => void }).dispose?.();
+    embedder.dispose();
   }
 }
 

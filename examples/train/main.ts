@@ -318,7 +318,7 @@ async function main(flags: Flags): Promise<void> {
     else stages.eval = (performance.now() - t0) / 1000;
     say(formatVerificationReport(evaluation.report).replace(/^/gm, '  '));
   } finally {
-    (embedder.detector as { dispose?: () => void }).dispose?.();
+    embedder.dispose();
   }
 
   // ---- 5. report ----

@@ -52,6 +52,11 @@ export interface FacenetEmbedderOptions {
   inputSize?: number;
   /** Model fingerprint; default computed from a layers model's layers and weights ({@link modelFingerprint}). */
   fingerprint?: string;
+  /**
+   * What {@link FacenetEmbedder.dispose} releases: the loaders pass the model and the
+   * detector they created; things the caller passed in stay the caller's. Default none.
+   */
+  owned?: ReadonlyArray<{ dispose(): void }>;
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -137,6 +142,7 @@ export class FacenetEmbedder implements Embedder {
   readonly modelDimension: number;
   private readonly run: EmbeddingFunction;
   private readonly batchSize: number;
+  private owned: ReadonlyArray<{ dispose(): void }> = [];
 
   private constructor(
     run: EmbeddingFunction,
@@ -152,6 +158,16 @@ export class FacenetEmbedder implements Embedder {
     this.fingerprint = fingerprint;
     this.preprocessing = Object.freeze({ ...preprocessing });
     this.batchSize = batchSize;
+  }
+
+  /**
+   * Release what this embedder owns (see {@link FacenetEmbedderOptions.owned}): for a
+   * loaded embedder, its network and the detector the loader created. Safe to call twice.
+   */
+  dispose(): void {
+    const owned = this.owned;
+    this.owned = [];
+    for (const r of owned) r.dispose();
   }
 
   /**
@@ -200,7 +216,9 @@ export class FacenetEmbedder implements Embedder {
     if (preprocessing.imageSize !== inputSize) {
       throw new ConfigError('imageSize', `the model takes ${inputSize}×${inputSize} faces, not ${preprocessing.imageSize}`);
     }
-    return new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
+    const embedder = new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
+    embedder.owned = [...(opts.owned ?? [])];
+    return embedder;
   }
 
   /**

@@ -71,6 +71,7 @@ export async function loadFacenetEmbedderFromUrl(opts: LoadEmbedderFromUrlOption
       detector: opts.detector,
       preprocessing: { ...recorded, ...opts.preprocessing },
       batchSize: opts.batchSize,
+      owned: [model],
     });
   } catch (e) {
     model.dispose();

@@ -63,8 +63,8 @@ export interface LoadEmbedderOptions {
 }
 
 /**
- * Load a model directory as an embedder. The caller owns the model and detector it holds
- * (`embedder.detector`, dispose the detector when done if it was created here).
+ * Load a model directory as an embedder. `embedder.dispose()` releases the network and
+ * the detector when it was created here (a detector passed in stays the caller's).
  * @throws {FileNotFoundError} when the directory has no model.
  */
 export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<FacenetEmbedder> {
@@ -77,11 +77,22 @@ export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<Fa
     throw new WeightsFormatError(opts.modelDir, (e as Error).message, { cause: e });
   }
   const recorded = await readModelPreprocessing(opts.modelDir);
-  const detector = opts.detector ?? (await loadMtcnn(opts.detectorOptions));
-  return FacenetEmbedder.create({
-    model,
-    detector,
-    preprocessing: { ...recorded, ...opts.preprocessing },
-    batchSize: opts.batchSize,
+  const created = opts.detector ? null : await loadMtcnn(opts.detectorOptions).catch((e) => {
+    model.dispose();
+    throw e;
   });
+  const detector = opts.detector ?? created!;
+  const owned = created ? [model, created] : [model];
+  try {
+    return await FacenetEmbedder.create({
+      model,
+      detector,
+      preprocessing: { ...recorded, ...opts.preprocessing },
+      batchSize: opts.batchSize,
+      owned,
+    });
+  } catch (e) {
+    owned.forEach((r) => r.dispose());
+    throw e;
+  }
 }

@@ -96,7 +96,7 @@ export function register(program: Command): void {
           progress.stop();
         }
       } finally {
-        (embedder.detector as { dispose?: () => void }).dispose?.();
+        embedder.dispose();
       }
     }
     if (!gallery) throw new ConfigError('inputs', 'nothing to do: give images or folders to enroll');

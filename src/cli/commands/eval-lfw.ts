@@ -124,7 +124,7 @@ export function register(program: Command): void {
       }
     } finally {
       progress?.stop();
-      (embedder.detector as { dispose?: () => void }).dispose?.();
+      embedder.dispose();
     }
   });
 }

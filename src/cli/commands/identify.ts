@@ -85,7 +85,7 @@ export function register(program: Command): void {
         }
       }
     } finally {
-      (embedder.detector as { dispose?: () => void }).dispose?.();
+      embedder.dispose();
     }
     if (failures > 0) process.exitCode = 1;
   });
