@@ -21,7 +21,7 @@ import {
   loadFacenetEmbedder,
   saveGallery,
   type IdentifiedFace,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { sharedDataDir, writeFileAtomic } from '../common/files.js';
 import { faceColor, faceLabel } from '../common/labels.js';
 import { exampleModel } from '../common/model.js';

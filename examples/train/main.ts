@@ -38,7 +38,7 @@ import {
   type LfwEvaluation,
   type TrainConfig,
   type VerificationMetric,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { sharedDataDir, writeFileAtomic } from '../common/files.js';
 import { configFromFlags, EXAMPLE_PRESETS, parseNumber, type TrainFlags } from './config.js';
 import { makeSubset, resizeCrops, trainingCropSize } from './crops.js';

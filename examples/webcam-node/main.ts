@@ -22,7 +22,7 @@ import {
   loadFacenetEmbedder,
   loadGallery,
   type FacenetEmbedder,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
 import { exampleModel } from '../common/model.js';
 import { drawFrame } from './draw.js';

@@ -15,28 +15,11 @@
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
-import type { Box } from '../face/types.js';
 import type { Embedder } from '../recognition/types.js';
 import type { ImageInput } from '../image/types.js';
-import type { Gallery, MatchCandidate, MatchOptions } from './gallery.js';
-import { checkGalleryCompatible } from './format.js';
+import type { Gallery } from './gallery.js';
+import { assertGalleryMatchesEmbedder } from '../recognition/identify.js';
 
-/**
- * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing
- * only accepts an embedder with the same ones (and always the same dimension).
- * @throws {IncompatibleFileError} naming `source`.
- */
-export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedder, source = 'gallery'): void {
-  checkGalleryCompatible(
-    gallery,
-    {
-      dimension: embedder.dimension,
-      fingerprint: gallery.fingerprint ? embedder.fingerprint : undefined,
-      preprocessing: gallery.preprocessing ? { ...embedder.preprocessing } : undefined,
-    },
-    source,
-  );
-}
 
 /** File extensions treated as images. */
 export const ENROLL_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
@@ -127,37 +110,3 @@ export async function enrollImages(
   }
   return report;
 }
-
-/** One face found by {@link identifyFaces}. */
-export interface IdentifiedFace {
-  box: Box;
-  score: number;
-  /** The identity, or null when unknown. */
-  name: string | null;
-  distance: number;
-  candidates: MatchCandidate[];
-}
-
-/** Find and identify every face of one image (a file, a decoded frame, a tensor, a browser image). */
-export async function identifyFaces(
-  gallery: Gallery,
-  embedder: Embedder,
-  image: ImageInput,
-  opts: MatchOptions = {},
-): Promise<IdentifiedFace[]> {
-  assertGalleryMatchesEmbedder(gallery, embedder);
-  const faces = await embedder.embedAllFaces(image);
-  if (faces.length === 0) return [];
-  const matches = gallery.matchMany(
-    faces.map((f) => f.embedding),
-    opts,
-  );
-  return faces.map((f, i) => ({
-    box: f.detection.box,
-    score: f.detection.score,
-    name: matches[i].name,
-    distance: matches[i].distance,
-    candidates: matches[i].candidates,
-  }));
-}
-

@@ -1,8 +1,13 @@
 /**
- * MTCNN face detection (davidsandberg/facenet `detect_face`, exactly; or the seed's detector).
- * @module
+ * tfjs-facenet/mtcnn: the MTCNN detector's parts (davidsandberg/facenet `detect_face`,
+ * exactly; or the seed's detector) — options, weights and their formats, the three networks,
+ * the box math (NMS, regression, squaring, padding), the image pyramid and the OpenCV-exact
+ * resampling. The detector itself (`Mtcnn`, `loadMtcnn`) is in the main entry too.
+ * @packageDocumentation
  */
 export { Mtcnn, loadMtcnn } from './detector.js';
+export { loadMtcnnFromUrl } from './load-url.js';
+export type { LoadMtcnnFromUrlOptions } from './load-url.js';
 export type { LoadMtcnnOptions } from './detector.js';
 export { DEFAULT_OPTIONS as MTCNN_DEFAULT_OPTIONS, resolveOptions as resolveMtcnnOptions } from './pipeline-types.js';
 export type { MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedOptions as ResolvedMtcnnOptions } from './pipeline-types.js';

@@ -9,14 +9,14 @@ import { loadModel } from '../facenet/model-io.js';
 import { loadMtcnn, type LoadMtcnnOptions } from '../mtcnn/detector.js';
 import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
 import type { Preprocessing } from './types.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** Name of the preprocessing record in a model directory. */
 export const PREPROCESSING_FILE = 'preprocessing.json';
 
 /** Record the preprocessing a model expects beside it (atomically). */
 export async function writeModelPreprocessing(modelDir: string, p: Preprocessing): Promise<void> {
-  // Node built-ins are imported inside the functions so that browser bundles never see them.
-  const { join } = await import('node:path');
+  const { join } = nodeBuiltins('loading a model folder').path;
   const { imageSize, margin, alignment, standardization, flip } = p;
   const record = { imageSize, margin, alignment, standardization, flip };
   await writeFileAtomic(join(modelDir, PREPROCESSING_FILE), JSON.stringify(record, null, 2) + '\n');
@@ -27,8 +27,8 @@ export async function writeModelPreprocessing(modelDir: string, p: Preprocessing
  * @throws {WeightsFormatError} for an unreadable record.
  */
 export async function readModelPreprocessing(modelDir: string): Promise<Partial<Preprocessing> | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const { readFile } = nodeBuiltins('loading a model folder').fsp;
+  const { join } = nodeBuiltins('loading a model folder').path;
   const path = join(modelDir, PREPROCESSING_FILE);
   let text: string;
   try {

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../gallery/enroll.js');
+    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../recognition/identify.js');
     const embedder = await loadFacenetEmbedder({
       modelDir,
       detectorOptions: detectorOptionsFrom(flags),

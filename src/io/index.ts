@@ -1,0 +1,24 @@
+/**
+ * tfjs-facenet/io: the file formats the weights and data sets come in — NumPy `.npy`
+ * (including pickled object arrays), Python pickles, TensorFlow checkpoints (tensor bundles,
+ * their SSTable index, CRC32C). Parsers and serializers of bytes; the readers and writers of
+ * files (`readNpyFile`, `readTfCheckpoint`, `writeTfCheckpoint`) need `tfjs-facenet/node`.
+ * @packageDocumentation
+ */
+export type { NamedArray, NamedArrays } from './types.js';
+export { parseNpy, parseNpyHeader, readNpyFile, readMtcnnCaffeNpy, mtcnnDictToArrays, isNamedArray, fortranToC } from './npy.js';
+export type { NpyValue, NpyObjectArray, NpyHeader } from './npy.js';
+export { unpickle, PickleGlobal, PickleObject } from './pickle.js';
+export type { PickleValue, PickleClassHandler, UnpickleOptions } from './pickle.js';
+export {
+  parseTfCheckpoint,
+  parseTfCheckpointIndex,
+  readTfCheckpoint,
+  resolveCheckpointPrefix,
+  serializeTfCheckpoint,
+  writeTfCheckpoint,
+  checkpointShardPath,
+  TF_DTYPE,
+} from './tf-checkpoint.js';
+export type { ReadTfCheckpointOptions, WriteTfCheckpointOptions, BundleHeader, BundleEntry, CheckpointIndex } from './tf-checkpoint.js';
+export { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './crc32c.js';
