@@ -7,6 +7,7 @@
  * re-exports all of this too. The MTCNN stages and box math are in `tfjs-facenet/mtcnn`,
  * the file-format parsers in `tfjs-facenet/io`.
  * @packageDocumentation
+ * @module tfjs-facenet
  */
 export * from './errors.js';
 export { initBackend, backendName } from './runtime/backend.js';

@@ -4,7 +4,10 @@
  * their SSTable index, CRC32C). Parsers and serializers of bytes; the readers and writers of
  * files (`readNpyFile`, `readTfCheckpoint`, `writeTfCheckpoint`) need `tfjs-facenet/node`.
  * @packageDocumentation
+ * @module tfjs-facenet/io
  */
+// The errors these parsers throw, so that catching them needs no second import.
+export { WeightsFormatError, ShapeError, FileNotFoundError } from '../errors.js';
 export type { NamedArray, NamedArrays } from './types.js';
 export { parseNpy, parseNpyHeader, readNpyFile, readMtcnnCaffeNpy, mtcnnDictToArrays, isNamedArray, fortranToC } from './npy.js';
 export type { NpyValue, NpyObjectArray, NpyHeader } from './npy.js';

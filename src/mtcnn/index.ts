@@ -4,6 +4,7 @@
  * the box math (NMS, regression, squaring, padding), the image pyramid and the OpenCV-exact
  * resampling. The detector itself (`Mtcnn`, `loadMtcnn`) is in the main entry too.
  * @packageDocumentation
+ * @module tfjs-facenet/mtcnn
  */
 export { Mtcnn, loadMtcnn } from './detector.js';
 export { loadMtcnnFromUrl } from './load-url.js';

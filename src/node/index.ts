@@ -6,6 +6,7 @@
  * built-ins for the library (so that `loadImage('photo.jpg')`, `loadMtcnn()` and friends
  * read files).
  * @packageDocumentation
+ * @module tfjs-facenet/node
  */
 import './install.js';
 
