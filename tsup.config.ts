@@ -14,7 +14,7 @@ export default defineConfig([
       node: 'src/node/index.ts',
       io: 'src/io/index.ts',
       mtcnn: 'src/mtcnn/index.ts',
-      'align-worker': 'src/mtcnn/align-worker.ts',
+      'align-worker': 'src/datasets/align-worker.ts',
       'train-worker': 'src/train/parallel-worker.ts',
     },
     format: ['esm', 'cjs'],

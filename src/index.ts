@@ -17,10 +17,10 @@ export type { BackendName, BackendOptions, BackendInfo } from './runtime/backend
 export { loadImage, rawToTensor } from './image/load.js';
 export type { ImageInput, RawImage, BrowserImage } from './image/types.js';
 export type { Box, Point, FaceDetection } from './face/types.js';
-export { selectFaces, cropFace, cropFaces } from './mtcnn/crop.js';
-export type { FaceSelection, CropOptions } from './mtcnn/crop.js';
-export { alignFace, alignFaces } from './mtcnn/align.js';
-export type { AlignOptions } from './mtcnn/align.js';
+export { selectFaces, cropFace, cropFaces } from './face/crop.js';
+export type { FaceSelection, CropOptions } from './face/crop.js';
+export { alignFace, alignFaces } from './face/align.js';
+export type { AlignOptions } from './face/align.js';
 
 // Detection.
 export { Mtcnn, loadMtcnn } from './mtcnn/detector.js';
@@ -49,8 +49,8 @@ export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, Match
 export { defaultThreshold, embeddingDistance } from './gallery/metric.js';
 export type { GalleryMetric } from './gallery/metric.js';
 export { encodeGallery, decodeGallery } from './gallery/format.js';
-export { calibrateThreshold, calibrateGallery } from './gallery/calibrate.js';
-export type { Calibration } from './gallery/calibrate.js';
+export { calibrateThreshold, calibrateGallery } from './recognition/threshold.js';
+export type { Calibration } from './recognition/threshold.js';
 
 // Evaluation.
 export { evaluateVerification, calculateRoc, calculateVal } from './eval/verification.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { countLeaks, sharedPath } from './helpers.js';
 import { TINY_FACENET, createTinyEmbedder } from './tiny-embedder.js';
 import type { Mtcnn } from '../src/mtcnn/detector.js';
-import { cropFace, selectFaces } from '../src/mtcnn/crop.js';
+import { cropFace, selectFaces } from '../src/face/crop.js';
 import { buildInceptionResnetV1, saveModel, EMBEDDINGS_OUTPUT } from '../src/facenet/index.js';
 import { FacenetEmbedder, modelFingerprint } from '../src/recognition/embedder.js';
 import { standardizeFaces } from '../src/recognition/standardize.js';

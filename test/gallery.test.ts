@@ -16,7 +16,7 @@ import {
   defaultThreshold,
   embeddingDistance,
 } from '../src/gallery/metric.js';
-import { calibrateGallery, calibrateThreshold, galleryPairs } from '../src/gallery/calibrate.js';
+import { calibrateGallery, calibrateThreshold, galleryPairs } from '../src/recognition/threshold.js';
 import { decodeGallery, encodeGallery, GALLERY_FORMAT_VERSION } from '../src/gallery/format.js';
 import { loadGallery, saveGallery } from '../src/gallery/file.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';

@@ -28,8 +28,8 @@ export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox } from '
 export type { ScoredBox, Candidate, Regression, NmsMethod, PadResult, HeatMap } from './box.js';
 export { pyramidLevels, seedPyramidLevels, powInt } from './pyramid.js';
 export type { PyramidLevel } from './pyramid.js';
-export { resizeArea } from './resize-area.js';
-export { resizeLinear } from './resize-linear.js';
-export type { PixelBuffer } from './pixels.js';
+export { resizeArea } from '../image/resize-area.js';
+export { resizeLinear } from '../image/resize-linear.js';
+export type { PixelBuffer } from '../image/pixels.js';
 export { argsortNumpy } from './argsort.js';
 export type { Box, Point, FaceDetection } from '../face/types.js';

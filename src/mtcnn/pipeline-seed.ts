@@ -12,7 +12,7 @@
 import { argsortNumpy } from './argsort.js';
 import { greedySuppress, type Candidate, type HeatMap, type Regression, type ScoredBox } from './box.js';
 import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
-import { roundHalfEven, type PixelBuffer } from './pixels.js';
+import { roundHalfEven, type PixelBuffer } from '../image/pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
 import type { FaceDetection, Point } from '../face/types.js';

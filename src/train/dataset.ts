@@ -10,7 +10,7 @@ import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as nodeCrypto from 'node:crypto';
 import { ConfigError, FileNotFoundError } from '../errors.js';
-import { IMAGE_EXTENSIONS } from '../mtcnn/align-dataset.js';
+import { IMAGE_EXTENSIONS } from '../datasets/align.js';
 import { Rng } from './rng.js';
 
 /** One identity: its folder name and its image paths (sorted). */

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { IMAGE_EXTENSIONS } from '../../mtcnn/align-dataset.js';
+import { IMAGE_EXTENSIONS } from '../../datasets/align.js';
 import type { loadMtcnn } from '../../mtcnn/detector.js';
 import type { FaceDetection } from '../../face/types.js';
 
@@ -131,7 +131,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { decodeImageFile, encodeImage } = await import('../../image/decode-node.js');
   const { rawToTensor } = await import('../../image/load.js');
   const { annotateImage } = await import('../../image/annotate.js');
-  const { cropFace } = await import('../../mtcnn/crop.js');
+  const { cropFace } = await import('../../face/crop.js');
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const { startProgress } = await import('../../util/progress.js');
 

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Box, FaceDetection } from '../face/types.js';
+import type { Box, FaceDetection } from './types.js';
 
 /**
  * Which faces of an image to keep:

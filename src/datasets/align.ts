@@ -18,11 +18,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { ConfigError, FileNotFoundError } from '../errors.js';
-import { resolveCropOptions, type FaceSelection } from './crop.js';
-import { templatePoints } from './align.js';
+import { resolveCropOptions, type FaceSelection } from '../face/crop.js';
+import { templatePoints } from '../face/align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
-import type { LoadMtcnnOptions } from './detector.js';
+import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
 import type { Box } from '../face/types.js';
 
 /** The Node built-ins this module uses, imported on first use. */
@@ -263,7 +263,7 @@ type Processor = {
 async function inProcessProcessor(detector: AlignDetectorOptions | undefined, config: AlignImageConfig): Promise<Processor> {
   const [{ initBackend }, { loadMtcnn }, { alignImageFile }] = await Promise.all([
     import('../runtime/backend.js'),
-    import('./detector.js'),
+    import('../mtcnn/detector.js'),
     import('./align-task.js'),
   ]);
   await initBackend();

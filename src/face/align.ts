@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Point } from '../face/types.js';
+import type { Point } from './types.js';
 
 /** The 5-point template (left eye, right eye, nose, left and right mouth corners) for 112×112 crops. */
 export const ARCFACE_TEMPLATE_112: readonly Point[] = Object.freeze([

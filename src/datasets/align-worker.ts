@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import '../node/install.js';
 import { initBackend } from '../runtime/backend.js';
-import { loadMtcnn } from './detector.js';
+import { loadMtcnn } from '../mtcnn/detector.js';
 import { alignImageFile, type AlignImageConfig, type AlignTask } from './align-task.js';
 
 /** What the main thread passes as `workerData`. */
