@@ -24,6 +24,7 @@ import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from '
 import type { AlignWorkerData } from './align-worker.js';
 import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
 import type { Box } from '../face/types.js';
+import { listIdentityFolders, type IdentityFolder } from './folders.js';
 
 /** The Node built-ins this module uses, imported on first use. */
 async function nodeApi() {
@@ -50,9 +51,6 @@ async function nodeApi() {
   };
 }
 type NodeApi = Awaited<ReturnType<typeof nodeApi>>;
-
-/** File extensions treated as images (case-insensitive). Other files are listed as ignored. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
 
 /** Name of the record file written in the output folder. */
 export const BOUNDING_BOXES_FILE = 'bounding_boxes.txt';
@@ -141,12 +139,8 @@ export interface AlignDatasetSummary {
   seconds: number;
 }
 
-/** One identity folder of a dataset. */
-export interface DatasetClass {
-  name: string;
-  /** Absolute paths of its images, sorted. */
-  images: string[];
-}
+/** One identity folder of a dataset (absolute image paths, sorted). */
+export type DatasetClass = IdentityFolder;
 
 /**
  * List a folder-per-identity dataset: sub-folders of `input` (sorted by name), each with its
@@ -155,33 +149,9 @@ export interface DatasetClass {
  * @throws {FileNotFoundError} when `input` is not a folder.
  */
 export async function listDataset(input: string): Promise<{ classes: DatasetClass[]; ignored: string[] }> {
-  const { resolve, readdir, join, extname } = await nodeApi();
-  const root = resolve(input);
-  let entries;
-  try {
-    entries = await readdir(root, { withFileTypes: true });
-  } catch {
-    throw new FileNotFoundError(root, 'dataset folder');
-  }
-  const classes: DatasetClass[] = [];
-  const ignored: string[] = [];
-  for (const dir of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort(byName)) {
-    const files = (await readdir(join(root, dir.name), { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
-      .sort(byName);
-    const images: string[] = [];
-    for (const f of files) {
-      const p = join(root, dir.name, f.name);
-      if (IMAGE_EXTENSIONS.includes(extname(f.name).toLowerCase())) images.push(p);
-      else ignored.push(p);
-    }
-    classes.push({ name: dir.name, images });
-  }
+  const { resolve } = await nodeApi();
+  const { classes, ignored } = await listIdentityFolders(resolve(input));
   return { classes, ignored };
-}
-
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** One parsed line of `bounding_boxes.txt`. */

@@ -19,12 +19,7 @@ import type { Embedder } from '../recognition/types.js';
 import type { ImageInput } from '../image/types.js';
 import type { Gallery } from './gallery.js';
 import { assertGalleryMatchesEmbedder } from '../recognition/identify.js';
-
-
-/** File extensions treated as images. */
-export const ENROLL_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
-
-const isImage = (f: string): boolean => ENROLL_IMAGE_EXTENSIONS.includes(nodePath.extname(f).toLowerCase());
+import { isImageFile } from '../datasets/images.js';
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -54,7 +49,7 @@ export async function listEnrollmentSources(
       throw new FileNotFoundError(input, 'image or folder');
     }
     if (!s.isDirectory()) {
-      if (isImage(input)) sources.push({ name: opts.name ?? nodePath.basename(input, nodePath.extname(input)), path: input });
+      if (isImageFile(input)) sources.push({ name: opts.name ?? nodePath.basename(input, nodePath.extname(input)), path: input });
       else ignored.push(input);
       continue;
     }
@@ -63,10 +58,10 @@ export async function listEnrollmentSources(
       if (e.isDirectory()) {
         for (const f of await sorted(p)) {
           const fp = nodePath.join(p, f.name);
-          if (f.isFile() && isImage(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
+          if (f.isFile() && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
           else ignored.push(fp);
         }
-      } else if (isImage(e.name)) {
+      } else if (isImageFile(e.name)) {
         sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: p });
       } else {
         ignored.push(p);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { IMAGE_EXTENSIONS } from '../../datasets/align.js';
+import { isImageFile } from '../../datasets/images.js';
 import type { loadMtcnn } from '../../mtcnn/detector.js';
 import type { FaceDetection } from '../../face/types.js';
 
@@ -68,7 +68,7 @@ async function collectImages(inputs: string[], onError: (file: string, error: st
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p, root);
-      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) {
+      else if (isImageFile(e.name)) {
         const rel = relative(root, p);
         jobs.push({ file: p, outName: join(dirname(rel), basename(rel, extname(rel))) });
       }
