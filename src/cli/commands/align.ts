@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { startProgress } from '../../util/progress.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import type { FaceSelection } from '../../face/crop.js';
 
 interface AlignFlags {

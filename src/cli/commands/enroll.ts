@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom } from './detect.js';
-import { parseMargin } from './eval-lfw.js';
+import { addDetectorOptions, detectorOptionsFrom, parseMargin } from '../options.js';
 
 interface EnrollFlags {
   gallery: string;

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, FacenetError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 
 interface IdentifyFlags {
   gallery: string;
