@@ -17,6 +17,7 @@
  * library in a browser stays safe).
  */
 import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../runtime/workers.js';
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import { resolveCropOptions, type FaceSelection } from '../face/crop.js';
 import { templatePoints } from '../face/align.js';
@@ -28,14 +29,11 @@ import { listIdentityFolders, type IdentityFolder } from './folders.js';
 
 /** The Node built-ins this module uses, imported on first use. */
 async function nodeApi() {
-  const [fsp, fs, path, os, threads, mod, url, atomic] = await Promise.all([
+  const [fsp, fs, path, os, atomic] = await Promise.all([
     import('node:fs/promises'),
     import('node:fs'),
     import('node:path'),
     import('node:os'),
-    import('node:worker_threads'),
-    import('node:module'),
-    import('node:url'),
     import('../util/atomic.js'),
   ]);
   return {
@@ -43,10 +41,6 @@ async function nodeApi() {
     ...path,
     existsSync: fs.existsSync,
     cpus: os.cpus,
-    Worker: threads.Worker,
-    createRequire: mod.createRequire,
-    fileURLToPath: url.fileURLToPath,
-    pathToFileURL: url.pathToFileURL,
     writeFileAtomic: atomic.writeFileAtomic,
   };
 }
@@ -200,29 +194,6 @@ function shuffle<T>(a: T[]): T[] {
 /** Temporary files that `writeFileAtomic` leaves behind when a process is killed mid-write. */
 const STALE_TMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
-/** Where the worker script is, and how to start it (tsx in development). */
-function workerLauncher(n: NodeApi): { script: string | URL; eval: boolean } | undefined {
-  const { fileURLToPath, pathToFileURL, join, dirname, createRequire, existsSync } = n;
-  const here = import.meta.url;
-  if (fileURLToPath(here).endsWith('.ts')) {
-    // Running from source (tsx, vitest): start the .ts worker through tsx's loader API.
-    let api: string;
-    try {
-      api = pathToFileURL(join(dirname(createRequire(here).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
-    } catch {
-      return undefined;
-    }
-    const target = new URL('./align-worker.ts', here).href;
-    return {
-      script: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`,
-      eval: true,
-    };
-  }
-  // Built package: dist/align-worker.js sits beside the bundle that contains this code.
-  const url = new URL('./align-worker.js', here);
-  return existsSync(fileURLToPath(url)) ? { script: url, eval: false } : undefined;
-}
-
 type Processor = {
   /** Process tasks pulled from `next()` until it returns undefined. */
   run(next: () => AlignTask | undefined, done: (r: AlignTaskResult) => Promise<void>): Promise<void>;
@@ -250,12 +221,12 @@ async function inProcessProcessor(detector: AlignDetectorOptions | undefined, co
 }
 
 /** Start `n` workers; resolves once all are ready, or undefined when the script cannot start. */
-async function workerProcessor(count: number, data: AlignWorkerData, node: NodeApi): Promise<Processor | undefined> {
-  const launcher = workerLauncher(node);
-  if (!launcher) return undefined;
+async function workerProcessor(count: number, data: AlignWorkerData): Promise<Processor | undefined> {
+  const script = { bundled: './align-worker.js', source: './align-worker.ts' };
   const start = () =>
     new Promise<Worker>((resolveReady, rejectReady) => {
-      const w: Worker = new node.Worker(launcher.script, { eval: launcher.eval, workerData: data });
+      const w = startWorker(import.meta.url, script, data);
+      if (!w) return rejectReady(new Error('align worker script not found'));
       const onMessage = (m: { type: string; error?: string }) => {
         if (m.type === 'ready') {
           cleanup();
@@ -502,7 +473,7 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     const data: AlignWorkerData = { detector: opts.detector, config };
     const nWorkers = Math.min(workersWanted, tasks.length);
     const processor =
-      (nWorkers > 0 ? await workerProcessor(nWorkers, data, node) : undefined) ??
+      (nWorkers > 0 ? await workerProcessor(nWorkers, data) : undefined) ??
       (await inProcessProcessor(opts.detector, config));
     summary.workers = processor.workers;
     try {
