@@ -37,7 +37,7 @@ export { DEFAULT_PREPROCESSING } from './recognition/types.js';
 export type { Embedder, Preprocessing, FaceEmbedding } from './recognition/types.js';
 export { FacenetEmbedder, modelFingerprint } from './recognition/embedder.js';
 export type { FacenetEmbedderOptions, FaceDetector, EmbeddingFunction, FaceCrops } from './recognition/embedder.js';
-export { standardizeFaces } from './recognition/standardize.js';
+export { standardizeFaces, fixedStandardization } from './recognition/standardize.js';
 export { loadFacenetEmbedder } from './recognition/load.js';
 export type { LoadEmbedderOptions } from './recognition/load.js';
 export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';

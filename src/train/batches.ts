@@ -10,6 +10,7 @@ import { ConfigError, FacenetError, FileNotFoundError, ImageDecodeError } from '
 import { decodeImageFile } from '../image/decode-node.js';
 import type { LabeledImages } from './dataset.js';
 import { Rng } from './rng.js';
+import { fixedStandardization } from '../recognition/standardize.js';
 
 /** Augmentation of one image. */
 export interface Augmentation {
@@ -37,14 +38,6 @@ export interface LoadedBatch {
   /** [batch, size, size, 3] */
   shape: [number, number, number, number];
   labels: Int32Array;
-}
-
-/**
- * The reference's `fixed_image_standardization`: (x − 127.5) / 128, mapping 0…255 to
- * about [−1, 1]. (The seed wrote `x - 127.5/128`, which subtracts 0.996 — a precedence bug.)
- */
-export function fixedStandardization(x: number): number {
-  return (x - 127.5) / 128;
 }
 
 /** Options of {@link BatchSampler}. */
@@ -185,9 +178,9 @@ export function cropFlipStandardize(
         out[o + 2] = pad;
       } else {
         const i = (sy * width + sx) * 3;
-        out[o] = (data[i] - 127.5) / 128;
-        out[o + 1] = (data[i + 1] - 127.5) / 128;
-        out[o + 2] = (data[i + 2] - 127.5) / 128;
+        out[o] = fixedStandardization(data[i]);
+        out[o + 1] = fixedStandardization(data[i + 1]);
+        out[o + 2] = fixedStandardization(data[i + 2]);
       }
     }
   }

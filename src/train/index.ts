@@ -15,7 +15,7 @@ export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPres
 export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './config.js';
 export { readImageFolder, splitDataset, datasetFingerprint } from './dataset.js';
 export type { ImageClass, ImageFolder, LabeledImages, SplitOptions, DatasetSplit } from './dataset.js';
-export { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow, fixedStandardization } from './batches.js';
+export { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow } from './batches.js';
 export type { Augmentation, BatchPlan, LoadedBatch, SamplerOptions, LoaderOptions, WarningSink } from './batches.js';
 export { Rng } from './rng.js';
 export type { RngState } from './rng.js';
