@@ -29,7 +29,13 @@ export type { MtcnnOptions } from './mtcnn/pipeline-types.js';
 export { loadMtcnnFromUrl } from './mtcnn/load-url.js';
 export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
 
-// Embedding and identifying.
+// Recognition in one object, and the loader of any model.
+export { FaceRecognizer } from './recognition/recognizer.js';
+export type { FaceRecognizerOptions, Verification, DisposableEmbedder } from './recognition/recognizer.js';
+export { loadEmbedder, RECOGNITION_MODELS } from './recognition/models.js';
+export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/models.js';
+
+// Embedding and identifying, piece by piece.
 export { buildInceptionResnetV1 } from './facenet/inception-resnet-v1.js';
 export type { InceptionResnetV1Options } from './facenet/inception-resnet-v1.js';
 export { saveModel, loadModel } from './facenet/model-io.js';

@@ -17,7 +17,7 @@ const PACKAGE_NAME = 'tfjs-facenet';
  * The package root: the nearest folder above this module whose `package.json` is named
  * `tfjs-facenet` (the same from `src/` and from the bundled `dist/`).
  */
-async function packageRoot(): Promise<string> {
+export async function packageRoot(): Promise<string> {
   const { readFileSync } = nodeBuiltins('finding the default model folder').fs;
   const { dirname, join } = nodeBuiltins('finding the default model folder').path;
   const { fileURLToPath } = nodeBuiltins('finding the default model folder').url;
