@@ -39,8 +39,8 @@ export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/mode
 export { buildInceptionResnetV1 } from './facenet/inception-resnet-v1.js';
 export type { InceptionResnetV1Options } from './facenet/inception-resnet-v1.js';
 export { saveModel, loadModel } from './facenet/model-io.js';
-export { DEFAULT_PREPROCESSING } from './recognition/types.js';
-export type { Embedder, Preprocessing, FaceEmbedding } from './recognition/types.js';
+export { DEFAULT_PREPROCESSING } from './face/embedding.js';
+export type { Embedder, Preprocessing, FaceEmbedding } from './face/embedding.js';
 export { FacenetEmbedder, modelFingerprint } from './recognition/embedder.js';
 export type { FacenetEmbedderOptions, FaceDetector, EmbeddingFunction, FaceCrops } from './recognition/embedder.js';
 export { standardizeFaces, fixedStandardization } from './recognition/standardize.js';

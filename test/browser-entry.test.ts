@@ -62,7 +62,7 @@ describe('the main entry in the browser', () => {
 
   it('the check finds a Node import when there is one (the Node entry has many)', async () => {
     const found = await nodeImportsOf('src/node/index.ts');
-    expect(found.some((f) => f.path === 'node:fs' && f.importer === 'src/node/install.ts')).toBe(true);
+    expect(found.some((f) => f.path === 'node:fs' && f.importer === 'src/runtime/install-node.ts')).toBe(true);
     expect(found.some((f) => f.path === 'node:worker_threads')).toBe(true);
   }, 120_000);
 });

@@ -6,7 +6,7 @@
  * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`, `{ type: 'result', result }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import '../node/install.js';
+import '../runtime/install-node.js';
 import { initBackend } from '../runtime/backend.js';
 import { loadMtcnn } from '../mtcnn/detector.js';
 import { alignImageFile, type AlignImageConfig, type AlignTask } from './align-task.js';

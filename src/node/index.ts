@@ -8,7 +8,7 @@
  * @packageDocumentation
  * @module tfjs-facenet/node
  */
-import './install.js';
+import '../runtime/install-node.js';
 
 export * from '../index.js';
 export { installNodeBuiltins, hasNodeBuiltins } from '../runtime/node-platform.js';
@@ -25,8 +25,8 @@ export type { DownloadWeightsOptions, DownloadProgress, DownloadResult, Download
 export { marginBox, referenceFaceScore, resizeWeights, resizePixels, resolveCropOptions, CROP_DEFAULTS } from '../face/crop.js';
 export { ARCFACE_TEMPLATE_112, ALIGN_DEFAULTS, templatePoints, estimateSimilarity, applySimilarity, invertSimilarity, alignmentTransform } from '../face/align.js';
 export type { Similarity } from '../face/align.js';
-export { annotateImage, annotationSvg } from '../image/annotate.js';
-export type { Annotation, AnnotateOptions } from '../image/annotate.js';
+export { annotateImage, annotationSvg } from '../face/annotate.js';
+export type { Annotation, AnnotateOptions } from '../face/annotate.js';
 export { alignDataset, listDataset, parseBoundingBoxes, formatBoundingBoxLine, BOUNDING_BOXES_FILE } from '../datasets/align.js';
 export { IMAGE_EXTENSIONS, isImageFile } from '../datasets/images.js';
 export { listIdentityFolders } from '../datasets/folders.js';
@@ -45,7 +45,7 @@ export type { FoldOptions, FoldSplit, ValFold, AccuracyAtThreshold, ValFar, Embe
 export { svgToPng, reportCurve } from '../eval/roc-plot.js';
 export { evaluateLfw, subsetLfwPairs } from '../eval/lfw-evaluate.js';
 export type { LfwEvaluationOptions, LfwEvaluation } from '../eval/lfw-evaluate.js';
-export { preprocessingKey } from '../recognition/types.js';
+export { preprocessingKey } from '../face/embedding.js';
 export { readModelPreprocessing, writeModelPreprocessing, PREPROCESSING_FILE } from '../recognition/load.js';
 export { DEFAULT_MODEL_DIR, defaultModelDir, resolveModelDir } from '../recognition/default-model.js';
 export { GALLERY_METRICS, SEED_THRESHOLD_MEAN_SQUARED, SEED_THRESHOLD_SQUARED_EUCLIDEAN, thresholdFromSquaredEuclidean, distanceFromDot } from '../gallery/metric.js';
@@ -56,8 +56,8 @@ export type { GalleryHeader, GalleryExpectation } from '../gallery/format.js';
 export { saveGallery, loadGallery } from '../gallery/file.js';
 export type { LoadGalleryOptions } from '../gallery/file.js';
 export { galleryPairs } from '../recognition/threshold.js';
-export { listEnrollmentSources, enrollImages } from '../gallery/enroll.js';
-export type { EnrollSource, EnrollReport } from '../gallery/enroll.js';
+export { listEnrollmentSources, enrollImages } from '../recognition/enroll.js';
+export type { EnrollSource, EnrollReport } from '../recognition/enroll.js';
 export { HnswGalleryIndex, loadHnswlib } from '../gallery/hnsw.js';
 export type { HnswOptions } from '../gallery/hnsw.js';
 export * from '../train/index.js';

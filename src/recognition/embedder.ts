@@ -17,7 +17,7 @@ import { cropFaces, selectFaces } from '../face/crop.js';
 import { alignFaces } from '../face/align.js';
 import type { FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
-import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
+import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from '../face/embedding.js';
 import { sha256 } from '../io/sha256.js';
 
 /** Anything that finds faces: {@link Mtcnn} fits. */

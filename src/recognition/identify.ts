@@ -7,7 +7,7 @@ import type { Box } from '../face/types.js';
 import type { ImageInput } from '../image/types.js';
 import { checkGalleryCompatible } from '../gallery/format.js';
 import type { Gallery, MatchCandidate, MatchOptions } from '../gallery/gallery.js';
-import type { Embedder } from './types.js';
+import type { Embedder } from '../face/embedding.js';
 
 /**
  * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { loadModel } from '../facenet/model-io.js';
 import { loadMtcnn, type LoadMtcnnOptions } from '../mtcnn/detector.js';
 import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
-import type { Preprocessing } from './types.js';
+import type { Preprocessing } from '../face/embedding.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** Name of the preprocessing record in a model directory. */

@@ -15,7 +15,7 @@ import { embeddingDistance } from '../gallery/metric.js';
 import type { ImageInput } from '../image/types.js';
 import { identifyFaces, assertGalleryMatchesEmbedder, type IdentifiedFace } from './identify.js';
 import { loadEmbedder, type LoadEmbedderByNameOptions } from './models.js';
-import type { Embedder } from './types.js';
+import type { Embedder } from '../face/embedding.js';
 
 /** An embedder that may own resources (a loaded one does). */
 export type DisposableEmbedder = Embedder & { dispose?(): void };

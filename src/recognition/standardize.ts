@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import type { Preprocessing } from './types.js';
+import type { Preprocessing } from '../face/embedding.js';
 
 const FIXED_MEAN = 127.5;
 const FIXED_SCALE = 128;

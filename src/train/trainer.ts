@@ -16,7 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 // about this Node-only module instead of failing the build.
 import * as nodePath from 'node:path';
 import * as fsp from 'node:fs/promises';
-import type { Preprocessing } from '../recognition/types.js';
+import type { Preprocessing } from '../face/embedding.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../errors.js';
 import type { NamedArrays } from '../io/types.js';
 import { CenterLoss } from '../losses/center-loss.js';
@@ -222,7 +222,7 @@ export async function exportTrainedModel(
 ): Promise<void> {
   const { saveModel } = await import('../facenet/model-io.js');
   const { writeModelPreprocessing } = await import('../recognition/load.js');
-  const { DEFAULT_PREPROCESSING } = await import('../recognition/types.js');
+  const { DEFAULT_PREPROCESSING } = await import('../face/embedding.js');
   await fsp.mkdir(dir, { recursive: true });
   await saveModel(model, dir);
   await writeModelPreprocessing(dir, {

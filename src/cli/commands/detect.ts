@@ -85,7 +85,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { loadMtcnn } = await import('../../mtcnn/detector.js');
   const { decodeImageFile, encodeImage } = await import('../../image/decode-node.js');
   const { rawToTensor } = await import('../../image/load.js');
-  const { annotateImage } = await import('../../image/annotate.js');
+  const { annotateImage } = await import('../../face/annotate.js');
   const { cropFace } = await import('../../face/crop.js');
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const { startProgress } = await import('../../util/progress.js');

@@ -61,7 +61,7 @@ export function register(program: Command): void {
       gallery.rename(from, to);
       changes.push(`renamed ${from} to ${to}`);
     }
-    let report: Awaited<ReturnType<typeof import('../../gallery/enroll.js').enrollImages>> | undefined;
+    let report: Awaited<ReturnType<typeof import('../../recognition/enroll.js').enrollImages>> | undefined;
     let ignored: string[] = [];
     if (inputs.length > 0) {
       const modelDir = flags.model ?? gallery?.modelLocation;
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       const { initBackend } = await import('../../runtime/backend.js');
       await initBackend();
       const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-      const { listEnrollmentSources, enrollImages } = await import('../../gallery/enroll.js');
+      const { listEnrollmentSources, enrollImages } = await import('../../recognition/enroll.js');
       const { startProgress } = await import('../../util/progress.js');
       const listed = await listEnrollmentSources(inputs, { name: flags.name });
       ignored = listed.ignored;

@@ -15,10 +15,10 @@
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
-import type { Embedder } from '../recognition/types.js';
+import type { Embedder } from '../face/embedding.js';
 import type { ImageInput } from '../image/types.js';
-import type { Gallery } from './gallery.js';
-import { assertGalleryMatchesEmbedder } from '../recognition/identify.js';
+import type { Gallery } from '../gallery/gallery.js';
+import { assertGalleryMatchesEmbedder } from './identify.js';
 import { isImageFile } from '../datasets/images.js';
 
 /** One image and the identity it enrolls. */

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as crypto from 'node:crypto';
 import * as module from 'node:module';
 import * as url from 'node:url';
-import { installNodeBuiltins } from '../runtime/node-platform.js';
+import { installNodeBuiltins } from './node-platform.js';
 
 type Sharp = typeof import('sharp').default;
 let sharp: Promise<Sharp> | undefined;
