@@ -1,0 +1,106 @@
+/**
+ * What training reports: per update, per epoch, on the validation images; and how one
+ * update's metrics are made from its micro-batches.
+ */
+import type { MicroMetrics } from './step.js';
+import type { StepAccumulator } from './engine.js';
+
+/** Metrics of one update. */
+export interface StepMetrics {
+  /** Updates done, including this one. */
+  step: number;
+  /** 1-based epoch of this update. */
+  epoch: number;
+  /** Total loss: data loss + weight decay. */
+  loss: number;
+  crossEntropy: number;
+  centerLoss: number;
+  /** Weight decay term (before the update). */
+  regularization: number;
+  prelogitsNorm: number;
+  tripletLoss: number;
+  /** Training accuracy of the head on this update's images (0 without a head). */
+  accuracy: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  /**
+   * Where the time of this update went, in seconds: `dataWait` (waiting for images that
+   * were not decoded yet), `gradients` (forward + backward), `update` (weight decay,
+   * optimizer, centers, moving average), plus engine details with workers
+   * (`broadcast`, `workers`, `reduce`).
+   */
+  seconds: Record<string, number>;
+}
+
+/** Loss and accuracy on the validation images. */
+export interface ValidationMetrics {
+  loss: number;
+  crossEntropy: number;
+  centerLoss: number;
+  accuracy: number;
+  images: number;
+}
+
+/** Metrics of one epoch. */
+export interface EpochMetrics {
+  /** 1-based epoch just finished. */
+  epoch: number;
+  step: number;
+  /** Means over the epoch's updates (of this run; a resumed epoch counts from the resume). */
+  loss: number;
+  accuracy: number;
+  validation?: ValidationMetrics;
+  /** What the `evaluateEvery` callback returned. */
+  evaluation?: Record<string, number>;
+  seconds: number;
+}
+
+/** Weighted mean (0 when the weights sum to 0). */
+export function weightedMean(values: number[], weights: number[]): number {
+  let s = 0;
+  let w = 0;
+  values.forEach((v, i) => {
+    s += v * weights[i];
+    w += weights[i];
+  });
+  return w > 0 ? s / w : 0;
+}
+
+/** What {@link stepMetrics} needs besides the engine's result. */
+export interface StepFacts {
+  step: number;
+  epoch: number;
+  regularization: number;
+  learningRate: number;
+  /** Milliseconds since the previous update ended. */
+  elapsedMs: number;
+  /** Milliseconds: waiting for images, computing gradients, updating. */
+  dataWaitMs: number;
+  gradientsMs: number;
+  updateMs: number;
+}
+
+/** The metrics of one update from its micro-batches (weighted by their sizes). */
+export function stepMetrics(acc: StepAccumulator, f: StepFacts): StepMetrics {
+  const images = acc.sizes.reduce((a, b) => a + b, 0);
+  const mean = (k: keyof MicroMetrics) => weightedMean(acc.metrics.map((m) => m[k]), acc.sizes);
+  return {
+    step: f.step,
+    epoch: f.epoch,
+    loss: mean('loss') + f.regularization + mean('modelRegularization'),
+    crossEntropy: mean('crossEntropy'),
+    centerLoss: mean('centerLoss'),
+    regularization: f.regularization + mean('modelRegularization'),
+    prelogitsNorm: mean('prelogitsNorm'),
+    tripletLoss: mean('tripletLoss'),
+    accuracy: mean('accuracy'),
+    learningRate: f.learningRate,
+    imagesPerSecond: images / Math.max(1e-3, f.elapsedMs / 1000),
+    seconds: {
+      dataWait: f.dataWaitMs / 1000,
+      gradients: f.gradientsMs / 1000,
+      update: f.updateMs / 1000,
+      ...acc.timings,
+    },
+  };
+}
