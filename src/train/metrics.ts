@@ -104,3 +104,37 @@ export function stepMetrics(acc: StepAccumulator, f: StepFacts): StepMetrics {
     },
   };
 }
+
+/** The updates of the epoch in progress, summed into its {@link EpochMetrics} when it ends. */
+export class EpochTally {
+  private losses: number[] = [];
+  private accuracies: number[] = [];
+  private start = Date.now();
+  /** `Date.now()` when the last update (or epoch) ended: where the next update's timing starts. */
+  lastUpdateEnd = Date.now();
+
+  add(m: StepMetrics, now: number): void {
+    this.losses.push(m.loss);
+    this.accuracies.push(m.accuracy);
+    this.lastUpdateEnd = now;
+  }
+
+  /** The epoch's metrics (means over this run's updates of it); starts the next epoch. */
+  finish(epoch: number, step: number, validation?: ValidationMetrics, evaluation?: Record<string, number>): EpochMetrics {
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    const em: EpochMetrics = {
+      epoch,
+      step,
+      loss: mean(this.losses),
+      accuracy: mean(this.accuracies),
+      validation,
+      evaluation,
+      seconds: (Date.now() - this.start) / 1000,
+    };
+    this.losses = [];
+    this.accuracies = [];
+    this.start = Date.now();
+    this.lastUpdateEnd = Date.now();
+    return em;
+  }
+}

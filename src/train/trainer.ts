@@ -36,7 +36,7 @@ import { applyForPrelogits, withSeededMathRandom } from './model-state.js';
 import { Rng } from './rng.js';
 import { learningRateAt } from './schedule.js';
 import { inProcessEngine, type GradientEngine } from './engine.js';
-import { stepMetrics, type StepMetrics, type EpochMetrics } from './metrics.js';
+import { EpochTally, stepMetrics, type StepMetrics, type EpochMetrics } from './metrics.js';
 export type { StepMetrics, ValidationMetrics, EpochMetrics } from './metrics.js';
 export { describeRun } from './resume.js';
 
@@ -264,10 +264,7 @@ export async function train(
 
     let stopReason: StopReason = 'completed';
     let stepsThisCall = 0;
-    let epochLoss: number[] = [];
-    let epochAcc: number[] = [];
-    let epochStart = Date.now();
-    let lastTime = Date.now();
+    const epoch = new EpochTally();
     if (step < totalSteps) prefetcher.request(step, 0);
     while (step < totalSteps) {
       if (options.signal?.aborted) {
@@ -315,15 +312,13 @@ export async function train(
         epoch: epochIndex + 1,
         regularization,
         learningRate: lr,
-        elapsedMs: now - lastTime,
+        elapsedMs: now - epoch.lastUpdateEnd,
         dataWaitMs: dataWait,
         gradientsMs: tUpdate - tCompute - dataWait,
         updateMs: tDone - tUpdate,
       });
-      lastTime = now;
       lastStepMetrics = metrics;
-      epochLoss.push(metrics.loss);
-      epochAcc.push(metrics.accuracy);
+      epoch.add(metrics, now);
       void log.write({ type: 'step', ...metrics });
       options.onStep?.(metrics);
       bar?.tick(1, { loss: metrics.loss, acc: metrics.accuracy, lr });
@@ -345,22 +340,10 @@ export async function train(
         const validation =
           cfg.validateEveryEpochs > 0 && (epochNumber % cfg.validateEveryEpochs === 0 || isLast) ? await validate() : undefined;
         const evaluation = await evaluate(epochNumber);
-        const em: EpochMetrics = {
-          epoch: epochNumber,
-          step,
-          loss: epochLoss.reduce((a, b) => a + b, 0) / Math.max(1, epochLoss.length),
-          accuracy: epochAcc.reduce((a, b) => a + b, 0) / Math.max(1, epochAcc.length),
-          validation,
-          evaluation,
-          seconds: (Date.now() - epochStart) / 1000,
-        };
+        const em = epoch.finish(epochNumber, step, validation, evaluation);
         lastEpochMetrics = em;
         await log.write({ type: 'epoch', ...em });
         options.onEpoch?.(em);
-        epochLoss = [];
-        epochAcc = [];
-        epochStart = Date.now();
-        lastTime = Date.now();
         if (epochNumber % cfg.checkpointEveryEpochs === 0 || isLast) await save();
       } else if (cfg.checkpointEverySteps > 0 && step % cfg.checkpointEverySteps === 0) {
         await save();
