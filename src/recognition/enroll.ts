@@ -10,8 +10,6 @@
  * - single image files: one person each, named after the file;
  * - with an explicit name, every image given belongs to that person.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';

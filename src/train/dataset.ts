@@ -4,8 +4,6 @@
  * and split into training and validation parts the way davidsandberg/facenet
  * `split_dataset(..., mode='SPLIT_IMAGES')` does. Node only.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as nodePath from 'node:path';
 import * as nodeCrypto from 'node:crypto';
 import { ConfigError } from '../errors.js';

@@ -12,8 +12,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as nodePath from 'node:path';
 import * as fsp from 'node:fs/promises';
 import type { Preprocessing } from '../face/embedding.js';
