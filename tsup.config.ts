@@ -9,9 +9,16 @@ export default defineConfig([
   {
     // The library: ESM + CJS + declarations. Worker entry points are built beside it
     // because worker_threads needs a file to start.
-    entry: { index: 'src/index.ts', 'align-worker': 'src/mtcnn/align-worker.ts', 'train-worker': 'src/train/parallel-worker.ts' },
+    entry: {
+      index: 'src/index.ts',
+      node: 'src/node/index.ts',
+      io: 'src/io/index.ts',
+      mtcnn: 'src/mtcnn/index.ts',
+      'align-worker': 'src/datasets/align-worker.ts',
+      'train-worker': 'src/train/parallel-worker.ts',
+    },
     format: ['esm', 'cjs'],
-    dts: { entry: { index: 'src/index.ts' } },
+    dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', io: 'src/io/index.ts', mtcnn: 'src/mtcnn/index.ts' } },
     sourcemap: true,
     target: 'node20',
     splitting: false,

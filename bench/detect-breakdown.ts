@@ -8,7 +8,7 @@
  */
 import { bbreg, bbregPnet, fixBox, generateBoundingBox, nms, pad, rerec, type Candidate, type ScoredBox } from '../src/mtcnn/box.js';
 import { FACENET_LAYOUT, writeFacenetCrop, writePyramidLevel } from '../src/mtcnn/patches.js';
-import type { PixelBuffer } from '../src/mtcnn/pixels.js';
+import type { PixelBuffer } from '../src/image/pixels.js';
 import { pyramidLevels } from '../src/mtcnn/pyramid.js';
 import type { ResolvedOptions } from '../src/mtcnn/pipeline-types.js';
 import { runPnet, runRefine } from '../src/mtcnn/stages.js';

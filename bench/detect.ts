@@ -30,7 +30,7 @@ import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/mtcnn/pipeline-types.js';
 import { disposeParams, loadMtcnnParams } from '../src/mtcnn/weights.js';
-import type { FaceDetection } from '../src/mtcnn/types.js';
+import type { FaceDetection } from '../src/face/types.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { breakdown, type Breakdown } from './detect-breakdown.js';
 import { startFaceApi, type FaceApiClient, type FaceApiFace } from './faceapi-client.js';

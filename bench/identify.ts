@@ -19,10 +19,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { loadImage } from '../src/image/load.js';
-import { selectFaces } from '../src/mtcnn/crop.js';
-import type { FaceDetection } from '../src/mtcnn/types.js';
+import { selectFaces } from '../src/face/crop.js';
+import type { FaceDetection } from '../src/face/types.js';
 import { loadFacenetEmbedder } from '../src/recognition/load.js';
-import { calibrateThreshold } from '../src/gallery/calibrate.js';
+import { calibrateThreshold } from '../src/recognition/threshold.js';
 import { sharedPath } from '../src/util/shared-data.js';
 
 const program = new Command('bench:identify')

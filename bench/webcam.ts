@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import sharp from 'sharp';
 import { chromium } from 'playwright-core';
-import { buildInceptionResnetV1, DEFAULT_PREPROCESSING, initBackend, loadMtcnn, resolveWeightsDir, saveModel, writeModelPreprocessing } from 'tfjs-facenet';
+import { buildInceptionResnetV1, DEFAULT_PREPROCESSING, initBackend, loadMtcnn, resolveWeightsDir, saveModel, writeModelPreprocessing } from 'tfjs-facenet/node';
 import { exampleModel } from '../examples/common/model.js';
 import { composeFrame, writeSampleVideo } from '../examples/common/sample-video.js';
 import { portraitFile, type Portrait } from '../examples/common/scenes.js';

@@ -22,7 +22,13 @@ await initBackend();
 const manifest = JSON.parse(await readFile(join(src, 'face_recognition_model-weights_manifest.json'), 'utf8'));
 const bin = await readFile(join(src, 'face_recognition_model.bin'));
 const { model, quantization } = dlibResnetFromFaceApi(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-await saveModel(model, out, { weightStorage: (name) => quantization.get(name) });
+// Store each tensor as face-api did: its 8-bit ones with the same scale and minimum (lossless).
+await saveModel(model, out, {
+  weightStorage: (name) => {
+    const q = quantization.get(name);
+    return q?.dtype === 'uint8' ? { dtype: 'uint8', scale: q.scale!, min: q.min! } : q?.dtype === 'float16' ? 'float16' : undefined;
+  },
+});
 await writeModelPreprocessing(out, DLIB_PREPROCESSING);
 
 // The stored model must compute what the converted one does.

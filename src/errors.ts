@@ -122,3 +122,19 @@ export class ModelNotFoundError extends FacenetError {
     super('MODEL_NOT_FOUND', `no recognition model at ${location} (no model.json)${hint ? `: ${hint}` : ''}`);
   }
 }
+
+/**
+ * A Node-only feature (files, folders, image decoding with sharp) was used without the Node
+ * platform: import from `tfjs-facenet/node` (which installs it) instead of `tfjs-facenet`.
+ */
+export class NodeOnlyError extends FacenetError {
+  constructor(
+    /** What was attempted, e.g. `reading MTCNN weights from a folder`. */
+    readonly feature: string,
+  ) {
+    super(
+      'NODE_ONLY',
+      `${feature} needs Node's file system: in Node, import from 'tfjs-facenet/node' (it installs the Node platform); in the browser, pass URLs, tensors or images instead`,
+    );
+  }
+}

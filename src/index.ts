@@ -1,88 +1,97 @@
 /**
- * tfjs-facenet: FaceNet face recognition for TensorFlow.js.
+ * tfjs-facenet: FaceNet face recognition for TensorFlow.js — the browser-safe entry.
+ *
+ * Detect (MTCNN) → align (crop or landmarks) → embed (FaceNet) → identify (gallery), the
+ * training building blocks and the evaluation. Nothing here imports Node: file paths,
+ * folders, sharp decoding, downloads and worker pools are in `tfjs-facenet/node`, which
+ * re-exports all of this too. The MTCNN stages and box math are in `tfjs-facenet/mtcnn`,
+ * the file-format parsers in `tfjs-facenet/io`.
  * @packageDocumentation
+ * @module tfjs-facenet
  */
 export * from './errors.js';
 export { initBackend, backendName } from './runtime/backend.js';
 export type { BackendName, BackendOptions, BackendInfo } from './runtime/backend.js';
+
+// Images and faces.
 export { loadImage, rawToTensor } from './image/load.js';
 export type { ImageInput, RawImage, BrowserImage } from './image/types.js';
-export type { NamedArray, NamedArrays } from './io/types.js';
-export { parseNpy, parseNpyHeader, readNpyFile, readMtcnnCaffeNpy, mtcnnDictToArrays, isNamedArray, fortranToC } from './io/npy.js';
-export type { NpyValue, NpyObjectArray, NpyHeader } from './io/npy.js';
-export { unpickle, unpickleAt, PickleGlobal, PickleObject } from './io/pickle.js';
-export type { PickleValue, PickleClassHandler, UnpickleOptions, UnpickledValue } from './io/pickle.js';
-export { parseTorchFile, readTorchFile, torchStateDict, torchTensorToArray, isTorchTensor } from './io/torch-file.js';
-export type { TorchFile, TorchTensor, TorchStorage, TorchDtype, ParseTorchFileOptions } from './io/torch-file.js';
-export { ZipArchive, crc32, looksLikeZip } from './io/zip.js';
-export type { ZipEntry, InflateRaw } from './io/zip.js';
-export { parseTfCheckpoint, parseTfCheckpointIndex, readTfCheckpoint, resolveCheckpointPrefix, serializeTfCheckpoint, writeTfCheckpoint, checkpointShardPath, TF_DTYPE } from './io/tf-checkpoint.js';
-export type { ReadTfCheckpointOptions, WriteTfCheckpointOptions, BundleHeader, BundleEntry, CheckpointIndex } from './io/tf-checkpoint.js';
-export { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './io/crc32c.js';
-export type { Box, Point, FaceDetection } from './mtcnn/types.js';
-export { Mtcnn, loadMtcnn, MTCNN_DEFAULT_OPTIONS, resolveMtcnnOptions, loadMtcnnParams, readMtcnnParams, paramsFromCaffe, paramsFromFaceApi, paramsFromSeed, decodeFaceApiWeights, disposeMtcnnParams, pnetForward, rnetForward, onetForward } from './mtcnn/index.js';
-export type { LoadMtcnnOptions, MtcnnOptions, NmsThresholds, MtcnnTimings, ResolvedMtcnnOptions, MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvPreluTrunk, ConvParams, FcParams, PNetOutput, RefineOutput } from './mtcnn/index.js';
+export type { Box, Point, FaceDetection } from './face/types.js';
+export { selectFaces, cropFace, cropFaces } from './face/crop.js';
+export type { FaceSelection, CropOptions } from './face/crop.js';
+export { alignFace, alignFaces } from './face/align.js';
+export type { AlignOptions } from './face/align.js';
+
+// Detection.
+export { Mtcnn, loadMtcnn } from './mtcnn/detector.js';
+export type { LoadMtcnnOptions } from './mtcnn/detector.js';
+export type { MtcnnOptions } from './mtcnn/pipeline-types.js';
 export { loadMtcnnFromUrl } from './mtcnn/load-url.js';
 export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
-export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox, pyramidLevels, seedPyramidLevels, powInt, resizeArea, resizeLinear, argsortNumpy } from './mtcnn/index.js';
-export type { ScoredBox, Candidate, Regression, NmsMethod, PadResult, HeatMap, PyramidLevel, PixelBuffer } from './mtcnn/index.js';
-export { WEIGHT_SETS, WEIGHT_SET_NAMES, DEFAULT_WEIGHTS_BASE_URL, weightSet, weightFileUrl } from './weights/catalog.js';
-export type { WeightSetName, WeightSet, WeightFile, WeightFileSource } from './weights/catalog.js';
-export { downloadWeights, resolveWeightsDir, verifyWeights, checkWeightFile, defaultCacheDir } from './weights/download.js';
-export type { DownloadWeightsOptions, DownloadProgress, DownloadResult, DownloadedFile, FileCheck, ResolveWeightsOptions } from './weights/download.js';
-export { marginBox, selectFaces, referenceFaceScore, resizeWeights, resizePixels, cropFace, cropFaces, resolveCropOptions, CROP_DEFAULTS } from './mtcnn/crop.js';
-export type { FaceSelection, CropOptions } from './mtcnn/crop.js';
-export { ARCFACE_TEMPLATE_112, ALIGN_DEFAULTS, templatePoints, estimateSimilarity, applySimilarity, invertSimilarity, alignmentTransform, alignFace, alignFaces } from './mtcnn/align.js';
-export type { AlignOptions, Similarity } from './mtcnn/align.js';
-export { annotateImage, annotationSvg } from './image/annotate.js';
-export type { Annotation, AnnotateOptions } from './image/annotate.js';
-export { alignDataset, listDataset, parseBoundingBoxes, formatBoundingBoxLine, IMAGE_EXTENSIONS, BOUNDING_BOXES_FILE } from './mtcnn/align-dataset.js';
-export type { AlignDatasetOptions, AlignDatasetSummary, AlignProgress, AlignDetectorOptions, DatasetClass, BoundingBoxRecord } from './mtcnn/align-dataset.js';
-export type { AlignMethod } from './mtcnn/align-task.js';
-export * from './facenet/index.js';
-export { registerTrainingKernels, unregisterTrainingKernels, builtinKernel, makeConv2DBackpropFilter, makeConv2DBackpropInput } from './kernels/index.js';
-export type { InstalledKernel } from './kernels/index.js';
-export { parseLfwPairs, lfwImageRelativePath } from './eval/lfw-pairs.js';
-export type { LfwPair, LfwPairs, LfwImageRef } from './eval/lfw-pairs.js';
-export { readLfwPairs, resolveLfwPairs } from './eval/lfw-files.js';
-export type { ResolvedLfwPair, ResolvedLfwPairs } from './eval/lfw-files.js';
-export { evaluateVerification, calculateRoc, calculateVal, accuracyAtThreshold, valFarAtThreshold, thresholdAtFar, areaUnderCurve, equalErrorRate, pairDistances, embeddingMean, kFoldSplits, thresholdGrid, splitInterleaved, concatFlipped, mean, populationStd, REFERENCE_DISTANCE_METRIC } from './eval/verification.js';
-export type { VerificationMetric, VerificationOptions, VerificationReport, FoldOptions, FoldSplit, RocResult, ValResult, ValFold, AccuracyAtThreshold, ValFar, EmbeddingList } from './eval/verification.js';
-export { rocCurveSvg, svgToPng, reportCurve, formatVerificationReport } from './eval/roc-plot.js';
-export type { RocCurve, RocPlotOptions } from './eval/roc-plot.js';
-export { evaluateLfw, subsetLfwPairs } from './eval/lfw-evaluate.js';
-export type { LfwEvaluationOptions, LfwEvaluation } from './eval/lfw-evaluate.js';
-export { DEFAULT_PREPROCESSING, preprocessingKey } from './recognition/types.js';
-export type { Embedder, Preprocessing, FaceEmbedding } from './recognition/types.js';
-export { FacenetEmbedder, modelFingerprint, loadAlignedFaces, resizeFaces } from './recognition/embedder.js';
+
+// Recognition in one object, and the loader of any model.
+export { FaceRecognizer } from './recognition/recognizer.js';
+export type { FaceRecognizerOptions, Verification, DisposableEmbedder } from './recognition/recognizer.js';
+export { loadEmbedder, RECOGNITION_MODELS } from './recognition/models.js';
+export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/models.js';
+
+// Embedding and identifying, piece by piece.
+export { buildInceptionResnetV1 } from './facenet/inception-resnet-v1.js';
+export type { InceptionResnetV1Options } from './facenet/inception-resnet-v1.js';
+export { saveModel, loadModel } from './facenet/model-io.js';
+export { DEFAULT_PREPROCESSING } from './face/embedding.js';
+export type { Embedder, Preprocessing, FaceEmbedding } from './face/embedding.js';
+export { FacenetEmbedder, modelFingerprint } from './recognition/embedder.js';
 export type { FacenetEmbedderOptions, FaceDetector, EmbeddingFunction, FaceCrops } from './recognition/embedder.js';
-export { standardizeFaces } from './recognition/standardize.js';
-export { loadFacenetEmbedder, readModelPreprocessing, writeModelPreprocessing, PREPROCESSING_FILE } from './recognition/load.js';
+export { standardizeFaces, fixedStandardization } from './recognition/standardize.js';
+export { loadFacenetEmbedder } from './recognition/load.js';
 export type { LoadEmbedderOptions } from './recognition/load.js';
 export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';
 export type { LoadEmbedderFromUrlOptions } from './recognition/load-url.js';
-export { DEFAULT_MODEL_DIR, defaultModelDir, resolveModelDir } from './recognition/default-model.js';
-export { convertPretrainedModel, CONVERSION_FILE } from './recognition/convert.js';
-export type { ConvertOptions, ConversionRecord } from './recognition/convert.js';
-export { embedAlignedFace } from './recognition/aligned.js';
+export { identifyFaces, assertGalleryMatchesEmbedder } from './recognition/identify.js';
+export type { IdentifiedFace } from './recognition/identify.js';
 export { Gallery } from './gallery/gallery.js';
 export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, MatchCandidate, MatchResult } from './gallery/gallery.js';
-export { GALLERY_METRICS, SEED_THRESHOLD_MEAN_SQUARED, SEED_THRESHOLD_SQUARED_EUCLIDEAN, defaultThreshold, thresholdFromSquaredEuclidean, embeddingDistance, distanceFromDot } from './gallery/metric.js';
+export { defaultThreshold, embeddingDistance } from './gallery/metric.js';
 export type { GalleryMetric } from './gallery/metric.js';
-export { EmbeddingMatrix } from './gallery/matrix.js';
-export type { EmbeddingMatrixOptions, ScanBackend, ScanVisitor } from './gallery/matrix.js';
-export { encodeGallery, decodeGallery, checkGalleryCompatible, GALLERY_MAGIC, GALLERY_FORMAT_VERSION } from './gallery/format.js';
-export type { GalleryHeader, GalleryExpectation } from './gallery/format.js';
-export { saveGallery, loadGallery } from './gallery/file.js';
-export type { LoadGalleryOptions } from './gallery/file.js';
-export { calibrateThreshold, calibrateGallery, galleryPairs } from './gallery/calibrate.js';
-export type { Calibration } from './gallery/calibrate.js';
-export { listEnrollmentSources, enrollImages, identifyFaces, assertGalleryMatchesEmbedder, ENROLL_IMAGE_EXTENSIONS } from './gallery/enroll.js';
-export type { EnrollSource, EnrollReport, IdentifiedFace } from './gallery/enroll.js';
-export { HnswGalleryIndex, loadHnswlib } from './gallery/hnsw.js';
-export type { HnswOptions } from './gallery/hnsw.js';
-export { softmaxCrossEntropy, classificationAccuracy, CenterLoss, tripletLoss, minedTripletLoss, mineTriplets, pairwiseSquaredDistances, arcFaceLogits, cosFaceLogits, cosineLogits, l2Normalize, l2WeightDecay, prelogitsNorm } from './losses/index.js';
-export type { CenterLossOptions, TripletMining, Triplets, MinedTripletOptions, MarginOptions, Labels } from './losses/index.js';
-export * from './train/index.js';
-export { writeFileAtomic } from './util/atomic.js';
-export { sharedDir, sharedPath } from './util/shared-data.js';
+export { encodeGallery, decodeGallery } from './gallery/format.js';
+export { calibrateThreshold, calibrateGallery } from './recognition/threshold.js';
+export type { Calibration } from './recognition/threshold.js';
+
+// Evaluation.
+export { evaluateVerification, calculateRoc, calculateVal } from './eval/verification.js';
+export type { VerificationMetric, VerificationOptions, VerificationReport, RocResult, ValResult } from './eval/verification.js';
+export { rocCurveSvg, formatVerificationReport } from './eval/roc-plot.js';
+export type { RocCurve, RocPlotOptions } from './eval/roc-plot.js';
+
+// Losses and the training building blocks (the loop over folders, `train`, is in `tfjs-facenet/node`).
+export {
+  softmaxCrossEntropy,
+  classificationAccuracy,
+  CenterLoss,
+  tripletLoss,
+  minedTripletLoss,
+  mineTriplets,
+  pairwiseSquaredDistances,
+  arcFaceLogits,
+  cosFaceLogits,
+  cosineLogits,
+  l2Normalize,
+  l2WeightDecay,
+  prelogitsNorm,
+  embeddingDistillationLoss,
+  relationalDistillationLoss,
+} from './losses/index.js';
+export type { CenterLossOptions, TripletMining, Triplets, MinedTripletOptions, MarginOptions, Labels, DistillationMetric } from './losses/index.js';
+export { registerTrainingKernels, unregisterTrainingKernels } from './kernels/register.js';
+export { resolveTrainConfig, DEFAULT_TRAIN_CONFIG, TRAIN_PRESETS } from './train/config.js';
+export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './train/config.js';
+export { microBatchGradients } from './train/step.js';
+export type { LossSettings, MicroMetrics, MicroBatchInput, MicroBatchResult } from './train/step.js';
+export { ClassHead } from './train/head.js';
+export type { ClassHeadOptions } from './train/head.js';
+export { TrainOptimizer } from './train/optimizers.js';
+export type { NamedVariable, OptimizerHyper } from './train/optimizers.js';
+export { MovingAverage } from './train/ema.js';
+export { resolveSchedule, learningRateAt } from './train/schedule.js';
+export { Rng } from './train/rng.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, sharedPath } from './helpers.js';
-import { annotateImage, annotationSvg } from '../src/image/annotate.js';
+import { annotateImage, annotationSvg } from '../src/face/annotate.js';
 import { decodeImageBytes } from '../src/image/decode-node.js';
 import { ShapeError } from '../src/errors.js';
 

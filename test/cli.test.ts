@@ -6,7 +6,7 @@ import { join, basename } from 'node:path';
 import { sharedPath } from './helpers.js';
 import { runCli as cli } from './cli-helpers.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
-import type { FaceDetection } from '../src/mtcnn/types.js';
+import type { FaceDetection } from '../src/face/types.js';
 
 interface Fixture {
   images: { file: string; width: number; height: number; faces: FaceDetection[] }[];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setupBackend, sharedPath } from './helpers.js';
 import { tinyModel } from './train-fixtures.js';
-import { alignDataset } from '../src/mtcnn/align-dataset.js';
+import { alignDataset } from '../src/datasets/align.js';
 import { loadModel } from '../src/facenet/model-io.js';
 import { readImageFolder } from '../src/train/dataset.js';
 import { TeacherCache, fillTeacherCache, readTeacherCache } from '../src/train/teacher-cache.js';

@@ -1,5 +1,5 @@
 /**
- * The API site: `typedoc` (typedoc.json: src/index.ts plus the guides in docs/guides, with
+ * The API site: `typedoc` (typedoc.json: the four entries plus the guides in docs/guides, with
  * treatWarningsAsErrors) must build with no warning, every guide must become a page, and
  * every relative link of the guide pages must point at a file that was generated.
  * Builds into a temporary folder (not docs/api).

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadMtcnn } from 'tfjs-facenet';
+import { loadMtcnn } from 'tfjs-facenet/node';
 import { setupBackend, sharedPath } from './helpers.js';
 import { runExample } from './example-run.js';
 import { exampleModel } from '../examples/common/model.js';

@@ -10,7 +10,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile, readlink } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { ConfigError } from 'tfjs-facenet';
+import { ConfigError } from 'tfjs-facenet/node';
 import { sharedPath } from './helpers.js';
 import { runExample } from './example-run.js';
 import { CHART_MARGIN, lineChartSvg, niceScale, niceStep } from '../examples/train/curves.js';

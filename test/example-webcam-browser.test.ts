@@ -26,7 +26,7 @@ import {
   loadFacenetEmbedder,
   loadMtcnn,
   type FacenetEmbedder,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { setupBackend, sharedPath } from './helpers.js';
 import { exampleModel } from '../examples/common/model.js';
 import { writeSampleVideo, type Slot } from '../examples/common/sample-video.js';

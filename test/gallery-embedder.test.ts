@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { countLeaks, sharedPath } from './helpers.js';
 import { TINY_FACENET, createTinyEmbedder } from './tiny-embedder.js';
 import type { Mtcnn } from '../src/mtcnn/detector.js';
-import { cropFace, selectFaces } from '../src/mtcnn/crop.js';
+import { cropFace, selectFaces } from '../src/face/crop.js';
 import { buildInceptionResnetV1, saveModel, EMBEDDINGS_OUTPUT } from '../src/facenet/index.js';
 import { FacenetEmbedder, modelFingerprint } from '../src/recognition/embedder.js';
 import { standardizeFaces } from '../src/recognition/standardize.js';
@@ -180,6 +180,14 @@ describe('FacenetEmbedder', () => {
       const [a] = await loaded.embed([people('raj', 2)]);
       const [b] = await embedder.embed([people('raj', 2)]);
       expect(maxDiff(a, b)).toBeLessThan(1e-6);
+      // dispose() frees exactly the network it loaded (one tensor per weight), not the
+      // detector that was passed in: that one still detects afterwards.
+      const before = tf.memory().numTensors;
+      loaded.dispose();
+      expect(before - tf.memory().numTensors).toBe(model.weights.length);
+      loaded.dispose();
+      expect(before - tf.memory().numTensors).toBe(model.weights.length);
+      expect((await mtcnn.detect(people('raj', 2))).length).toBeGreaterThan(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

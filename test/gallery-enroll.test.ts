@@ -18,7 +18,8 @@ import { buildInceptionResnetV1, saveModel } from '../src/facenet/index.js';
 import { FacenetEmbedder } from '../src/recognition/embedder.js';
 import { writeModelPreprocessing } from '../src/recognition/load.js';
 import { Gallery } from '../src/gallery/gallery.js';
-import { listEnrollmentSources, enrollImages, identifyFaces } from '../src/gallery/enroll.js';
+import { listEnrollmentSources, enrollImages } from '../src/recognition/enroll.js';
+import { identifyFaces } from '../src/recognition/identify.js';
 import { loadGallery, saveGallery } from '../src/gallery/file.js';
 import { FileNotFoundError, IncompatibleFileError } from '../src/errors.js';
 

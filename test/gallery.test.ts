@@ -16,11 +16,11 @@ import {
   defaultThreshold,
   embeddingDistance,
 } from '../src/gallery/metric.js';
-import { calibrateGallery, calibrateThreshold, galleryPairs } from '../src/gallery/calibrate.js';
+import { calibrateGallery, calibrateThreshold, galleryPairs } from '../src/recognition/threshold.js';
 import { decodeGallery, encodeGallery, GALLERY_FORMAT_VERSION } from '../src/gallery/format.js';
 import { loadGallery, saveGallery } from '../src/gallery/file.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';
-import { DEFAULT_PREPROCESSING } from '../src/recognition/types.js';
+import { DEFAULT_PREPROCESSING } from '../src/face/embedding.js';
 import { XorShift32 } from './eval-synthetic.js';
 
 /** A random unit vector (deterministic). */

@@ -12,9 +12,9 @@ import {
   parseBoundingBoxes,
   formatBoundingBoxLine,
   BOUNDING_BOXES_FILE,
-} from '../src/mtcnn/align-dataset.js';
+} from '../src/datasets/align.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
-import { cropFace, selectFaces, marginBox } from '../src/mtcnn/crop.js';
+import { cropFace, selectFaces, marginBox } from '../src/face/crop.js';
 import { decodeImageFile, loadSharp } from '../src/image/decode-node.js';
 import { rawToTensor } from '../src/image/load.js';
 import { ConfigError, FileNotFoundError } from '../src/errors.js';

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { argsortNumpy } from '../src/mtcnn/argsort.js';
 import { bbreg, bbregPnet, fixBox, generateBoundingBox, nms, pad, rerec, type ScoredBox } from '../src/mtcnn/box.js';
 import { powInt, pyramidLevels, seedPyramidLevels } from '../src/mtcnn/pyramid.js';
-import { resizeArea, resizeAreaPadded } from '../src/mtcnn/resize-area.js';
-import { resizeLinear } from '../src/mtcnn/resize-linear.js';
+import { resizeArea, resizeAreaPadded } from '../src/image/resize-area.js';
+import { resizeLinear } from '../src/image/resize-linear.js';
 import { seedCalibrate, seedGenerateBbox, seedNms, seedPad, seedSquare } from '../src/mtcnn/pipeline-seed.js';
 import { ShapeError, ConfigError } from '../src/errors.js';
 

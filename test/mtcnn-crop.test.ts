@@ -10,7 +10,7 @@ import {
   resizeWeights,
   cropFace,
   cropFaces,
-} from '../src/mtcnn/crop.js';
+} from '../src/face/crop.js';
 import {
   ARCFACE_TEMPLATE_112,
   estimateSimilarity,
@@ -20,9 +20,9 @@ import {
   alignmentTransform,
   alignFace,
   alignFaces,
-} from '../src/mtcnn/align.js';
+} from '../src/face/align.js';
 import { ConfigError, ShapeError } from '../src/errors.js';
-import type { Box, FaceDetection, Point } from '../src/mtcnn/types.js';
+import type { Box, FaceDetection, Point } from '../src/face/types.js';
 
 interface FixtureImage {
   file: string;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, FileNotFoundError, ImageDecodeError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/index.js';
-import type { FaceDetection } from '../src/mtcnn/types.js';
+import type { FaceDetection } from '../src/face/types.js';
 import { countLeaks, setupBackend, sharedDir, sharedPath } from './helpers.js';
 
 let caffe: Mtcnn;

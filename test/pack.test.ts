@@ -69,7 +69,7 @@ interface ProbeResult {
 const image = () => sharedPath('data/samples/groups/bbt1.jpg');
 
 const esmProbe = `
-const m = await import('tfjs-facenet');
+const m = await import('tfjs-facenet/node');
 const backend = await m.initBackend();
 const t = await m.loadImage(process.argv[1]);
 let sum = 0; for (const v of t.dataSync()) sum += v;
@@ -77,7 +77,7 @@ console.log(JSON.stringify({ exports: Object.keys(m).sort(), backend, shape: t.s
 t.dispose();
 `;
 const cjsProbe = `
-const m = require('tfjs-facenet');
+const m = require('tfjs-facenet/node');
 (async () => {
   const backend = await m.initBackend();
   const t = await m.loadImage(process.argv[1]);
@@ -99,7 +99,10 @@ describe('the packed package', () => {
       packedFiles.filter((f) => !f.startsWith('dist/') && !f.startsWith('models/default/') && !['package.json', 'README.md', 'LICENSE'].includes(f)),
     ).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/tfjs-facenet/package.json'), 'utf8'));
-    for (const target of [pkg.main, pkg.module, pkg.types, pkg.bin['tfjs-facenet'], pkg.exports['.'].import.types, pkg.exports['.'].require.types]) {
+    const subpaths = ['.', './node', './io', './mtcnn'];
+    expect(Object.keys(pkg.exports).filter((k) => k !== './package.json').sort()).toEqual([...subpaths].sort());
+    const exported = subpaths.flatMap((k) => [pkg.exports[k].import.types, pkg.exports[k].import.default, pkg.exports[k].require.types, pkg.exports[k].require.default]);
+    for (const target of [pkg.main, pkg.module, pkg.types, pkg.bin['tfjs-facenet'], ...exported]) {
       expect(existsSync(join(app, 'node_modules/tfjs-facenet', target)), target).toBe(true);
     }
   });
@@ -150,7 +153,8 @@ describe('the packed package', () => {
   it('gives TypeScript users types under both module systems', async () => {
     writeFileSync(
       join(app, 'esm.mts'),
-      `import { initBackend, type WeightSetName, type FaceDetection } from 'tfjs-facenet';
+      `import { initBackend, type FaceDetection } from 'tfjs-facenet';
+import type { WeightSetName } from 'tfjs-facenet/node';
 const set: WeightSetName = 'caffe';
 const d: FaceDetection | undefined = undefined;
 const info = await initBackend({ backend: 'wasm' });
@@ -159,7 +163,7 @@ export const name: string = info.name + set + String(d);
     );
     writeFileSync(
       join(app, 'cjs.cts'),
-      `import facenet = require('tfjs-facenet');
+      `import facenet = require('tfjs-facenet/node');
 const set: facenet.WeightSetName = 'seed';
 export const p: Promise<facenet.BackendInfo> = facenet.initBackend();
 export const s: string = set;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupBackend, sharedPath } from './helpers.js';
 import { tinyModel } from './train-fixtures.js';
-import { alignDataset } from '../src/mtcnn/align-dataset.js';
+import { alignDataset } from '../src/datasets/align.js';
 import { train, type EpochMetrics } from '../src/train/trainer.js';
 import { withSeededMathRandom } from '../src/train/model-state.js';
 

@@ -1,7 +1,7 @@
-/** Small file helpers of the Node examples: the library's own, under the examples' names. */
-import { sharedDir } from 'tfjs-facenet';
+/** Small file helpers of the Node examples. */
+import { resolve } from 'node:path';
 
-export { writeFileAtomic } from 'tfjs-facenet';
+export { writeFileAtomic } from 'tfjs-facenet/node';
 
-/** The shared data folder: env `TFJS_FACENET_SHARED`, else `../shared` (as the library's tests use). */
-export const sharedDataDir = (): string => sharedDir();
+/** The shared data folder: env `TFJS_FACENET_SHARED`, else `../shared` (the setting the library's tests use). */
+export const sharedDataDir = (): string => resolve(process.env.TFJS_FACENET_SHARED ?? '../shared');

@@ -4,7 +4,7 @@
  * placeholder (see placeholder-model.ts), with a warning.
  */
 import { resolve } from 'node:path';
-import { ModelNotFoundError, resolveModelDir } from 'tfjs-facenet';
+import { ModelNotFoundError, resolveModelDir } from 'tfjs-facenet/node';
 import { writePlaceholderModel } from './placeholder-model.js';
 
 /** Where the placeholder model is written when needed (inside the git-ignored `out/`). */

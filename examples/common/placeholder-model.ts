@@ -7,8 +7,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildInceptionResnetV1, DEFAULT_PREPROCESSING, saveModel, writeModelPreprocessing } from 'tfjs-facenet';
-import type { InceptionResnetV1Options, Preprocessing } from 'tfjs-facenet';
+import { buildInceptionResnetV1, DEFAULT_PREPROCESSING, saveModel, writeModelPreprocessing } from 'tfjs-facenet/node';
+import type { InceptionResnetV1Options, Preprocessing } from 'tfjs-facenet/node';
 
 /** Architecture and seed of the placeholder: 80 px input, quarter width, one block per stage. */
 export const PLACEHOLDER_MODEL_OPTIONS: Readonly<InceptionResnetV1Options> = Object.freeze({

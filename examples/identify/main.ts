@@ -21,7 +21,7 @@ import {
   loadFacenetEmbedder,
   saveGallery,
   type IdentifiedFace,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { sharedDataDir, writeFileAtomic } from '../common/files.js';
 import { faceColor, faceLabel } from '../common/labels.js';
 import { exampleModel } from '../common/model.js';
@@ -109,7 +109,7 @@ async function main(photoArgs: string[], flags: Flags): Promise<void> {
     await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     process.stderr.write(`wrote ${images.length} annotated images and summary.json to ${outDir}\n`);
   } finally {
-    (embedder.detector as { dispose?: () => void }).dispose?.();
+    embedder.dispose();
   }
 }
 

@@ -12,7 +12,7 @@ import {
   readTrainConfigFile,
   seedPreset,
   type TrainConfig,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 
 /** A preset of the example: a partial {@link TrainConfig} and what it is for. */
 export interface ExamplePreset {

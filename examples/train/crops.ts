@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readlink, symlink } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
-import { ConfigError, listDataset } from 'tfjs-facenet';
+import { ConfigError, listDataset } from 'tfjs-facenet/node';
 import { writeFileAtomic } from '../common/files.js';
 
 /** The reference's network input (its random crops of the aligned thumbnails). */

@@ -38,7 +38,7 @@ import {
   type LfwEvaluation,
   type TrainConfig,
   type VerificationMetric,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { sharedDataDir, writeFileAtomic } from '../common/files.js';
 import { configFromFlags, EXAMPLE_PRESETS, parseNumber, type TrainFlags } from './config.js';
 import { makeSubset, resizeCrops, trainingCropSize } from './crops.js';
@@ -318,7 +318,7 @@ async function main(flags: Flags): Promise<void> {
     else stages.eval = (performance.now() - t0) / 1000;
     say(formatVerificationReport(evaluation.report).replace(/^/gm, '  '));
   } finally {
-    (embedder.detector as { dispose?: () => void }).dispose?.();
+    embedder.dispose();
   }
 
   // ---- 5. report ----

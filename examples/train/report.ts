@@ -5,7 +5,7 @@
  * {@link trainingCharts}); {@link writeReport} writes the folder.
  */
 import { join } from 'node:path';
-import { reportCurve, rocCurveSvg, svgToPng, type LfwEvaluation, type Preprocessing, type VerificationMetric } from 'tfjs-facenet';
+import { reportCurve, rocCurveSvg, svgToPng, type LfwEvaluation, type Preprocessing, type VerificationMetric } from 'tfjs-facenet/node';
 import { writeFileAtomic } from '../common/files.js';
 import { lineChartSvg, type ChartSeries, type LineChartOptions } from './curves.js';
 import type { EpochRow, TrainLogSummary } from './train-log.js';

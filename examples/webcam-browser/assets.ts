@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveWeightsDir } from 'tfjs-facenet';
+import { resolveWeightsDir } from 'tfjs-facenet/node';
 
 export interface AssetSources {
   /** Recognition model directory (model.json, weights, preprocessing.json). */

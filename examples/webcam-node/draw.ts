@@ -1,6 +1,6 @@
 /** Drawing the recognition results onto a raw RGB24 frame (sharp composites an SVG overlay). */
 import sharp from 'sharp';
-import { annotationSvg, type IdentifiedFace } from 'tfjs-facenet';
+import { annotationSvg, type IdentifiedFace } from 'tfjs-facenet/node';
 import { faceColor, faceLabel } from '../common/labels.js';
 
 /** The frame with a box, name and distance per face and the frame rate in the top-left corner, RGB24. */

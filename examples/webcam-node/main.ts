@@ -22,7 +22,7 @@ import {
   loadFacenetEmbedder,
   loadGallery,
   type FacenetEmbedder,
-} from 'tfjs-facenet';
+} from 'tfjs-facenet/node';
 import { readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
 import { exampleModel } from '../common/model.js';
 import { drawFrame } from './draw.js';
@@ -131,7 +131,7 @@ async function main(flags: Flags): Promise<void> {
     if (decoder.process.exitCode === null) decoder.process.kill('SIGTERM');
     await encoder?.finish();
     if (json !== process.stdout) await new Promise<void>((done) => json.end(done));
-    (embedder.detector as { dispose?: () => void }).dispose?.();
+    embedder.dispose();
   }
   const code = decoder.process.exitCode ?? (await new Promise<number | null>((done) => decoder.process.once('close', done)));
   if (code !== 0 && !stopping && frames === 0) throw new Error(`ffmpeg could not read ${flags.input}: ${decoder.stderr() || `exit code ${code}`}`);

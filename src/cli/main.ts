@@ -2,6 +2,7 @@
  * The `tfjs-facenet` command-line program. Each sub-command lives in its own module
  * under `./commands` and registers itself on the program.
  */
+import '../runtime/install-node.js';
 import { Command } from 'commander';
 import { FacenetError } from '../errors.js';
 

@@ -2,8 +2,6 @@
  * LFW pairs on disk (Node only): read `pairs.txt`, map pairs to image files and report
  * the files that are missing.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as fsp from 'node:fs/promises';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';

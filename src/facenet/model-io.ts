@@ -11,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { FileNotFoundError, WeightsFormatError } from '../errors.js';
 import { quantizeArtifacts, type WeightStorage } from './quantize.js';
 import { L2Normalize, ScaledResidual, SlimBatchNorm, ZeroPadChannels, ChannelAffine } from './layers.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /**
  * The custom layers a saved topology names. Importing layers.js registers them; they are
@@ -49,14 +50,14 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const { writeFileAtomic } = await import('../util/atomic.js');
-      const { readdir, rm } = await import('node:fs/promises');
-      const path = await import('node:path');
+      const { readdir, rm } = nodeBuiltins('saving and loading models in folders').fsp;
+      const path = nodeBuiltins('saving and loading models in folders').path;
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new WeightsFormatError(dir, 'binary (GraphDef) topologies cannot be saved by this handler');
       }
       const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(artifacts.weightData);
       const bytes = new Uint8Array(weightData);
-      const { createHash } = await import('node:crypto');
+      const { createHash } = nodeBuiltins('saving and loading models in folders').crypto;
       const weightsName = `weights-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.bin`;
       const modelJSON: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology ?? {},
@@ -77,8 +78,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
-      const { readFile } = await import('node:fs/promises');
-      const path = await import('node:path');
+      const { readFile } = nodeBuiltins('saving and loading models in folders').fsp;
+      const path = nodeBuiltins('saving and loading models in folders').path;
       const jsonPath = path.join(dir, MODEL_JSON);
       let text: string;
       try {

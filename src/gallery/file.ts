@@ -1,7 +1,7 @@
 /** Gallery files on disk (Node only): atomic save, checked load. */
 import { FileNotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { Embedder } from '../recognition/types.js';
+import type { Embedder } from '../face/embedding.js';
 import type { Gallery, GalleryOptions } from './gallery.js';
 import { decodeGallery, encodeGallery, type GalleryExpectation } from './format.js';
 

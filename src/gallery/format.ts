@@ -15,7 +15,7 @@
  * Browser and Node (SHA-256 via WebCrypto).
  */
 import { IncompatibleFileError } from '../errors.js';
-import { preprocessingKey, type Preprocessing } from '../recognition/types.js';
+import { preprocessingKey, type Preprocessing } from '../face/embedding.js';
 import { Gallery, type GalleryOptions } from './gallery.js';
 import { checkMetric, type GalleryMetric } from './metric.js';
 import { sha256 } from '../io/sha256.js';

@@ -8,7 +8,7 @@
  * `saveGallery` / `loadGallery` (files).
  */
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Preprocessing } from '../recognition/types.js';
+import type { Preprocessing } from '../face/embedding.js';
 import { EmbeddingMatrix, type EmbeddingMatrixOptions, type ScanBackend } from './matrix.js';
 import { checkMetric, defaultThreshold, embeddingDistance, type GalleryMetric } from './metric.js';
 

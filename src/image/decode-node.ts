@@ -1,19 +1,16 @@
 /**
- * Node-only image decoding with sharp (prebuilt libvips). Loaded lazily so that browser
- * bundles never see it.
+ * Node-only image decoding with sharp (prebuilt libvips). sharp and the file system come
+ * from the Node platform (runtime/node-platform.ts), so this module has no Node import.
  */
 import { ImageDecodeError, FileNotFoundError } from '../errors.js';
 import type { RawImage } from './types.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 type Sharp = typeof import('sharp').default;
-let sharpModule: Promise<Sharp> | undefined;
 
 /** The sharp module, imported once. */
 export function loadSharp(): Promise<Sharp> {
-  // A computed specifier: browser bundlers must not try to bundle sharp (a native addon).
-  const name = 'sharp';
-  sharpModule ??= (import(/* @vite-ignore */ name) as Promise<typeof import('sharp')>).then((m) => (m.default ?? m) as Sharp);
-  return sharpModule;
+  return nodeBuiltins('decoding images with sharp').loadSharp();
 }
 
 /**
@@ -49,7 +46,7 @@ export async function decodeImageBytes(bytes: Uint8Array, label: string): Promis
 
 /** Read and decode an image file into 8-bit RGB. */
 export async function decodeImageFile(path: string): Promise<Required<RawImage>> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = nodeBuiltins('reading image files').fsp;
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

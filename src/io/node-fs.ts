@@ -1,13 +1,13 @@
 /** Thin Node-only file helpers for the weight readers (imported lazily so the readers stay browser-safe). */
 import { FileNotFoundError } from '../errors.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /**
  * Read a whole file as bytes.
  * @throws {@link FileNotFoundError} when `path` does not exist (other I/O errors pass through).
  */
 export async function readFileBytes(path: string, what = 'file'): Promise<Uint8Array> {
-  // Imported here so that bundlers building for the browser never see node:fs.
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = nodeBuiltins('reading files').fsp;
   try {
     const b = await readFile(path);
     // A plain Uint8Array view: Buffer's slice() shares memory, which callers would not expect.
@@ -20,7 +20,7 @@ export async function readFileBytes(path: string, what = 'file'): Promise<Uint8A
 
 /** Whether `path` is an existing directory. */
 export async function isDirectory(path: string): Promise<boolean> {
-  const { stat } = await import('node:fs/promises');
+  const { stat } = nodeBuiltins('reading files').fsp;
   try {
     return (await stat(path)).isDirectory();
   } catch {

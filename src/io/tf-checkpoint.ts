@@ -11,6 +11,7 @@ import { crc32c, crc32cExtend, maskCrc32c, unmaskCrc32c } from './crc32c.js';
 import { decodeFields, fieldInt, ProtoWriter, readVarint64, pushVarint, type ProtoField } from './protobuf.js';
 import { buildTable, compareBytes, readTable, type BuildTableOptions } from './sstable.js';
 import type { NamedArray, NamedArrays } from './types.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** TensorFlow `DataType` enum values this module knows. */
 export const TF_DTYPE = {
@@ -293,8 +294,8 @@ export function parseCheckpointStateFile(text: string): string | null {
  */
 export async function resolveCheckpointPrefix(location: string): Promise<string> {
   const { isDirectory, readFileBytes } = await import('./node-fs.js');
-  const path = await import('node:path');
-  const { existsSync } = await import('node:fs');
+  const path = nodeBuiltins('reading and writing TensorFlow checkpoint files').path;
+  const { existsSync } = nodeBuiltins('reading and writing TensorFlow checkpoint files').fs;
   if (await isDirectory(location)) {
     const stateFile = path.join(location, 'checkpoint');
     const text = utf8.decode(await readFileBytes(stateFile, 'checkpoint state file'));
@@ -476,7 +477,7 @@ export async function writeTfCheckpoint(
   options: WriteTfCheckpointOptions = {},
 ): Promise<void> {
   const { writeFileAtomic } = await import('../util/atomic.js');
-  const path = await import('node:path');
+  const path = nodeBuiltins('reading and writing TensorFlow checkpoint files').path;
   const { index, data } = serializeTfCheckpoint(vars, options);
   await writeFileAtomic(checkpointShardPath(prefix, 0, 1), data);
   await writeFileAtomic(`${prefix}.index`, index);

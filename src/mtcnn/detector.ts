@@ -15,7 +15,7 @@ import {
   type ResolvedOptions,
 } from './pipeline-types.js';
 import { readPixels } from './stages.js';
-import type { FaceDetection } from './types.js';
+import type { FaceDetection } from '../face/types.js';
 import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
 
 /**

@@ -4,9 +4,9 @@
  * layout and normalization the weights expect.
  */
 import type { PadResult } from './box.js';
-import type { PixelBuffer } from './pixels.js';
-import { resizeArea, resizeAreaPadded } from './resize-area.js';
-import { resizeLinear } from './resize-linear.js';
+import type { PixelBuffer } from '../image/pixels.js';
+import { resizeArea, resizeAreaPadded } from '../image/resize-area.js';
+import { resizeLinear } from '../image/resize-linear.js';
 
 /** How pixels become network input. */
 export interface InputLayout {

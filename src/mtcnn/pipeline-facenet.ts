@@ -14,10 +14,10 @@ import {
   type ScoredBox,
 } from './box.js';
 import { FACENET_LAYOUT, writeFacenetCrop } from './patches.js';
-import type { PixelBuffer } from './pixels.js';
+import type { PixelBuffer } from '../image/pixels.js';
 import { pyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
-import type { FaceDetection, Point } from './types.js';
+import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 

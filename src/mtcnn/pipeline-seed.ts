@@ -12,10 +12,10 @@
 import { argsortNumpy } from './argsort.js';
 import { greedySuppress, type Candidate, type HeatMap, type Regression, type ScoredBox } from './box.js';
 import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
-import { roundHalfEven, type PixelBuffer } from './pixels.js';
+import { roundHalfEven, type PixelBuffer } from '../image/pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
-import type { FaceDetection, Point } from './types.js';
+import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 

@@ -3,7 +3,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { ScoredBox } from './box.js';
-import type { FaceDetection, Point } from './types.js';
+import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnVariant } from './weights.js';
 
 /** IoU thresholds of the four non-maximum suppressions. */

@@ -9,7 +9,7 @@ import type { ImageInput } from '../image/types.js';
 import type { Candidate, HeatMap } from './box.js';
 import { onetForward, pnetForward, rnetForward } from './networks.js';
 import { writePyramidLevel, type InputLayout } from './patches.js';
-import type { PixelBuffer } from './pixels.js';
+import type { PixelBuffer } from '../image/pixels.js';
 import type { PyramidLevel } from './pyramid.js';
 import type { MtcnnParams } from './weights.js';
 

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FileNotFoundError, WeightsFormatError } from '../errors.js';
 import type { NamedArray, NamedArrays } from '../io/types.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** A convolution: `filter` `[kh, kw, in, out]` (HWIO) and `bias` `[out]`. */
 export interface ConvParams {
@@ -359,7 +360,7 @@ const SET_NAMES = ['caffe', 'faceapi', 'seed'] as const;
 
 /** Which format a folder holds, judged by its files; `null` when none. */
 async function detectFormat(dir: string): Promise<'caffe' | 'faceapi' | 'seed' | null> {
-  const { readdir } = await import('node:fs/promises');
+  const { readdir } = nodeBuiltins('reading MTCNN weights from a folder').fsp;
   let names: string[];
   try {
     names = await readdir(dir);
@@ -374,14 +375,14 @@ async function detectFormat(dir: string): Promise<'caffe' | 'faceapi' | 'seed' |
 
 /** Read the weights in a folder of a known format (Node). */
 export async function readMtcnnParams(format: 'caffe' | 'faceapi' | 'seed', dir: string): Promise<MtcnnParams> {
-  const { join } = await import('node:path');
+  const { join } = nodeBuiltins('reading MTCNN weights from a folder').path;
   if (format === 'caffe') {
     const { readMtcnnCaffeNpy } = await import('../io/npy.js');
     const [d1, d2, d3] = await Promise.all([1, 2, 3].map((i) => readMtcnnCaffeNpy(join(dir, `det${i}.npy`))));
     return paramsFromCaffe(d1, d2, d3, dir);
   }
   if (format === 'faceapi') {
-    const { readdir } = await import('node:fs/promises');
+    const { readdir } = nodeBuiltins('reading MTCNN weights from a folder').fsp;
     const { readFileBytes } = await import('../io/node-fs.js');
     const manifestName = (await readdir(dir)).find((f) => f.endsWith('weights_manifest.json'));
     if (!manifestName) throw new WeightsFormatError(dir, 'no *weights_manifest.json');
@@ -424,8 +425,8 @@ export async function loadMtcnnParams(weights: MtcnnWeightsSource = 'caffe', wei
     const dir = await resolveWeightsDir(set, { weightsDir });
     return readMtcnnParams(set, dir);
   }
-  const { resolve } = await import('node:path');
-  const { existsSync } = await import('node:fs');
+  const { resolve } = nodeBuiltins('reading MTCNN weights from a folder').path;
+  const { existsSync } = nodeBuiltins('reading MTCNN weights from a folder').fs;
   const dir = resolve(weights);
   if (!existsSync(dir)) {
     throw new FileNotFoundError(dir, 'MTCNN weights folder');

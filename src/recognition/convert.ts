@@ -9,7 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, WeightsFormatError } from '../errors.js';
 import type { NamedArrays } from '../io/types.js';
 import type { CheckpointImportReport } from '../facenet/checkpoint-import.js';
-import { DEFAULT_PREPROCESSING, type Preprocessing } from './types.js';
+import { DEFAULT_PREPROCESSING, type Preprocessing } from '../face/embedding.js';
 
 /** Name of the conversion record in a converted model directory. */
 export const CONVERSION_FILE = 'conversion.json';

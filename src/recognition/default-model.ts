@@ -6,6 +6,7 @@
  * `preprocessing.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
  */
 import { ModelNotFoundError } from '../errors.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** The default model's directory, relative to the package root. */
 export const DEFAULT_MODEL_DIR = 'models/default';
@@ -16,10 +17,10 @@ const PACKAGE_NAME = 'tfjs-facenet';
  * The package root: the nearest folder above this module whose `package.json` is named
  * `tfjs-facenet` (the same from `src/` and from the bundled `dist/`).
  */
-async function packageRoot(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const { dirname, join } = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
+export async function packageRoot(): Promise<string> {
+  const { readFileSync } = nodeBuiltins('finding the default model folder').fs;
+  const { dirname, join } = nodeBuiltins('finding the default model folder').path;
+  const { fileURLToPath } = nodeBuiltins('finding the default model folder').url;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
@@ -36,7 +37,7 @@ async function packageRoot(): Promise<string> {
 
 /** Absolute path of the default model directory (not checked for existence). */
 export async function defaultModelDir(): Promise<string> {
-  const { join } = await import('node:path');
+  const { join } = nodeBuiltins('finding the default model folder').path;
   return join(await packageRoot(), DEFAULT_MODEL_DIR);
 }
 
@@ -47,8 +48,8 @@ export async function defaultModelDir(): Promise<string> {
  * @throws {ModelNotFoundError} naming the directory when it has no model.
  */
 export async function resolveModelDir(dir?: string): Promise<string> {
-  const { existsSync } = await import('node:fs');
-  const { join, resolve } = await import('node:path');
+  const { existsSync } = nodeBuiltins('finding the default model folder').fs;
+  const { join, resolve } = nodeBuiltins('finding the default model folder').path;
   const location = dir !== undefined ? resolve(dir) : await defaultModelDir();
   if (!existsSync(join(location, 'model.json'))) {
     const hint =

@@ -13,13 +13,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
-import { cropFaces, selectFaces } from '../mtcnn/crop.js';
-import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../mtcnn/align.js';
-import type { FaceDetection } from '../mtcnn/types.js';
+import { cropFaces, selectFaces } from '../face/crop.js';
+import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../face/align.js';
+import type { FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
-import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from './types.js';
+import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from '../face/embedding.js';
 import { sha256 } from '../io/sha256.js';
-import { resizeArea } from '../mtcnn/resize-area.js';
+import { resizeArea } from '../image/resize-area.js';
 
 /** Anything that finds faces: {@link Mtcnn} fits. */
 export interface FaceDetector {
@@ -53,6 +53,11 @@ export interface FacenetEmbedderOptions {
   inputSize?: number;
   /** Model fingerprint; default computed from a layers model's layers and weights ({@link modelFingerprint}). */
   fingerprint?: string;
+  /**
+   * What {@link FacenetEmbedder.dispose} releases: the loaders pass the model and the
+   * detector they created; things the caller passed in stay the caller's. Default none.
+   */
+  owned?: ReadonlyArray<{ dispose(): void }>;
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -183,6 +188,7 @@ export class FacenetEmbedder implements Embedder {
   readonly modelDimension: number;
   private readonly run: EmbeddingFunction;
   private readonly batchSize: number;
+  private owned: ReadonlyArray<{ dispose(): void }> = [];
 
   private constructor(
     run: EmbeddingFunction,
@@ -198,6 +204,16 @@ export class FacenetEmbedder implements Embedder {
     this.fingerprint = fingerprint;
     this.preprocessing = Object.freeze({ ...preprocessing });
     this.batchSize = batchSize;
+  }
+
+  /**
+   * Release what this embedder owns (see {@link FacenetEmbedderOptions.owned}): for a
+   * loaded embedder, its network and the detector the loader created. Safe to call twice.
+   */
+  dispose(): void {
+    const owned = this.owned;
+    this.owned = [];
+    for (const r of owned) r.dispose();
   }
 
   /**
@@ -246,7 +262,9 @@ export class FacenetEmbedder implements Embedder {
     if (preprocessing.imageSize !== inputSize) {
       throw new ConfigError('imageSize', `the model takes ${inputSize}×${inputSize} faces, not ${preprocessing.imageSize}`);
     }
-    return new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
+    const embedder = new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
+    embedder.owned = [...(opts.owned ?? [])];
+    return embedder;
   }
 
   /**

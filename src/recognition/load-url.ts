@@ -6,7 +6,7 @@ import { DownloadError, ModelNotFoundError, WeightsFormatError } from '../errors
 import { loadModel, MODEL_JSON } from '../facenet/model-io.js';
 import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
 import { PREPROCESSING_FILE } from './load.js';
-import type { Preprocessing } from './types.js';
+import type { Preprocessing } from '../face/embedding.js';
 
 /** Options of {@link loadFacenetEmbedderFromUrl}. */
 export interface LoadEmbedderFromUrlOptions {
@@ -71,6 +71,7 @@ export async function loadFacenetEmbedderFromUrl(opts: LoadEmbedderFromUrlOption
       detector: opts.detector,
       preprocessing: { ...recorded, ...opts.preprocessing },
       batchSize: opts.batchSize,
+      owned: [model],
     });
   } catch (e) {
     model.dispose();

@@ -8,15 +8,15 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { loadModel } from '../facenet/model-io.js';
 import { loadMtcnn, type LoadMtcnnOptions } from '../mtcnn/detector.js';
 import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
-import type { Preprocessing } from './types.js';
+import type { Preprocessing } from '../face/embedding.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** Name of the preprocessing record in a model directory. */
 export const PREPROCESSING_FILE = 'preprocessing.json';
 
 /** Record the preprocessing a model expects beside it (atomically). */
 export async function writeModelPreprocessing(modelDir: string, p: Preprocessing): Promise<void> {
-  // Node built-ins are imported inside the functions so that browser bundles never see them.
-  const { join } = await import('node:path');
+  const { join } = nodeBuiltins('loading a model folder').path;
   const { imageSize, margin, alignment, standardization, flip } = p;
   const record = { imageSize, margin, alignment, standardization, flip };
   await writeFileAtomic(join(modelDir, PREPROCESSING_FILE), JSON.stringify(record, null, 2) + '\n');
@@ -27,8 +27,8 @@ export async function writeModelPreprocessing(modelDir: string, p: Preprocessing
  * @throws {WeightsFormatError} for an unreadable record.
  */
 export async function readModelPreprocessing(modelDir: string): Promise<Partial<Preprocessing> | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const { readFile } = nodeBuiltins('loading a model folder').fsp;
+  const { join } = nodeBuiltins('loading a model folder').path;
   const path = join(modelDir, PREPROCESSING_FILE);
   let text: string;
   try {
@@ -63,8 +63,8 @@ export interface LoadEmbedderOptions {
 }
 
 /**
- * Load a model directory as an embedder. The caller owns the model and detector it holds
- * (`embedder.detector`, dispose the detector when done if it was created here).
+ * Load a model directory as an embedder. `embedder.dispose()` releases the network and
+ * the detector when it was created here (a detector passed in stays the caller's).
  * @throws {FileNotFoundError} when the directory has no model.
  */
 export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<FacenetEmbedder> {
@@ -77,11 +77,22 @@ export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<Fa
     throw new WeightsFormatError(opts.modelDir, (e as Error).message, { cause: e });
   }
   const recorded = await readModelPreprocessing(opts.modelDir);
-  const detector = opts.detector ?? (await loadMtcnn(opts.detectorOptions));
-  return FacenetEmbedder.create({
-    model,
-    detector,
-    preprocessing: { ...recorded, ...opts.preprocessing },
-    batchSize: opts.batchSize,
+  const created = opts.detector ? null : await loadMtcnn(opts.detectorOptions).catch((e) => {
+    model.dispose();
+    throw e;
   });
+  const detector = opts.detector ?? created!;
+  const owned = created ? [model, created] : [model];
+  try {
+    return await FacenetEmbedder.create({
+      model,
+      detector,
+      preprocessing: { ...recorded, ...opts.preprocessing },
+      batchSize: opts.batchSize,
+      owned,
+    });
+  } catch (e) {
+    owned.forEach((r) => r.dispose());
+    throw e;
+  }
 }

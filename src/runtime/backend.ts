@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
+import { hasNodeBuiltins, nodeBuiltins } from './node-platform.js';
 
 /** Backends tfjs-facenet knows how to set up. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -42,11 +43,12 @@ async function tryWasm(threads: number | undefined): Promise<void> {
   } else if (threads !== undefined) {
     wasm.setThreadsCount(threads);
   }
-  if (isNode) {
+  if (isNode && hasNodeBuiltins()) {
     // In Node the .wasm files sit beside the package's dist/ — point at them explicitly so
     // that bundling (tsup, vite) of this library does not break the lookup.
-    const { createRequire } = await import('node:module');
-    const { dirname, join } = await import('node:path');
+    const { module, path } = nodeBuiltins('locating the WebAssembly binaries in Node');
+    const { createRequire } = module;
+    const { dirname, join } = path;
     const req = createRequire(import.meta.url);
     const dir = dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
     wasm.setWasmPaths(join(dir, 'dist') + '/');

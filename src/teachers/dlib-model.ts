@@ -3,7 +3,7 @@
  * (`get_face_chip_details(shape, 150, 0.25)`) warped from MTCNN's 5 landmarks, RGB 0…255
  * (the network normalises its input itself).
  */
-import type { Preprocessing } from '../recognition/types.js';
+import type { Preprocessing } from '../face/embedding.js';
 import { DLIB_RESNET_INPUT_SIZE } from './dlib-resnet.js';
 
 export const DLIB_PREPROCESSING: Readonly<Preprocessing> = Object.freeze({

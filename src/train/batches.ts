@@ -10,6 +10,7 @@ import { ConfigError, FacenetError, FileNotFoundError, ImageDecodeError } from '
 import { decodeImageFile } from '../image/decode-node.js';
 import type { LabeledImages } from './dataset.js';
 import { Rng } from './rng.js';
+import { fixedStandardization } from '../recognition/standardize.js';
 
 /** Augmentation of one image. */
 export interface Augmentation {
@@ -39,14 +40,6 @@ export interface LoadedBatch {
   labels: Int32Array;
   /** With a teacher: its embedding of each image as augmented (`[batch, d]` row-major). */
   targets?: Float32Array;
-}
-
-/**
- * The reference's `fixed_image_standardization`: (x − 127.5) / 128, mapping 0…255 to
- * about [−1, 1]. (The seed wrote `x - 127.5/128`, which subtracts 0.996 — a precedence bug.)
- */
-export function fixedStandardization(x: number): number {
-  return (x - 127.5) / 128;
 }
 
 /** Options of {@link BatchSampler}. */
@@ -187,9 +180,9 @@ export function cropFlipStandardize(
         out[o + 2] = pad;
       } else {
         const i = (sy * width + sx) * 3;
-        out[o] = (data[i] - 127.5) / 128;
-        out[o + 1] = (data[i + 1] - 127.5) / 128;
-        out[o + 2] = (data[i + 2] - 127.5) / 128;
+        out[o] = fixedStandardization(data[i]);
+        out[o + 1] = fixedStandardization(data[i + 1]);
+        out[o + 2] = fixedStandardization(data[i + 2]);
       }
     }
   }

@@ -10,8 +10,6 @@
  * A checkpoint is written into a hidden temporary directory and renamed into place, so a
  * crash never leaves a half-written `ckpt-*`. Only the newest `keep` are kept. Node only.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as nodeCrypto from 'node:crypto';

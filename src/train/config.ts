@@ -3,6 +3,7 @@
  * names the option at fault, and the seed project's `train/config.py` as a preset.
  */
 import { ConfigError, FileNotFoundError } from '../errors.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** Optimization algorithms (TensorFlow 1.x semantics, see `optimizers.ts`). */
 export type OptimizerName = 'adam' | 'rmsprop' | 'momentum' | 'adagrad';
@@ -350,7 +351,7 @@ export function validateTrainConfig(c: TrainConfig): void {
  * when it is not a JSON object.
  */
 export async function readTrainConfigFile(path: string): Promise<Record<string, unknown>> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = nodeBuiltins('reading a training config file').fsp;
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -4,13 +4,10 @@
  * and split into training and validation parts the way davidsandberg/facenet
  * `split_dataset(..., mode='SPLIT_IMAGES')` does. Node only.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
-import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as nodeCrypto from 'node:crypto';
-import { ConfigError, FileNotFoundError } from '../errors.js';
-import { IMAGE_EXTENSIONS } from '../mtcnn/align-dataset.js';
+import { ConfigError } from '../errors.js';
+import { listIdentityFolders } from '../datasets/folders.js';
 import { Rng } from './rng.js';
 
 /** One identity: its folder name and its image paths (sorted). */
@@ -33,13 +30,6 @@ export interface LabeledImages {
   classNames: string[];
 }
 
-function isImageFile(name: string): boolean {
-  const dot = name.lastIndexOf('.');
-  return dot > 0 && IMAGE_EXTENSIONS.includes(name.slice(dot).toLowerCase());
-}
-
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Read `root`: every sub-folder is an identity, every image file in it (non-recursive,
  * by extension) an example. Hidden entries are skipped. Folders without images are kept
@@ -47,28 +37,11 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * @throws {FileNotFoundError} when `root` does not exist; {ConfigError} when it has no sub-folders.
  */
 export async function readImageFolder(root: string): Promise<ImageFolder> {
-  let entries;
-  try {
-    entries = await fsp.readdir(root, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileNotFoundError(root, 'dataset folder');
-    throw e;
-  }
-  const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
-  if (names.length === 0) {
+  const { classes } = await listIdentityFolders(root);
+  if (classes.length === 0) {
     throw new ConfigError('dataDir', `${root} has no identity sub-folders (expected root/<identity>/<image>)`);
   }
-  const classes: ImageClass[] = [];
-  for (const name of names) {
-    const dir = nodePath.join(root, name);
-    const files = (await fsp.readdir(dir, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.') && isImageFile(e.name))
-      .map((e) => e.name)
-      .sort(byCodePoint);
-    classes.push({ name, paths: files.map((f) => nodePath.join(dir, f)) });
-  }
-  return { root, classes };
+  return { root, classes: classes.map((c) => ({ name: c.name, paths: c.images })) };
 }
 
 /** Options of {@link splitDataset}. */

@@ -8,16 +8,14 @@ export type {
   EpochMetrics,
   ValidationMetrics,
   EvaluationContext,
-  GradientEngine,
-  TrainingState,
-  StepAccumulator,
 } from './trainer.js';
+export type { GradientEngine, TrainingState, StepAccumulator } from './engine.js';
 export type { ModelWeight } from './model-state.js';
 export { resolveTrainConfig, validateTrainConfig, DEFAULT_TRAIN_CONFIG, seedPreset, TRAIN_PRESETS, readTrainConfigFile } from './config.js';
 export type { TrainConfig, OptimizerName, HeadKind, SamplerKind, LearningRateSchedule } from './config.js';
 export { readImageFolder, splitDataset, datasetFingerprint } from './dataset.js';
 export type { ImageClass, ImageFolder, LabeledImages, SplitOptions, DatasetSplit } from './dataset.js';
-export { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow, fixedStandardization } from './batches.js';
+export { BatchSampler, BatchLoader, cropFlipStandardize, cropWindow } from './batches.js';
 export type { Augmentation, BatchPlan, LoadedBatch, SamplerOptions, LoaderOptions, WarningSink } from './batches.js';
 export { Rng } from './rng.js';
 export type { RngState } from './rng.js';
@@ -45,3 +43,5 @@ export { microBatchGradients } from './step.js';
 export type { LossSettings, MicroMetrics, MicroBatchInput, MicroBatchResult } from './step.js';
 export { withSeededMathRandom, seedRandomLayers, randomLayers, isDecayedWeight, prelogitsOutputIndex } from './model-state.js';
 export { createParallelEngine, shardSizes } from './parallel.js';
+export { TeacherCache, fillTeacherCache, readTeacherCache, parseTeacherRecords, encodeTeacherRecords } from './teacher-cache.js';
+export type { TeacherCacheHeader, TeacherRecord, TeacherEmbeddings, TeacherImage, FillTeacherCacheOptions } from './teacher-cache.js';

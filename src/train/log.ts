@@ -2,8 +2,6 @@
  * The training log: one JSON object per line (steps, epochs, warnings, start/stop),
  * appended, so a resumed run continues the same file and any tool can read it line by line.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { parentPort, workerData } from 'node:worker_threads';
+import '../runtime/install-node.js';
 import { initBackend, type BackendName } from '../runtime/backend.js';
 import { registerTrainingKernels } from '../kernels/register.js';
 import { L2Normalize, ScaledResidual, SlimBatchNorm } from '../facenet/layers.js';

@@ -24,17 +24,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
-import * as workerThreads from 'node:worker_threads';
-import * as fs from 'node:fs';
-import * as nodeModule from 'node:module';
-import * as nodePath from 'node:path';
+import type * as workerThreads from 'node:worker_threads';
 import * as nodeUrl from 'node:url';
 import { ConfigError, FacenetError } from '../errors.js';
+import { startWorker } from '../runtime/workers.js';
 import type { LoadedBatch } from './batches.js';
 import type { LossSettings, MicroMetrics } from './step.js';
-import type { GradientEngine, TrainingState } from './trainer.js';
+import type { GradientEngine, TrainingState } from './engine.js';
 
 /** Where one array lives in a shared buffer (float32 offsets). */
 export interface SlotLayout {
@@ -100,29 +96,11 @@ function layout(entries: { key: string; shape: number[] }[]): { slots: SlotLayou
   return { slots, total: offset };
 }
 
-/** The tsx ESM loader API (development: running the TypeScript sources). */
-function tsxApiUrl(): string {
-  const req = nodeModule.createRequire(import.meta.url);
-  const pkgPath = req.resolve('tsx/package.json');
-  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
-  const entry = pkg.exports?.['./esm/api'] as { import?: { default?: string } | string } | undefined;
-  const rel = typeof entry?.import === 'string' ? entry.import : entry?.import?.default ?? './dist/esm/api/index.mjs';
-  return nodeUrl.pathToFileURL(nodePath.join(nodePath.dirname(pkgPath), rel)).href;
-}
-
 /** Start one worker: the bundled `train-worker.js` next to this module, or the TypeScript source via tsx. */
-function startWorker(init: WorkerInit): workerThreads.Worker {
-  const here = import.meta.url;
-  const bundled = new URL('./train-worker.js', here);
-  if (fs.existsSync(nodeUrl.fileURLToPath(bundled))) return new workerThreads.Worker(bundled, { workerData: init });
-  const source = new URL('./parallel-worker.ts', here);
-  if (fs.existsSync(nodeUrl.fileURLToPath(source))) {
-    const code =
-      `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })` +
-      `.catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
-    return new workerThreads.Worker(code, { eval: true, workerData: init });
-  }
-  throw new FacenetError('WORKER_MISSING', `training worker not found next to ${nodeUrl.fileURLToPath(here)}`);
+function startTrainingWorker(init: WorkerInit): workerThreads.Worker {
+  const worker = startWorker(import.meta.url, { bundled: './train-worker.js', source: './parallel-worker.ts' }, init);
+  if (!worker) throw new FacenetError('WORKER_MISSING', `training worker not found next to ${nodeUrl.fileURLToPath(import.meta.url)}`);
+  return worker;
 }
 
 class WorkerHandle {
@@ -238,7 +216,7 @@ export async function createParallelEngine(
         gradsBuffer,
         stateBuffer,
       };
-      handles.push(new WorkerHandle(startWorker(init)));
+      handles.push(new WorkerHandle(startTrainingWorker(init)));
     }
     const ready = await Promise.all(handles.map((h) => h.next()));
     for (const r of ready) if (r.type !== 'ready') throw new FacenetError('WORKER', 'training worker did not start');

@@ -11,10 +11,8 @@
  *     100: 0.005
  *     276: -1
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
-import * as fsp from 'node:fs/promises';
 import { ConfigError, FileNotFoundError } from '../errors.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 import type { LearningRateSchedule } from './config.js';
 
 /** One `epoch: rate` line of a schedule file. */
@@ -63,7 +61,7 @@ export function parseScheduleFile(text: string, source = 'schedule file'): Sched
 export async function readScheduleFile(path: string): Promise<ScheduleEntry[]> {
   let text: string;
   try {
-    text = await fsp.readFile(path, 'utf8');
+    text = await nodeBuiltins('reading a learning-rate schedule file').fsp.readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(path, 'learning-rate schedule file');
     throw e;

@@ -12,105 +12,31 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as nodePath from 'node:path';
 import * as fsp from 'node:fs/promises';
-import type { Preprocessing } from '../recognition/types.js';
-import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../errors.js';
-import type { NamedArrays } from '../io/types.js';
-import { CenterLoss } from '../losses/center-loss.js';
-import { softmaxCrossEntropy } from '../losses/cross-entropy.js';
+import type { Preprocessing } from '../face/embedding.js';
+import { ConfigError } from '../errors.js';
 import { l2Normalize } from '../losses/margin-softmax.js';
-import { l2WeightDecay } from '../losses/regularization.js';
 import { startProgress, type Progress } from '../util/progress.js';
 import { registerTrainingKernels } from '../kernels/register.js';
 import { buildInceptionResnetV1, type InceptionResnetV1Options } from '../facenet/inception-resnet-v1.js';
-import { BatchLoader, BatchSampler, type LoadedBatch, type WarningSink } from './batches.js';
-import {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  checkpointDirName,
-  latestTrainingCheckpoint,
-  loadTrainingCheckpoint,
-  pruneTrainingCheckpoints,
-  saveTrainingCheckpoint,
-  type TrainingCheckpointState,
-} from './checkpoint.js';
+import type { WarningSink } from './batches.js';
+import { checkpointDirName, pruneTrainingCheckpoints, saveTrainingCheckpoint } from './checkpoint.js';
 import { resolveTrainConfig, type TrainConfig } from './config.js';
-import { datasetFingerprint, readImageFolder, splitDataset, type LabeledImages } from './dataset.js';
-import { MovingAverage } from './ema.js';
-import { ClassHead } from './head.js';
+import type { LabeledImages } from './dataset.js';
 import { JsonLinesLog } from './log.js';
-import {
-  applyForPrelogits,
-  arraysToWeights,
-  isDecayedWeight,
-  modelWeights,
-  prelogitsOutputIndex,
-  randomLayers,
-  weightsToArrays,
-  withSeededMathRandom,
-  type ModelWeight,
-} from './model-state.js';
-import { TrainOptimizer, type NamedVariable } from './optimizers.js';
+import { findResumePoint } from './resume.js';
+import { validateModel } from './validate.js';
+import { BatchPrefetcher } from './prefetch.js';
+import { applyUpdate, buildTrainingParts, restoreTrainingParts, trainingCheckpointState, trainingPartsToArrays } from './parts.js';
+import { prepareRunData } from './run-data.js';
+import { applyForPrelogits, withSeededMathRandom } from './model-state.js';
 import { Rng } from './rng.js';
-import { learningRateAt, resolveSchedule } from './schedule.js';
-import { microBatchGradients, type LossSettings, type MicroMetrics } from './step.js';
-import { readTeacherCache } from './teacher-cache.js';
-
-/** Metrics of one update. */
-export interface StepMetrics {
-  /** Updates done, including this one. */
-  step: number;
-  /** 1-based epoch of this update. */
-  epoch: number;
-  /** Total loss: data loss + weight decay. */
-  loss: number;
-  crossEntropy: number;
-  centerLoss: number;
-  /** Weight decay term (before the update). */
-  regularization: number;
-  prelogitsNorm: number;
-  tripletLoss: number;
-  /** Distillation losses against the teacher (0 without one). */
-  distillation: number;
-  relationalDistillation: number;
-  /** Training accuracy of the head on this update's images (0 without a head). */
-  accuracy: number;
-  learningRate: number;
-  imagesPerSecond: number;
-  /**
-   * Where the time of this update went, in seconds: `dataWait` (waiting for images that
-   * were not decoded yet), `gradients` (forward + backward), `update` (weight decay,
-   * optimizer, centers, moving average), plus engine details with workers
-   * (`broadcast`, `workers`, `reduce`).
-   */
-  seconds: Record<string, number>;
-}
-
-/** Loss and accuracy on the validation images. */
-export interface ValidationMetrics {
-  loss: number;
-  crossEntropy: number;
-  centerLoss: number;
-  accuracy: number;
-  images: number;
-}
-
-/** Metrics of one epoch. */
-export interface EpochMetrics {
-  /** 1-based epoch just finished. */
-  epoch: number;
-  step: number;
-  /** Means over the epoch's updates (of this run; a resumed epoch counts from the resume). */
-  loss: number;
-  accuracy: number;
-  validation?: ValidationMetrics;
-  /** What the `evaluateEvery` callback returned. */
-  evaluation?: Record<string, number>;
-  seconds: number;
-}
+import { learningRateAt } from './schedule.js';
+import { inProcessEngine, type GradientEngine } from './engine.js';
+import { EpochTally, stepMetrics, type StepMetrics, type EpochMetrics } from './metrics.js';
+export type { StepMetrics, ValidationMetrics, EpochMetrics } from './metrics.js';
+export { describeRun } from './resume.js';
 
 /** Passed to the `evaluateEvery` callback. */
 export interface EvaluationContext {
@@ -181,26 +107,6 @@ export interface TrainResult {
   classNames: string[];
 }
 
-/** Options whose change makes a checkpoint unusable for resuming. */
-const RESUME_CRITICAL: Array<keyof TrainConfig> = [
-  'seed',
-  'imageSize',
-  'randomCrop',
-  'randomFlip',
-  'validationSplit',
-  'minImagesPerClass',
-  'sampler',
-  'imagesPerClass',
-  'batchSize',
-  'accumulationSteps',
-  'stepsPerEpoch',
-  'embeddingSize',
-  'keepProbability',
-  'modelOptions',
-  'head',
-  'optimizer',
-];
-
 /** Checkpoint sub-directory of an output directory. */
 export function checkpointsDir(outDir: string): string {
   return nodePath.join(outDir, 'checkpoints');
@@ -225,7 +131,7 @@ export async function exportTrainedModel(
 ): Promise<void> {
   const { saveModel } = await import('../facenet/model-io.js');
   const { writeModelPreprocessing } = await import('../recognition/load.js');
-  const { DEFAULT_PREPROCESSING } = await import('../recognition/types.js');
+  const { DEFAULT_PREPROCESSING } = await import('../face/embedding.js');
   await fsp.mkdir(dir, { recursive: true });
   await saveModel(model, dir);
   await writeModelPreprocessing(dir, {
@@ -253,124 +159,6 @@ export function buildDefaultModel(config: TrainConfig): tfl.LayersModel {
   });
 }
 
-export interface StepAccumulator {
-  grads: tf.Tensor[] | null;
-  prelogits: tf.Tensor2D[];
-  labels: Int32Array[];
-  metrics: MicroMetrics[];
-  sizes: number[];
-  /** Engine-specific time breakdown in seconds. */
-  timings?: Record<string, number>;
-}
-
-function weightedMean(values: number[], weights: number[]): number {
-  let s = 0;
-  let w = 0;
-  values.forEach((v, i) => {
-    s += v * weights[i];
-    w += weights[i];
-  });
-  return w > 0 ? s / w : 0;
-}
-
-/** Engines compute the averaged gradients of one update (in this thread or in workers). */
-export interface GradientEngine {
-  /** Gradients of the step's micro-batches (aligned with the trainable list), their pre-logits and metrics. */
-  computeStep(
-    step: number,
-    getBatch: (micro: number) => Promise<LoadedBatch>,
-    accumulationSteps: number,
-  ): Promise<StepAccumulator>;
-  dispose(): Promise<void> | void;
-}
-
-/** Everything the loop and the engines share. */
-export interface TrainingState {
-  config: TrainConfig;
-  model: tfl.LayersModel;
-  outputIndex: number;
-  head: ClassHead | null;
-  centerLoss: CenterLoss | null;
-  settings: LossSettings;
-  weights: ModelWeight[];
-  /** Trainable variables: model's then head's, the order of gradients and optimizer slots. */
-  trainable: NamedVariable[];
-  randomLayers: tfl.layers.Layer[];
-}
-
-function inProcessEngine(state: TrainingState): GradientEngine {
-  const variables = state.trainable.map((v) => v.variable);
-  return {
-    async computeStep(step, getBatch, accumulationSteps) {
-      const acc: StepAccumulator = { grads: null, prelogits: [], labels: [], metrics: [], sizes: [] };
-      try {
-        for (let m = 0; m < accumulationSteps; m++) {
-          const batch = await getBatch(m);
-          const r = microBatchGradients({
-            model: state.model,
-            outputIndex: state.outputIndex,
-            head: state.head,
-            centerLoss: state.centerLoss,
-            settings: state.settings,
-            variables,
-            images: batch.images,
-            shape: batch.shape,
-            labels: batch.labels,
-            targets: batch.targets,
-            randomLayers: state.randomLayers,
-            dropoutRng: Rng.derive(state.config.seed, 'dropout', step, m),
-            lossScale: 1 / accumulationSteps,
-          });
-          if (acc.grads === null) acc.grads = r.grads;
-          else {
-            const prev = acc.grads;
-            acc.grads = prev.map((g, i) => tf.add(g, r.grads[i]));
-            prev.forEach((g) => g.dispose());
-            r.grads.forEach((g) => g.dispose());
-          }
-          acc.prelogits.push(r.prelogits);
-          acc.labels.push(batch.labels);
-          acc.metrics.push(r.metrics);
-          acc.sizes.push(batch.labels.length);
-        }
-        return acc;
-      } catch (e) {
-        acc.grads?.forEach((g) => g.dispose());
-        acc.prelogits.forEach((p) => p.dispose());
-        throw e;
-      }
-    },
-    dispose() {},
-  };
-}
-
-/**
- * The teacher's embedding of every training image (see `TeacherCache`), keyed by its path
- * relative to the data folder.
- * @throws {ConfigError} when an image (or, with random flips, its mirror image) has none, or
- *   the teacher's dimension differs from the student's embedding size.
- */
-async function teacherLookup(
-  cachePath: string,
-  images: LabeledImages,
-  cfg: TrainConfig,
-): Promise<(index: number, mirrored: boolean) => Float32Array> {
-  const { relative } = await import('node:path');
-  const cache = await readTeacherCache(cachePath);
-  if (cache.header.dimension !== cfg.embeddingSize) {
-    throw new ConfigError('teacherCache', `holds ${cache.header.dimension}-d embeddings; set embeddingSize to ${cache.header.dimension}`);
-  }
-  const keys = images.paths.map((p) => relative(cfg.dataDir, p).split('\\').join('/'));
-  const missing = keys.filter((k) => !cache.has(k, false) || (cfg.randomFlip && !cache.has(k, true)));
-  if (missing.length > 0) {
-    throw new ConfigError('teacherCache', `${cachePath} has no teacher embedding for ${missing.length} training images (first: ${missing[0]})`);
-  }
-  return (index, mirrored) => cache.get(keys[index], mirrored)!;
-}
-
-function pickConfig(c: TrainConfig, keys: Array<keyof TrainConfig>): string {
-  return keys.map((k) => `${k}=${JSON.stringify(c[k])}`).join(', ');
-}
 
 /**
  * Train. Returns when the configured epochs are done, the schedule says stop,
@@ -407,55 +195,10 @@ export async function train(
     throw new ConfigError('evaluateEvery.epochs', `must be an integer ≥ 1, got ${options.evaluateEvery.epochs}`);
   }
 
-  // ---- checkpoint to resume from ----
-  let resumeFrom: string | null = null;
-  if (options.resume) {
-    resumeFrom = typeof options.resume === 'string' ? options.resume : await latestTrainingCheckpoint(ckptRoot);
-    if (!resumeFrom) throw new FileNotFoundError(ckptRoot, 'checkpoint to resume from');
-  }
-  const restored = resumeFrom ? await loadTrainingCheckpoint(resumeFrom) : null;
-  if (restored) {
-    for (const k of RESUME_CRITICAL) {
-      if (JSON.stringify(restored.state.config[k]) !== JSON.stringify(cfg[k])) {
-        throw new IncompatibleFileError(
-          resumeFrom!,
-          `was trained with ${k}=${JSON.stringify(restored.state.config[k])}, the configuration now says ${JSON.stringify(cfg[k])}`,
-        );
-      }
-    }
-  }
+  const { resumeFrom, restored } = await findResumePoint(options.resume, ckptRoot, cfg);
 
-  // ---- data ----
-  const folder = await readImageFolder(cfg.dataDir);
-  const split = splitDataset(folder, { validationSplit: cfg.validationSplit, minImagesPerClass: cfg.minImagesPerClass, seed: cfg.seed });
-  for (const d of split.dropped) warn(`class ${d.name} not used: ${d.reason}`, { class: d.name });
-  const trainSet = split.train;
-  const valSet = split.validation;
-  const numClasses = trainSet.classNames.length;
-  const trainFp = datasetFingerprint(trainSet, cfg.dataDir);
-  const valFp = datasetFingerprint(valSet, cfg.dataDir);
-  if (restored && restored.state.dataset.trainFingerprint !== trainFp) {
-    throw new IncompatibleFileError(
-      resumeFrom!,
-      `was trained on a different dataset or split (${restored.state.dataset.trainImages} images in ${restored.state.dataset.classNames.length} classes; now ${trainSet.paths.length} in ${numClasses})`,
-    );
-  }
-  if (cfg.head !== 'none' && numClasses < 2) throw new ConfigError('dataDir', `needs at least 2 identities, found ${numClasses}`);
-  const sampler = new BatchSampler(trainSet, {
-    seed: cfg.seed,
-    batchSize: cfg.batchSize,
-    accumulationSteps: cfg.accumulationSteps,
-    kind: cfg.sampler,
-    imagesPerClass: cfg.imagesPerClass,
-    randomCrop: cfg.randomCrop,
-    randomFlip: cfg.randomFlip,
-  });
-  const teacherEmbedding = cfg.teacherCache ? await teacherLookup(cfg.teacherCache, trainSet, cfg) : undefined;
-  const loader = new BatchLoader(trainSet, (l) => sampler.classMembers(l), { imageSize: cfg.imageSize, onWarning: warn, teacherEmbedding });
-  const valLoader = new BatchLoader(valSet, () => [], { imageSize: cfg.imageSize, onWarning: warn });
-  const stepsPerEpoch = cfg.stepsPerEpoch ?? sampler.stepsPerPass;
-  const totalSteps = cfg.epochs * stepsPerEpoch;
-  const schedule = await resolveSchedule(cfg.schedule);
+  const data = await prepareRunData(cfg, restored, resumeFrom, warn);
+  const { trainSet, valSet, numClasses, trainFp, valFp, sampler, loader, valLoader, stepsPerEpoch, totalSteps, schedule } = data;
 
   // ---- model and training state ----
   const ownsModel = !(options.model && typeof options.model !== 'function');
@@ -467,127 +210,20 @@ export async function train(
   let engine: GradientEngine | null = null;
   const progressEnabled = options.progress ?? !!process.stderr.isTTY;
   let bar: Progress | null = null;
-  const pending = new Map<string, Promise<LoadedBatch>>();
+  // Batches are planned and loaded in order; the next ones load while this one trains.
+  const prefetcher = new BatchPrefetcher(loader, sampler, cfg.accumulationSteps, totalSteps);
   try {
-    const outputIndex = prelogitsOutputIndex(model, options.prelogitsOutput);
-    const featureSize = model.outputs[outputIndex].shape[1];
-    if (typeof featureSize !== 'number') throw new ConfigError('model', 'the pre-logits output must have a fixed feature size');
-    const inShape = model.inputs[0].shape;
-    if (inShape.length !== 4 || (inShape[1] !== null && inShape[1] !== cfg.imageSize) || (inShape[2] !== null && inShape[2] !== cfg.imageSize)) {
-      throw new ConfigError('imageSize', `is ${cfg.imageSize} but the model takes input ${JSON.stringify(inShape)}`);
-    }
-    const head =
-      cfg.head === 'none'
-        ? null
-        : new ClassHead({
-            kind: cfg.head,
-            featureSize,
-            numClasses,
-            seed: Rng.derive(cfg.seed, 'head').nextUint32(),
-            scale: cfg.marginScale,
-            margin: cfg.margin,
-          });
-    if (head) toDispose.push(head);
-    const centerLoss =
-      cfg.centerLossFactor > 0 ? new CenterLoss({ numClasses, featureSize, alpha: cfg.centerLossAlpha }) : null;
-    if (centerLoss) toDispose.push(centerLoss);
-    const weights = modelWeights(model);
-    const trainable: NamedVariable[] = [
-      ...weights.filter((w) => w.trainable).map((w) => ({ name: w.key, variable: w.variable })),
-      ...(head?.namedVariables() ?? []),
-    ];
-    const decayed = [
-      ...weights.filter((w) => w.trainable && isDecayedWeight(w.name)).map((w) => w.variable),
-      ...(head ? [head.kernel] : []),
-    ];
-    const decayedSet = new Set(decayed);
-    if (model.losses.length > 0 && cfg.weightDecay > 0) {
-      warn('the model has its own weight regularizers; they are added on top of weightDecay (build it without them or set weightDecay 0)');
-    }
-    const optimizer = new TrainOptimizer(cfg.optimizer, trainable);
-    toDispose.push(optimizer);
-    const ema = cfg.movingAverageDecay > 0 ? new MovingAverage(trainable, cfg.movingAverageDecay) : null;
-    if (ema) toDispose.push(ema);
-    const state: TrainingState = {
-      config: cfg,
-      model,
-      outputIndex,
-      head,
-      centerLoss,
-      settings: {
-        centerLossFactor: cfg.centerLossFactor,
-        prelogitsNormFactor: cfg.prelogitsNormFactor,
-        prelogitsNormP: cfg.prelogitsNormP,
-        tripletLossFactor: cfg.tripletLossFactor,
-        tripletMargin: cfg.tripletMargin,
-        tripletMining: cfg.tripletMining,
-        distillationFactor: cfg.teacherCache ? cfg.distillationFactor : 0,
-        distillationMetric: cfg.distillationMetric,
-        relationalDistillationFactor: cfg.teacherCache ? cfg.relationalDistillationFactor : 0,
-      },
-      weights,
-      trainable,
-      randomLayers: randomLayers(model),
-    };
+    const parts = buildTrainingParts(model, cfg, numClasses, options.prelogitsOutput, warn, toDispose);
+    const { state, head, centerLoss, ema } = parts;
+    const { outputIndex } = state;
+    let step = restored ? restoreTrainingParts(parts, restored, resumeFrom!, warn) : 0;
 
-    let step = 0;
-    if (restored) {
-      const src = resumeFrom!;
-      const names = restored.state.modelWeights;
-      if (names.length !== weights.length) {
-        throw new IncompatibleFileError(src, `holds ${names.length} model weights, the model has ${weights.length}`);
-      }
-      arraysToWeights(restored.tensors, weights.map((w) => ({ key: w.key, variable: w.variable })), src);
-      if (head) arraysToWeights(restored.tensors, head.namedVariables().map((v) => ({ key: v.name, variable: v.variable })), src);
-      if (centerLoss) {
-        const c = restored.tensors.get('center_loss/centers');
-        if (c) centerLoss.setCenters(c.data as Float32Array);
-        else warn('checkpoint has no center-loss centers; they start at zero');
-      }
-      const slots: NamedArrays = new Map();
-      for (const [k, v] of restored.tensors) if (k.startsWith('optimizer/')) slots.set(k.slice('optimizer/'.length), v);
-      optimizer.setState({ iterations: restored.state.optimizer.iterations, slots }, src);
-      if (ema) {
-        if (restored.state.movingAverage) ema.setState(restored.tensors, src);
-        else warn('checkpoint has no moving averages; they restart from the current weights');
-      }
-      step = restored.state.step;
-    }
-    restored?.tensors.clear();
-
-    const checkpointTensors = (): NamedArrays => {
-      const out = weightsToArrays(weights.map((w) => ({ key: w.key, variable: w.variable })));
-      if (head) weightsToArrays(head.namedVariables().map((v) => ({ key: v.name, variable: v.variable })), out);
-      if (centerLoss) out.set('center_loss/centers', { shape: [numClasses, featureSize], dtype: 'float32', data: centerLoss.getCenters() });
-      for (const [k, v] of optimizer.getState().slots) out.set(`optimizer/${k}`, v);
-      if (ema) ema.getState(out);
-      return out;
-    };
     let lastCheckpoint: string | null = resumeFrom;
     let lastStepMetrics: StepMetrics | undefined;
     let lastEpochMetrics: EpochMetrics | undefined;
     const save = async () => {
-      const st: TrainingCheckpointState = {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
-        step,
-        epoch: Math.floor(step / stepsPerEpoch),
-        config: cfg,
-        dataset: {
-          trainFingerprint: trainFp,
-          validationFingerprint: valFp,
-          classNames: trainSet.classNames,
-          trainImages: trainSet.paths.length,
-          validationImages: valSet.paths.length,
-        },
-        modelWeights: weights.map((w) => ({ name: w.name, shape: w.variable.shape.slice(), trainable: w.trainable })),
-        optimizer: { kind: cfg.optimizer, iterations: optimizer.iterations },
-        rng: { seed: cfg.seed, scheme: 'derive(seed,purpose,step,micro)' },
-        movingAverage: !!ema,
-        metrics: lastStepMetrics ? { ...lastStepMetrics } : undefined,
-        savedAt: new Date().toISOString(),
-      };
-      lastCheckpoint = await saveTrainingCheckpoint(ckptRoot, st, checkpointTensors());
+      const st = trainingCheckpointState(parts, data, step, lastStepMetrics);
+      lastCheckpoint = await saveTrainingCheckpoint(ckptRoot, st, trainingPartsToArrays(parts));
       await pruneTrainingCheckpoints(ckptRoot, cfg.keepCheckpoints);
       await log.write({ type: 'checkpoint', step, path: lastCheckpoint });
     };
@@ -596,71 +232,7 @@ export async function train(
       ? await (await import('./parallel.js')).createParallelEngine(state, options.workers, options.workerModules)
       : inProcessEngine(state);
 
-    // Batches are planned and loaded in order; the next ones load while this one trains.
-    const batchKey = (s: number, m: number) => `${s}:${m}`;
-    const prefetchDepth = Math.max(2, cfg.accumulationSteps);
-    const request = (s: number, m: number) => {
-      const k = batchKey(s, m);
-      let p = pending.get(k);
-      if (!p) {
-        p = loader.load(sampler.plan(s, m));
-        p.catch(() => {}); // surfaced when awaited
-        pending.set(k, p);
-      }
-      return p;
-    };
-    const prefetchAfter = (s: number, m: number) => {
-      let ss = s;
-      let mm = m;
-      for (let i = 0; i < prefetchDepth; i++) {
-        mm++;
-        if (mm >= cfg.accumulationSteps) {
-          mm = 0;
-          ss++;
-        }
-        if (ss >= totalSteps) break;
-        request(ss, mm);
-      }
-    };
-
-    const validate = async (): Promise<ValidationMetrics | undefined> => {
-      if (valSet.paths.length === 0) return undefined;
-      const sums = { ce: 0, center: 0, correct: 0, n: 0 };
-      const bs = cfg.batchSize;
-      let next: Promise<LoadedBatch> | null = valLoader.loadRange(0, Math.min(bs, valSet.paths.length));
-      for (let start = 0; start < valSet.paths.length; start += bs) {
-        const batch: LoadedBatch = await next!;
-        const nextStart = start + bs;
-        next = nextStart < valSet.paths.length ? valLoader.loadRange(nextStart, Math.min(nextStart + bs, valSet.paths.length)) : null;
-        const n = batch.labels.length;
-        const [ce, center, correct] = tf.tidy(() => {
-          const x = tf.tensor4d(batch.images, batch.shape);
-          const pre = applyForPrelogits(model, x, outputIndex, false);
-          let ceV = 0;
-          let correctV = 0;
-          if (head) {
-            ceV = softmaxCrossEntropy(head.trainingLogits(pre, batch.labels), batch.labels).dataSync()[0];
-            const pred = tf.argMax(head.predictLogits(pre), 1).dataSync();
-            for (let i = 0; i < n; i++) if (pred[i] === batch.labels[i]) correctV++;
-          }
-          const centerV = centerLoss ? centerLoss.compute(pre, batch.labels).dataSync()[0] : 0;
-          return [ceV, centerV, correctV];
-        });
-        sums.ce += ce * n;
-        sums.center += center * n;
-        sums.correct += correct;
-        sums.n += n;
-      }
-      const crossEntropy = sums.ce / sums.n;
-      const centerLossV = sums.center / sums.n;
-      return {
-        loss: crossEntropy + cfg.centerLossFactor * centerLossV,
-        crossEntropy,
-        centerLoss: centerLossV,
-        accuracy: head ? sums.correct / sums.n : 0,
-        images: sums.n,
-      };
-    };
+    const validate = () => validateModel(parts, valSet, valLoader);
 
     const evaluate = async (epochNumber: number): Promise<Record<string, number> | undefined> => {
       const ev = options.evaluateEvery;
@@ -690,11 +262,8 @@ export async function train(
 
     let stopReason: StopReason = 'completed';
     let stepsThisCall = 0;
-    let epochLoss: number[] = [];
-    let epochAcc: number[] = [];
-    let epochStart = Date.now();
-    let lastTime = Date.now();
-    if (step < totalSteps) request(step, 0);
+    const epoch = new EpochTally();
+    if (step < totalSteps) prefetcher.request(step, 0);
     while (step < totalSteps) {
       if (options.signal?.aborted) {
         stopReason = 'aborted';
@@ -720,9 +289,7 @@ export async function train(
       const acc = await engine!.computeStep(
         s,
         async (m) => {
-          const p = request(s, m);
-          pending.delete(batchKey(s, m));
-          prefetchAfter(s, m);
+          const p = prefetcher.take(s, m);
           const t = performance.now();
           const b = await p;
           dataWait += performance.now() - t;
@@ -731,69 +298,25 @@ export async function train(
         cfg.accumulationSteps,
       );
       const tUpdate = performance.now();
-      let regularization = 0;
-      try {
-        const grads = acc.grads!;
-        if (cfg.weightDecay > 0) {
-          const reg = l2WeightDecay(decayed, cfg.weightDecay);
-          regularization = reg.dataSync()[0];
-          reg.dispose();
-          trainable.forEach((v, i) => {
-            if (!decayedSet.has(v.variable)) return;
-            const g = grads[i];
-            grads[i] = tf.tidy(() => tf.add(g, tf.mul(v.variable, cfg.weightDecay)));
-            g.dispose();
-          });
-        }
-        optimizer.apply(grads, lr);
-        if (centerLoss) {
-          const all = acc.prelogits.length === 1 ? acc.prelogits[0] : tf.concat(acc.prelogits, 0);
-          const labels = new Int32Array(acc.labels.reduce((n, l) => n + l.length, 0));
-          let o = 0;
-          for (const l of acc.labels) {
-            labels.set(l, o);
-            o += l.length;
-          }
-          centerLoss.update(all, labels);
-          if (all !== acc.prelogits[0]) all.dispose();
-        }
-      } finally {
-        acc.grads?.forEach((g) => g.dispose());
-        acc.prelogits.forEach((p) => p.dispose());
-      }
+      const regularization = applyUpdate(parts, acc, lr, cfg);
       step++;
       stepsThisCall++;
       ema?.update(step);
       const tDone = performance.now();
 
       const now = Date.now();
-      const images = acc.sizes.reduce((a, b) => a + b, 0);
-      const mean = (k: keyof MicroMetrics) => weightedMean(acc.metrics.map((m) => m[k]), acc.sizes);
-      const metrics: StepMetrics = {
+      const metrics = stepMetrics(acc, {
         step,
         epoch: epochIndex + 1,
-        loss: mean('loss') + regularization + mean('modelRegularization'),
-        crossEntropy: mean('crossEntropy'),
-        centerLoss: mean('centerLoss'),
-        regularization: regularization + mean('modelRegularization'),
-        prelogitsNorm: mean('prelogitsNorm'),
-        tripletLoss: mean('tripletLoss'),
-        distillation: mean('distillation'),
-        relationalDistillation: mean('relationalDistillation'),
-        accuracy: mean('accuracy'),
+        regularization,
         learningRate: lr,
-        imagesPerSecond: images / Math.max(1e-3, (now - lastTime) / 1000),
-        seconds: {
-          dataWait: dataWait / 1000,
-          gradients: (tUpdate - tCompute - dataWait) / 1000,
-          update: (tDone - tUpdate) / 1000,
-          ...acc.timings,
-        },
-      };
-      lastTime = now;
+        elapsedMs: now - epoch.lastUpdateEnd,
+        dataWaitMs: dataWait,
+        gradientsMs: tUpdate - tCompute - dataWait,
+        updateMs: tDone - tUpdate,
+      });
       lastStepMetrics = metrics;
-      epochLoss.push(metrics.loss);
-      epochAcc.push(metrics.accuracy);
+      epoch.add(metrics, now);
       void log.write({ type: 'step', ...metrics });
       options.onStep?.(metrics);
       bar?.tick(1, { loss: metrics.loss, acc: metrics.accuracy, lr });
@@ -815,22 +338,10 @@ export async function train(
         const validation =
           cfg.validateEveryEpochs > 0 && (epochNumber % cfg.validateEveryEpochs === 0 || isLast) ? await validate() : undefined;
         const evaluation = await evaluate(epochNumber);
-        const em: EpochMetrics = {
-          epoch: epochNumber,
-          step,
-          loss: epochLoss.reduce((a, b) => a + b, 0) / Math.max(1, epochLoss.length),
-          accuracy: epochAcc.reduce((a, b) => a + b, 0) / Math.max(1, epochAcc.length),
-          validation,
-          evaluation,
-          seconds: (Date.now() - epochStart) / 1000,
-        };
+        const em = epoch.finish(epochNumber, step, validation, evaluation);
         lastEpochMetrics = em;
         await log.write({ type: 'epoch', ...em });
         options.onEpoch?.(em);
-        epochLoss = [];
-        epochAcc = [];
-        epochStart = Date.now();
-        lastTime = Date.now();
         if (epochNumber % cfg.checkpointEveryEpochs === 0 || isLast) await save();
       } else if (cfg.checkpointEverySteps > 0 && step % cfg.checkpointEverySteps === 0) {
         await save();
@@ -865,8 +376,7 @@ export async function train(
   } finally {
     bar?.stop();
     // Let in-flight image loads settle so nothing rejects after we return.
-    await Promise.allSettled(pending.values());
-    pending.clear();
+    await prefetcher.settle();
     await engine?.dispose();
     for (const d of toDispose.reverse()) d.dispose();
     if (ownsModel) model.dispose();
@@ -874,9 +384,5 @@ export async function train(
   }
 }
 
-/** Describe the resume-critical part of a configuration (for messages). */
-export function describeRun(c: TrainConfig): string {
-  return pickConfig(c, RESUME_CRITICAL);
-}
 
 export type { LabeledImages };

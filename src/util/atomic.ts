@@ -1,4 +1,5 @@
 /** Atomic file writes: nothing written is ever half-written. Node only. */
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /**
  * Write `data` to a temporary file beside `path`, then rename it over `path`. A crash
@@ -6,10 +7,9 @@
  * directory is atomic on POSIX filesystems.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  // Imported here, not at the top, so that browser bundles of the library never see them.
-  const { writeFile, rename, mkdir, rm } = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
-  const { randomBytes } = await import('node:crypto');
+  const { writeFile, rename, mkdir, rm } = nodeBuiltins('writing files').fsp;
+  const { dirname, basename, join } = nodeBuiltins('writing files').path;
+  const { randomBytes } = nodeBuiltins('writing files').crypto;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -3,20 +3,18 @@
  * variable `TFJS_FACENET_SHARED`, else `../shared` relative to the working directory.
  * Node only.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
-import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { FileNotFoundError } from '../errors.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** The shared data directory (not checked for existence). */
 export function sharedDir(): string {
-  return nodePath.resolve(process.env.TFJS_FACENET_SHARED ?? '../shared');
+  return nodeBuiltins('finding the shared data folder').path.resolve(process.env.TFJS_FACENET_SHARED ?? '../shared');
 }
 
 /** A path inside the shared directory; throws {@link FileNotFoundError} when it is missing. */
 export function sharedPath(...parts: string[]): string {
-  const p = nodePath.join(sharedDir(), ...parts);
+  const { fs, path } = nodeBuiltins('finding the shared data folder');
+  const p = path.join(sharedDir(), ...parts);
   if (!fs.existsSync(p)) {
     throw new FileNotFoundError(p, 'shared data (set TFJS_FACENET_SHARED or put it at ../shared)');
   }

@@ -7,6 +7,7 @@
  */
 import { ChecksumError, ConfigError, DownloadError, FileNotFoundError } from '../errors.js';
 import { DEFAULT_WEIGHTS_BASE_URL, weightFileUrl, weightSet, type WeightFile, type WeightSet, type WeightSetName } from './catalog.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** What {@link downloadWeights} reports while it works. */
 export interface DownloadProgress {
@@ -73,14 +74,7 @@ export interface FileCheck {
 }
 
 async function node() {
-  const [fs, fsp, path, os, crypto] = await Promise.all([
-    import('node:fs'),
-    import('node:fs/promises'),
-    import('node:path'),
-    import('node:os'),
-    import('node:crypto'),
-  ]);
-  return { fs, fsp, path, os, crypto };
+  return nodeBuiltins('downloading and caching weight files');
 }
 
 /**

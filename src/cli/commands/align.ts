@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { startProgress } from '../../util/progress.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
-import type { FaceSelection } from '../../mtcnn/crop.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import type { FaceSelection } from '../../face/crop.js';
 
 interface AlignFlags {
   imageSize: string;
@@ -31,7 +31,7 @@ async function runAlign(input: string, output: string, flags: AlignFlags): Promi
     throw new ConfigError('--method', `must be crop, landmarks or chip, got '${flags.method}'`);
   }
   const landmarkMargin = Number(flags.landmarkMargin);
-  const { alignDataset } = await import('../../mtcnn/align-dataset.js');
+  const { alignDataset } = await import('../../datasets/align.js');
   let bar: ReturnType<typeof startProgress> | undefined;
   const counts = { aligned: 0, noFace: 0, failed: 0, skipped: 0 };
   const controller = new AbortController();

@@ -4,8 +4,8 @@
  * directory that every `--model DIR` accepts.
  */
 import type { Command } from 'commander';
-import { parseInteger } from './detect.js';
-import { parseMargin } from './eval-lfw.js';
+import { parseInteger } from '../options.js';
+import { parseMargin } from '../options.js';
 
 interface ConvertFlags {
   imageSize: string;

@@ -5,54 +5,9 @@
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
-import { ConfigError } from '../../errors.js';
-import { IMAGE_EXTENSIONS } from '../../mtcnn/align-dataset.js';
-import type { loadMtcnn } from '../../mtcnn/detector.js';
-import type { FaceDetection } from '../../mtcnn/types.js';
-
-/** Options of `loadMtcnn` as the CLI builds them. */
-export type DetectorCliOptions = NonNullable<Parameters<typeof loadMtcnn>[0]>;
-
-/** The detector flags shared by `detect` and `align`. */
-export function addDetectorOptions(cmd: Command): Command {
-  return cmd
-    .option('--weights <set>', 'MTCNN weights: caffe, faceapi, seed, or a folder holding one of those formats')
-    .option('--min-size <n>', 'smallest face to find, in pixels (default 20)')
-    .option('--thresholds <a,b,c>', 'P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)')
-    .option('--factor <f>', 'image pyramid scale step (default 0.709)');
-}
-
-function parseNumber(option: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(option, `not a number: '${value}'`);
-  return n;
-}
-
-/** Parse an integer flag value, checking a lower bound. */
-export function parseInteger(option: string, value: string, min: number): number {
-  const n = parseNumber(option, value);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(option, `must be an integer ≥ ${min}, got '${value}'`);
-  return n;
-}
-
-/** Turn the detector flags into `loadMtcnn` options. */
-export function detectorOptionsFrom(flags: {
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
-}): DetectorCliOptions {
-  const o: DetectorCliOptions = {};
-  if (flags.weights !== undefined) o.weights = flags.weights;
-  if (flags.minSize !== undefined) o.minFaceSize = parseNumber('--min-size', flags.minSize);
-  if (flags.thresholds !== undefined) {
-    const parts = flags.thresholds.split(',').map((s) => parseNumber('--thresholds', s));
-    if (parts.length !== 3) throw new ConfigError('--thresholds', `needs 3 comma-separated numbers, got '${flags.thresholds}'`);
-    o.thresholds = parts as [number, number, number];
-  }
-  if (flags.factor !== undefined) o.scaleFactor = parseNumber('--factor', flags.factor);
-  return o;
-}
+import { isImageFile } from '../../datasets/images.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import type { FaceDetection } from '../../face/types.js';
 
 /** One image to process, with the name used for its outputs (relative, no extension). */
 interface ImageJob {
@@ -68,7 +23,7 @@ async function collectImages(inputs: string[], onError: (file: string, error: st
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) await walk(p, root);
-      else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) {
+      else if (isImageFile(e.name)) {
         const rel = relative(root, p);
         jobs.push({ file: p, outName: join(dirname(rel), basename(rel, extname(rel))) });
       }
@@ -130,8 +85,8 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { loadMtcnn } = await import('../../mtcnn/detector.js');
   const { decodeImageFile, encodeImage } = await import('../../image/decode-node.js');
   const { rawToTensor } = await import('../../image/load.js');
-  const { annotateImage } = await import('../../image/annotate.js');
-  const { cropFace } = await import('../../mtcnn/crop.js');
+  const { annotateImage } = await import('../../face/annotate.js');
+  const { cropFace } = await import('../../face/crop.js');
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const { startProgress } = await import('../../util/progress.js');
 

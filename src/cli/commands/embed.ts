@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom } from './detect.js';
+import { addDetectorOptions, detectorOptionsFrom } from '../options.js';
 import { forEachImage } from './per-image.js';
 
 interface EmbedFlags {

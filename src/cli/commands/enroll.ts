@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom } from './detect.js';
-import { parseMargin } from './eval-lfw.js';
+import { addDetectorOptions, detectorOptionsFrom, parseMargin } from '../options.js';
 
 interface EnrollFlags {
   gallery: string;
@@ -62,7 +61,7 @@ export function register(program: Command): void {
       gallery.rename(from, to);
       changes.push(`renamed ${from} to ${to}`);
     }
-    let report: Awaited<ReturnType<typeof import('../../gallery/enroll.js').enrollImages>> | undefined;
+    let report: Awaited<ReturnType<typeof import('../../recognition/enroll.js').enrollImages>> | undefined;
     let ignored: string[] = [];
     if (inputs.length > 0) {
       const modelDir = flags.model ?? gallery?.modelLocation;
@@ -70,7 +69,7 @@ export function register(program: Command): void {
       const { initBackend } = await import('../../runtime/backend.js');
       await initBackend();
       const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-      const { listEnrollmentSources, enrollImages } = await import('../../gallery/enroll.js');
+      const { listEnrollmentSources, enrollImages } = await import('../../recognition/enroll.js');
       const { startProgress } = await import('../../util/progress.js');
       const listed = await listEnrollmentSources(inputs, { name: flags.name });
       ignored = listed.ignored;
@@ -96,7 +95,7 @@ export function register(program: Command): void {
           progress.stop();
         }
       } finally {
-        (embedder.detector as { dispose?: () => void }).dispose?.();
+        embedder.dispose();
       }
     }
     if (!gallery) throw new ConfigError('inputs', 'nothing to do: give images or folders to enroll');

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin } from '../options.js';
 
 interface EvalFlags {
   model: string;
@@ -26,13 +26,6 @@ interface EvalFlags {
   minSize?: string;
   thresholds?: string;
   factor?: string;
-}
-
-/** A margin flag: pixels for box crops, a fraction for landmark alignment (checked by the embedder). */
-export function parseMargin(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new ConfigError('--margin', `must be a number ≥ 0, got '${value}'`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -127,7 +120,7 @@ export function register(program: Command): void {
       }
     } finally {
       progress?.stop();
-      (embedder.detector as { dispose?: () => void }).dispose?.();
+      embedder.dispose();
     }
   });
 }

@@ -2,8 +2,8 @@
  * `tfjs-facenet identify --gallery FILE <images...>`: name every face of each image.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from './detect.js';
+import { ConfigError, FacenetError } from '../../errors.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import { forEachImage } from './per-image.js';
 
 interface IdentifyFlags {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../gallery/enroll.js');
+    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../recognition/identify.js');
     const embedder = await loadFacenetEmbedder({
       modelDir,
       detectorOptions: detectorOptionsFrom(flags),
@@ -79,7 +79,7 @@ export function register(program: Command): void {
         }
       });
     } finally {
-      (embedder.detector as { dispose?: () => void }).dispose?.();
+      embedder.dispose();
     }
   });
 }

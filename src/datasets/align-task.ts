@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { decodeImageFile, encodeImage } from '../image/decode-node.js';
 import { rawToTensor } from '../image/load.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { cropFace, marginBox, selectFaces, type FaceSelection } from './crop.js';
-import { alignFace, faceChipPoints } from './align.js';
-import type { Mtcnn } from './detector.js';
-import type { Box } from './types.js';
+import { cropFace, marginBox, selectFaces, type FaceSelection } from '../face/crop.js';
+import { alignFace, faceChipPoints } from '../face/align.js';
+import type { Mtcnn } from '../mtcnn/detector.js';
+import type { Box } from '../face/types.js';
 
 /** How a dataset image becomes a face thumbnail. */
 export type AlignMethod = 'crop' | 'landmarks' | 'chip';

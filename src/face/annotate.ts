@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Box, Point } from '../mtcnn/types.js';
-import type { RawImage } from './types.js';
+import type { Box, Point } from './types.js';
+import type { RawImage } from '../image/types.js';
 
 /** One thing to draw: a face box, optionally its landmarks, score and a label. */
 export interface Annotation {
@@ -111,7 +111,7 @@ async function toRaw(input: string | Uint8Array | RawImage | tf.Tensor3D): Promi
     bytes.dispose();
     return { data, width: input.shape[1], height: input.shape[0], channels: 3 };
   }
-  const { decodeImageFile, decodeImageBytes } = await import('./decode-node.js');
+  const { decodeImageFile, decodeImageBytes } = await import('../image/decode-node.js');
   if (typeof input === 'string') return decodeImageFile(input);
   if (input instanceof Uint8Array) return decodeImageBytes(input, 'image buffer');
   const channels = input.channels ?? 3;
@@ -134,7 +134,7 @@ export async function annotateImage(
 ): Promise<Buffer> {
   const raw = await toRaw(input);
   const svg = annotationSvg(raw.width, raw.height, faces, opts);
-  const { loadSharp } = await import('./decode-node.js');
+  const { loadSharp } = await import('../image/decode-node.js');
   const sharp = await loadSharp();
   const s = sharp(Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength), {
     raw: { width: raw.width, height: raw.height, channels: raw.channels },

@@ -6,8 +6,9 @@
  * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`, `{ type: 'result', result }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import '../runtime/install-node.js';
 import { initBackend } from '../runtime/backend.js';
-import { loadMtcnn } from './detector.js';
+import { loadMtcnn } from '../mtcnn/detector.js';
 import { alignImageFile, type AlignImageConfig, type AlignTask } from './align-task.js';
 
 /** What the main thread passes as `workerData`. */

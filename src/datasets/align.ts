@@ -17,24 +17,23 @@
  * library in a browser stays safe).
  */
 import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../runtime/workers.js';
 import { ConfigError, FileNotFoundError } from '../errors.js';
-import { resolveCropOptions, type FaceSelection } from './crop.js';
-import { FACE_CHIP_DEFAULTS, faceChipPoints, templatePoints } from './align.js';
+import { resolveCropOptions, type FaceSelection } from '../face/crop.js';
+import { FACE_CHIP_DEFAULTS, faceChipPoints, templatePoints } from '../face/align.js';
 import type { AlignImageConfig, AlignMethod, AlignTask, AlignTaskResult } from './align-task.js';
 import type { AlignWorkerData } from './align-worker.js';
-import type { LoadMtcnnOptions } from './detector.js';
-import type { Box } from './types.js';
+import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
+import type { Box } from '../face/types.js';
+import { listIdentityFolders, type IdentityFolder } from './folders.js';
 
 /** The Node built-ins this module uses, imported on first use. */
 async function nodeApi() {
-  const [fsp, fs, path, os, threads, mod, url, atomic] = await Promise.all([
+  const [fsp, fs, path, os, atomic] = await Promise.all([
     import('node:fs/promises'),
     import('node:fs'),
     import('node:path'),
     import('node:os'),
-    import('node:worker_threads'),
-    import('node:module'),
-    import('node:url'),
     import('../util/atomic.js'),
   ]);
   return {
@@ -42,17 +41,10 @@ async function nodeApi() {
     ...path,
     existsSync: fs.existsSync,
     cpus: os.cpus,
-    Worker: threads.Worker,
-    createRequire: mod.createRequire,
-    fileURLToPath: url.fileURLToPath,
-    pathToFileURL: url.pathToFileURL,
     writeFileAtomic: atomic.writeFileAtomic,
   };
 }
 type NodeApi = Awaited<ReturnType<typeof nodeApi>>;
-
-/** File extensions treated as images (case-insensitive). Other files are listed as ignored. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
 
 /** Name of the record file written in the output folder. */
 export const BOUNDING_BOXES_FILE = 'bounding_boxes.txt';
@@ -143,12 +135,8 @@ export interface AlignDatasetSummary {
   seconds: number;
 }
 
-/** One identity folder of a dataset. */
-export interface DatasetClass {
-  name: string;
-  /** Absolute paths of its images, sorted. */
-  images: string[];
-}
+/** One identity folder of a dataset (absolute image paths, sorted). */
+export type DatasetClass = IdentityFolder;
 
 /**
  * List a folder-per-identity dataset: sub-folders of `input` (sorted by name), each with its
@@ -157,33 +145,9 @@ export interface DatasetClass {
  * @throws {FileNotFoundError} when `input` is not a folder.
  */
 export async function listDataset(input: string): Promise<{ classes: DatasetClass[]; ignored: string[] }> {
-  const { resolve, readdir, join, extname } = await nodeApi();
-  const root = resolve(input);
-  let entries;
-  try {
-    entries = await readdir(root, { withFileTypes: true });
-  } catch {
-    throw new FileNotFoundError(root, 'dataset folder');
-  }
-  const classes: DatasetClass[] = [];
-  const ignored: string[] = [];
-  for (const dir of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort(byName)) {
-    const files = (await readdir(join(root, dir.name), { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
-      .sort(byName);
-    const images: string[] = [];
-    for (const f of files) {
-      const p = join(root, dir.name, f.name);
-      if (IMAGE_EXTENSIONS.includes(extname(f.name).toLowerCase())) images.push(p);
-      else ignored.push(p);
-    }
-    classes.push({ name: dir.name, images });
-  }
+  const { resolve } = await nodeApi();
+  const { classes, ignored } = await listIdentityFolders(resolve(input));
   return { classes, ignored };
-}
-
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** One parsed line of `bounding_boxes.txt`. */
@@ -232,29 +196,6 @@ function shuffle<T>(a: T[]): T[] {
 /** Temporary files that `writeFileAtomic` leaves behind when a process is killed mid-write. */
 const STALE_TMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
 
-/** Where the worker script is, and how to start it (tsx in development). */
-function workerLauncher(n: NodeApi): { script: string | URL; eval: boolean } | undefined {
-  const { fileURLToPath, pathToFileURL, join, dirname, createRequire, existsSync } = n;
-  const here = import.meta.url;
-  if (fileURLToPath(here).endsWith('.ts')) {
-    // Running from source (tsx, vitest): start the .ts worker through tsx's loader API.
-    let api: string;
-    try {
-      api = pathToFileURL(join(dirname(createRequire(here).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
-    } catch {
-      return undefined;
-    }
-    const target = new URL('./align-worker.ts', here).href;
-    return {
-      script: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`,
-      eval: true,
-    };
-  }
-  // Built package: dist/align-worker.js sits beside the bundle that contains this code.
-  const url = new URL('./align-worker.js', here);
-  return existsSync(fileURLToPath(url)) ? { script: url, eval: false } : undefined;
-}
-
 type Processor = {
   /** Process tasks pulled from `next()` until it returns undefined. */
   run(next: () => AlignTask | undefined, done: (r: AlignTaskResult) => Promise<void>): Promise<void>;
@@ -265,7 +206,7 @@ type Processor = {
 async function inProcessProcessor(detector: AlignDetectorOptions | undefined, config: AlignImageConfig): Promise<Processor> {
   const [{ initBackend }, { loadMtcnn }, { alignImageFile }] = await Promise.all([
     import('../runtime/backend.js'),
-    import('./detector.js'),
+    import('../mtcnn/detector.js'),
     import('./align-task.js'),
   ]);
   await initBackend();
@@ -282,12 +223,12 @@ async function inProcessProcessor(detector: AlignDetectorOptions | undefined, co
 }
 
 /** Start `n` workers; resolves once all are ready, or undefined when the script cannot start. */
-async function workerProcessor(count: number, data: AlignWorkerData, node: NodeApi): Promise<Processor | undefined> {
-  const launcher = workerLauncher(node);
-  if (!launcher) return undefined;
+async function workerProcessor(count: number, data: AlignWorkerData): Promise<Processor | undefined> {
+  const script = { bundled: './align-worker.js', source: './align-worker.ts' };
   const start = () =>
     new Promise<Worker>((resolveReady, rejectReady) => {
-      const w: Worker = new node.Worker(launcher.script, { eval: launcher.eval, workerData: data });
+      const w = startWorker(import.meta.url, script, data);
+      if (!w) return rejectReady(new Error('align worker script not found'));
       const onMessage = (m: { type: string; error?: string }) => {
         if (m.type === 'ready') {
           cleanup();
@@ -539,7 +480,7 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     const data: AlignWorkerData = { detector: opts.detector, config };
     const nWorkers = Math.min(workersWanted, tasks.length);
     const processor =
-      (nWorkers > 0 ? await workerProcessor(nWorkers, data, node) : undefined) ??
+      (nWorkers > 0 ? await workerProcessor(nWorkers, data) : undefined) ??
       (await inProcessProcessor(opts.detector, config));
     summary.workers = processor.workers;
     try {

@@ -10,38 +10,14 @@
  * - single image files: one person each, named after the file;
  * - with an explicit name, every image given belongs to that person.
  */
-// Namespace imports (not named ones) of Node built-ins: browser bundlers then only warn
-// about this Node-only module instead of failing the build.
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
-import type { Box } from '../mtcnn/types.js';
-import type { Embedder } from '../recognition/types.js';
+import type { Embedder } from '../face/embedding.js';
 import type { ImageInput } from '../image/types.js';
-import type { Gallery, MatchCandidate, MatchOptions } from './gallery.js';
-import { checkGalleryCompatible } from './format.js';
-
-/**
- * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing
- * only accepts an embedder with the same ones (and always the same dimension).
- * @throws {IncompatibleFileError} naming `source`.
- */
-export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedder, source = 'gallery'): void {
-  checkGalleryCompatible(
-    gallery,
-    {
-      dimension: embedder.dimension,
-      fingerprint: gallery.fingerprint ? embedder.fingerprint : undefined,
-      preprocessing: gallery.preprocessing ? { ...embedder.preprocessing } : undefined,
-    },
-    source,
-  );
-}
-
-/** File extensions treated as images. */
-export const ENROLL_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
-
-const isImage = (f: string): boolean => ENROLL_IMAGE_EXTENSIONS.includes(nodePath.extname(f).toLowerCase());
+import type { Gallery } from '../gallery/gallery.js';
+import { assertGalleryMatchesEmbedder } from './identify.js';
+import { isImageFile } from '../datasets/images.js';
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -71,7 +47,7 @@ export async function listEnrollmentSources(
       throw new FileNotFoundError(input, 'image or folder');
     }
     if (!s.isDirectory()) {
-      if (isImage(input)) sources.push({ name: opts.name ?? nodePath.basename(input, nodePath.extname(input)), path: input });
+      if (isImageFile(input)) sources.push({ name: opts.name ?? nodePath.basename(input, nodePath.extname(input)), path: input });
       else ignored.push(input);
       continue;
     }
@@ -80,10 +56,10 @@ export async function listEnrollmentSources(
       if (e.isDirectory()) {
         for (const f of await sorted(p)) {
           const fp = nodePath.join(p, f.name);
-          if (f.isFile() && isImage(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
+          if (f.isFile() && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
           else ignored.push(fp);
         }
-      } else if (isImage(e.name)) {
+      } else if (isImageFile(e.name)) {
         sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: p });
       } else {
         ignored.push(p);
@@ -127,37 +103,3 @@ export async function enrollImages(
   }
   return report;
 }
-
-/** One face found by {@link identifyFaces}. */
-export interface IdentifiedFace {
-  box: Box;
-  score: number;
-  /** The identity, or null when unknown. */
-  name: string | null;
-  distance: number;
-  candidates: MatchCandidate[];
-}
-
-/** Find and identify every face of one image (a file, a decoded frame, a tensor, a browser image). */
-export async function identifyFaces(
-  gallery: Gallery,
-  embedder: Embedder,
-  image: ImageInput,
-  opts: MatchOptions = {},
-): Promise<IdentifiedFace[]> {
-  assertGalleryMatchesEmbedder(gallery, embedder);
-  const faces = await embedder.embedAllFaces(image);
-  if (faces.length === 0) return [];
-  const matches = gallery.matchMany(
-    faces.map((f) => f.embedding),
-    opts,
-  );
-  return faces.map((f, i) => ({
-    box: f.detection.box,
-    score: f.detection.score,
-    name: matches[i].name,
-    distance: matches[i].distance,
-    candidates: matches[i].candidates,
-  }));
-}
-

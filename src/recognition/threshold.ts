@@ -2,8 +2,8 @@
  * Choosing a gallery's decision threshold from labelled pairs at a target false-accept rate.
  */
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Gallery } from './gallery.js';
-import { embeddingDistance } from './metric.js';
+import type { Gallery } from '../gallery/gallery.js';
+import { embeddingDistance } from '../gallery/metric.js';
 
 /** Result of {@link calibrateThreshold}. */
 export interface Calibration {

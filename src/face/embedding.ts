@@ -3,7 +3,7 @@
  * enrollment and matching cannot silently differ.
  */
 import type { ImageInput } from '../image/types.js';
-import type { FaceDetection } from '../mtcnn/types.js';
+import type { FaceDetection } from './types.js';
 
 /**
  * How a face is turned into the network's input. Stored in galleries: a gallery enrolled

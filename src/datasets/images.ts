@@ -1,0 +1,14 @@
+/** Which files are images, in one place: every folder listing of the library uses this. */
+
+/** File extensions treated as images (lower case; matched case-insensitively). */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
+
+/**
+ * Whether a file name has an image extension. A name that only starts with a dot (`.png`)
+ * has no extension, as with `path.extname`.
+ */
+export function isImageFile(name: string): boolean {
+  const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 && IMAGE_EXTENSIONS.includes(base.slice(dot).toLowerCase());
+}

@@ -1,0 +1,61 @@
+/**
+ * Identifying faces: every face of an image, embedded and matched against a gallery. Works
+ * wherever the embedder does (Node, browser); the gallery must hold embeddings of the same
+ * model and preprocessing.
+ */
+import type { Box } from '../face/types.js';
+import type { ImageInput } from '../image/types.js';
+import { checkGalleryCompatible } from '../gallery/format.js';
+import type { Gallery, MatchCandidate, MatchOptions } from '../gallery/gallery.js';
+import type { Embedder } from '../face/embedding.js';
+
+/**
+ * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing
+ * only accepts an embedder with the same ones (and always the same dimension).
+ * @throws {IncompatibleFileError} naming `source`.
+ */
+export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedder, source = 'gallery'): void {
+  checkGalleryCompatible(
+    gallery,
+    {
+      dimension: embedder.dimension,
+      fingerprint: gallery.fingerprint ? embedder.fingerprint : undefined,
+      preprocessing: gallery.preprocessing ? { ...embedder.preprocessing } : undefined,
+    },
+    source,
+  );
+}
+
+/** One face found by {@link identifyFaces}. */
+export interface IdentifiedFace {
+  box: Box;
+  score: number;
+  /** The identity, or null when unknown. */
+  name: string | null;
+  distance: number;
+  candidates: MatchCandidate[];
+}
+
+/** Find and identify every face of one image (a file, a decoded frame, a tensor, a browser image). */
+export async function identifyFaces(
+  gallery: Gallery,
+  embedder: Embedder,
+  image: ImageInput,
+  opts: MatchOptions = {},
+): Promise<IdentifiedFace[]> {
+  assertGalleryMatchesEmbedder(gallery, embedder);
+  const faces = await embedder.embedAllFaces(image);
+  if (faces.length === 0) return [];
+  const matches = gallery.matchMany(
+    faces.map((f) => f.embedding),
+    opts,
+  );
+  return faces.map((f, i) => ({
+    box: f.detection.box,
+    score: f.detection.score,
+    name: matches[i].name,
+    distance: matches[i].distance,
+    candidates: matches[i].candidates,
+  }));
+}
+
