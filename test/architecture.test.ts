@@ -13,7 +13,7 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
  * folders before it, never one after it. The entries (`index.ts`, `node/`) and the CLI sit on top.
  */
 const LAYERS = [
-  'errors', 'runtime', 'util', 'io', 'weights', 'image', 'face', 'kernels', 'losses', 'mtcnn', 'facenet',
+  'errors', 'runtime', 'util', 'io', 'weights', 'image', 'face', 'kernels', 'losses', 'mtcnn', 'facenet', 'teachers',
   'datasets', 'gallery', 'recognition', 'eval', 'train', 'cli', 'index', 'node',
 ];
 

@@ -25,7 +25,11 @@ export interface ShippedModel {
 export const RECOGNITION_MODELS: Readonly<Record<string, ShippedModel>> = Object.freeze({
   default: {
     dir: DEFAULT_MODEL_DIR,
-    description: 'FaceNet (Inception-ResNet-v1, 512-d) trained here on CelebA with center loss',
+    description: 'FaceNet (Inception-ResNet-v1, 96 px, 128-d) trained by tfjs-facenet on CelebA',
+  },
+  dlib: {
+    dir: 'models/dlib',
+    description: "dlib's face-recognition ResNet (150 px chip, 128-d), weights from face-api.js, public domain",
   },
 });
 
