@@ -55,6 +55,12 @@ export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, Match
 export { defaultThreshold, embeddingDistance } from './gallery/metric.js';
 export type { GalleryMetric } from './gallery/metric.js';
 export { encodeGallery, decodeGallery } from './gallery/format.js';
+export type { GalleryStore, GalleryStoreInfo, EnrollEntry, StoredIdentity, StoreMatchOptions, StoreIndexOptions } from './gallery/store.js';
+export { SqlGalleryStore } from './gallery/sql-store.js';
+export type { SqlGalleryStoreOptions } from './gallery/sql-store.js';
+export type { SqlClient, SqlQueryable } from './gallery/sql-client.js';
+export { pgliteClient } from './gallery/sql-pglite.js';
+export { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from './gallery/sql-schema.js';
 export { calibrateThreshold, calibrateGallery } from './recognition/threshold.js';
 export type { Calibration } from './recognition/threshold.js';
 

@@ -23,6 +23,7 @@ const commands: Array<() => Promise<{ register(p: Command): void }>> = [
   () => import('./commands/eval-lfw.js'),
   () => import('./commands/enroll.js'),
   () => import('./commands/identify.js'),
+  () => import('./commands/gallery.js'),
   () => import('./commands/convert.js'),
   () => import('./commands/embed.js'),
 ];

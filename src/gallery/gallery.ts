@@ -79,7 +79,11 @@ interface Identity {
   count: number;
 }
 
-function checkName(name: string): string {
+/**
+ * @throws {ConfigError} unless `name` is a usable identity name (non-empty, no control characters).
+ * @internal shared with the gallery stores.
+ */
+export function checkName(name: string): string {
   if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f]/.test(name)) {
     throw new ConfigError('name', `an identity name must be a non-empty string without control characters, got ${JSON.stringify(name)}`);
   }

@@ -55,6 +55,10 @@ export { checkGalleryCompatible, GALLERY_MAGIC, GALLERY_FORMAT_VERSION } from '.
 export type { GalleryHeader, GalleryExpectation } from '../gallery/format.js';
 export { saveGallery, loadGallery } from '../gallery/file.js';
 export type { LoadGalleryOptions } from '../gallery/file.js';
+export { FileGalleryStore } from '../gallery/file-store.js';
+export { openGalleryStore, galleryStoreKind } from '../gallery/open-store.js';
+export type { GalleryStoreKind } from '../gallery/open-store.js';
+export { pgPoolClient, redactConnectionString } from '../gallery/sql-pg.js';
 export { galleryPairs } from '../recognition/threshold.js';
 export { listEnrollmentSources, enrollImages } from '../recognition/enroll.js';
 export type { EnrollSource, EnrollReport } from '../recognition/enroll.js';

@@ -1,5 +1,5 @@
 /**
- * `tfjs-facenet identify --gallery FILE <images...>`: name every face of each image.
+ * `tfjs-facenet identify --gallery STORE <images...>`: name every face of each image.
  */
 import type { Command } from 'commander';
 import { ConfigError, FacenetError } from '../../errors.js';
@@ -22,9 +22,9 @@ interface IdentifyFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('identify')
-    .description('identify every face in images against a gallery file: name (or unknown), distance and box')
+    .description('identify every face in images against a gallery (file, pglite:DIR or postgres://…): name (or unknown), distance and box')
     .argument('<images...>', 'image files')
-    .requiredOption('--gallery <file>', 'gallery file made by `tfjs-facenet enroll`')
+    .requiredOption('--gallery <store>', 'gallery made by `tfjs-facenet enroll`: a file, pglite:DIR or postgres://…')
     .option('--model <dir>', 'model directory (default: the one the gallery was enrolled with)')
     .option('--top-k <n>', 'candidates to list per face', '1')
     .option('--threshold <t>', "decision threshold (default: the gallery's)")
@@ -37,8 +37,10 @@ export function register(program: Command): void {
     const topK = parseInteger('--top-k', flags.topK, 1);
     const threshold = flags.threshold !== undefined ? Number(flags.threshold) : undefined;
     if (threshold !== undefined && !(threshold > 0)) throw new ConfigError('--threshold', `must be a positive number, got '${flags.threshold}'`);
-    const { loadGallery } = await import('../../gallery/file.js');
-    const gallery = await loadGallery(flags.gallery);
+    const { openGalleryStore } = await import('../../gallery/open-store.js');
+    // The whole gallery in memory: one SIMD scan matches every face of an image at once.
+    const store = await openGalleryStore(flags.gallery);
+    const gallery = await store.load().finally(() => store.close());
     const modelDir = flags.model ?? gallery.modelLocation;
     if (!modelDir) throw new ConfigError('--model', `${flags.gallery} does not say which model made it; pass --model`);
     const { initBackend } = await import('../../runtime/backend.js');

@@ -1,0 +1,20 @@
+/**
+ * The little a gallery needs from a PostgreSQL connection, so that one set of queries
+ * serves embedded PGlite (`sql-pglite.ts`, browser-safe) and a server through `pg`
+ * (`sql-pg.ts`, Node).
+ */
+
+/** Runs one parameterized statement (`$1`, `$2`, …). */
+export interface SqlQueryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** A database connection (or pool) with transactions. */
+export interface SqlClient extends SqlQueryable {
+  /** The database as the user named it, without secrets (for messages). */
+  readonly location: string;
+  /** Run `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Close the connection(s). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,401 @@
+/**
+ * {@link GalleryStore} on PostgreSQL with pgvector — embedded PGlite or a server, one set
+ * of queries. Tables (`sql-schema.ts`): `facenet_gallery` (one row: dimension, metric,
+ * threshold, model fingerprint, preprocessing), `facenet_identity` (name, enrolment time),
+ * `facenet_embedding` (`vector(d)`, source, image SHA-256, enrolment time).
+ *
+ * Safe for concurrent writers by construction: every write is one transaction; identities
+ * are created with `INSERT … ON CONFLICT (name)`, so two writers enrolling the same new
+ * person share one row; creation and schema changes hold an advisory lock. Matching ranks
+ * in the database (`<->`, `<=>`; an HNSW index when asked) and re-scores the winners in
+ * double precision exactly as {@link Gallery.match} does, so both stores give one answer.
+ */
+import { ConfigError, FileNotFoundError } from '../errors.js';
+import type { Preprocessing } from '../face/embedding.js';
+import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
+import { checkName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
+import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
+import type { SqlClient, SqlQueryable } from './sql-client.js';
+import { embeddingTableStatements, lockGallery, migrateGallerySchema } from './sql-schema.js';
+import {
+  checkCreateCompatible,
+  checkEnrollEntries,
+  galleryInfo,
+  type EnrollEntry,
+  type GalleryStore,
+  type GalleryStoreInfo,
+  type StoredIdentity,
+  type StoreIndexOptions,
+  type StoreMatchOptions,
+} from './store.js';
+
+/** Name of the approximate-search index. */
+const HNSW_INDEX = 'facenet_embedding_hnsw';
+/** Rows per statement of a bulk insert (bounded message size; thousands of rows per round trip). */
+const BULK_ROWS = 2000;
+
+/** Options of {@link SqlGalleryStore.open}. */
+export interface SqlGalleryStoreOptions {
+  /** Bring an older schema up to date on open. Default true; false refuses an outdated schema. */
+  migrate?: boolean;
+  /** HNSW candidate list size for approximate matches (`hnsw.ef_search`). Default 100. */
+  efSearch?: number;
+  /**
+   * Embedding rows fetched per wanted identity by an approximate match, before grouping
+   * them by identity. Default 4.
+   */
+  rowsPerIdentity?: number;
+}
+
+interface GalleryRow {
+  dimension: number;
+  metric: string;
+  threshold: number;
+  fingerprint: string;
+  preprocessing: Preprocessing | null;
+  model_location: string | null;
+}
+
+/** pgvector's text form of an embedding: `[x,y,…]`, each float32 written so that it reads back exactly. */
+export function vectorLiteral(e: ArrayLike<number>): string {
+  let s = '[';
+  for (let i = 0; i < e.length; i++) s += (i ? ',' : '') + Math.fround(e[i]);
+  return s + ']';
+}
+
+/**
+ * A `vector[]` parameter written out (`{"[…]","[…]"}`): drivers that do not know pgvector's
+ * array type would otherwise send a JavaScript array of strings in a form it cannot read.
+ */
+function vectorArrayLiteral(embeddings: readonly ArrayLike<number>[]): string {
+  return '{' + embeddings.map((e) => `"${vectorLiteral(e)}"`).join(',') + '}';
+}
+
+/** Parse pgvector's text form. */
+export function parseVector(text: string): Float32Array {
+  const body = text.trim().slice(1, -1);
+  return body === '' ? new Float32Array(0) : Float32Array.from(body.split(','), Number);
+}
+
+const isUniqueViolation = (e: unknown): boolean => (e as { code?: string })?.code === '23505';
+
+/** A gallery in a PostgreSQL database (see the module comment). */
+export class SqlGalleryStore implements GalleryStore {
+  private readonly efSearch: number;
+  private readonly rowsPerIdentity: number;
+  /** The schema version found on open and the version now (after any migration). */
+  schema: { from: number; to: number } = { from: 0, to: 0 };
+
+  private constructor(
+    private readonly client: SqlClient,
+    opts: SqlGalleryStoreOptions,
+  ) {
+    this.efSearch = opts.efSearch ?? 100;
+    this.rowsPerIdentity = opts.rowsPerIdentity ?? 4;
+    for (const [name, v] of [['efSearch', this.efSearch], ['rowsPerIdentity', this.rowsPerIdentity]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `must be a positive integer, got ${v}`);
+    }
+  }
+
+  /**
+   * A store on `client`: the schema is checked (and migrated unless `migrate: false`).
+   * The store owns the client and closes it in {@link close}.
+   */
+  static async open(client: SqlClient, opts: SqlGalleryStoreOptions = {}): Promise<SqlGalleryStore> {
+    const store = new SqlGalleryStore(client, opts);
+    try {
+      store.schema = await migrateGallerySchema(client, opts.migrate ?? true);
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  get location(): string {
+    return this.client.location;
+  }
+
+  private async readInfo(q: SqlQueryable): Promise<GalleryStoreInfo | null> {
+    const { rows } = await q.query<GalleryRow>(
+      'SELECT dimension, metric, threshold, fingerprint, preprocessing, model_location FROM facenet_gallery',
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      dimension: r.dimension,
+      metric: checkMetric(r.metric),
+      threshold: r.threshold,
+      fingerprint: r.fingerprint,
+      preprocessing: r.preprocessing,
+      ...(r.model_location !== null ? { modelLocation: r.model_location } : {}),
+    };
+  }
+
+  private async requiredInfo(q: SqlQueryable): Promise<GalleryStoreInfo> {
+    const info = await this.readInfo(q);
+    if (!info) throw new FileNotFoundError(this.location, 'gallery');
+    return info;
+  }
+
+  info(): Promise<GalleryStoreInfo | null> {
+    return this.readInfo(this.client);
+  }
+
+  private async insertGallery(tx: SqlQueryable, info: GalleryStoreInfo): Promise<void> {
+    await tx.query(
+      `INSERT INTO facenet_gallery (dimension, metric, threshold, fingerprint, preprocessing, model_location)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [info.dimension, info.metric, info.threshold, info.fingerprint, info.preprocessing ? JSON.stringify(info.preprocessing) : null, info.modelLocation ?? null],
+    );
+    for (const statement of embeddingTableStatements(info.dimension)) await tx.query(statement);
+  }
+
+  create(opts: GalleryOptions): Promise<GalleryStoreInfo> {
+    // Gallery.create checks the options and works out the default threshold.
+    const wanted = galleryInfo(Gallery.create({ ...opts, storage: { initialCapacity: 1 } }));
+    return this.client.transaction(async (tx) => {
+      await lockGallery(tx);
+      const stored = await this.readInfo(tx);
+      if (stored) {
+        checkCreateCompatible(stored, opts, this.location);
+        return stored;
+      }
+      await this.insertGallery(tx, wanted);
+      return wanted;
+    });
+  }
+
+  async open(expect?: GalleryExpectation): Promise<GalleryStoreInfo> {
+    const info = await this.requiredInfo(this.client);
+    if (expect) checkGalleryCompatible(info, expect, this.location);
+    return info;
+  }
+
+  async identities(): Promise<StoredIdentity[]> {
+    await this.requiredInfo(this.client);
+    const { rows } = await this.client.query<StoredIdentity>(
+      `SELECT i.name, count(*)::integer AS count FROM facenet_identity i
+       JOIN facenet_embedding e ON e.identity_id = i.id GROUP BY i.id, i.name ORDER BY i.id`,
+    );
+    return rows;
+  }
+
+  /** Insert rows `(identity, embedding, source, hash)` with a few large statements. */
+  private async insertEmbeddings(
+    tx: SqlQueryable,
+    identityIds: readonly unknown[],
+    embeddings: readonly ArrayLike<number>[],
+    sources: readonly (string | null)[],
+    hashes: readonly (string | null)[],
+  ): Promise<void> {
+    for (let at = 0; at < embeddings.length; at += BULK_ROWS) {
+      const end = Math.min(embeddings.length, at + BULK_ROWS);
+      await tx.query(
+        `INSERT INTO facenet_embedding (identity_id, embedding, source, image_sha256)
+         SELECT * FROM unnest($1::bigint[], $2::vector[], $3::text[], $4::text[])`,
+        [
+          identityIds.slice(at, end),
+          vectorArrayLiteral(embeddings.slice(at, end)),
+          sources.slice(at, end),
+          hashes.slice(at, end),
+        ],
+      );
+    }
+  }
+
+  async enroll(entries: readonly EnrollEntry[]): Promise<void> {
+    const info = await this.requiredInfo(this.client);
+    checkEnrollEntries(entries, info.dimension);
+    await this.client.transaction(async (tx) => {
+      const ids: unknown[] = [];
+      const embeddings: ArrayLike<number>[] = [];
+      const sources: (string | null)[] = [];
+      const hashes: (string | null)[] = [];
+      for (const entry of entries) {
+        // The no-op update makes RETURNING give the id whether the row is new or not.
+        const { rows } = await tx.query<{ id: unknown }>(
+          `INSERT INTO facenet_identity (name) VALUES ($1)
+           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+          [entry.name],
+        );
+        entry.embeddings.forEach((e, i) => {
+          ids.push(rows[0]!.id);
+          embeddings.push(e);
+          sources.push(entry.sources?.[i] ?? null);
+          hashes.push(entry.imageHashes?.[i] ?? null);
+        });
+      }
+      await this.insertEmbeddings(tx, ids, embeddings, sources, hashes);
+    });
+  }
+
+  async remove(name: string): Promise<boolean> {
+    await this.requiredInfo(this.client);
+    const { rows } = await this.client.query('DELETE FROM facenet_identity WHERE name = $1 RETURNING id', [name]);
+    return rows.length > 0;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    checkName(to);
+    await this.requiredInfo(this.client);
+    try {
+      await this.client.transaction(async (tx) => {
+        const { rows } = await tx.query('SELECT id FROM facenet_identity WHERE name = $1 FOR UPDATE', [from]);
+        if (rows.length === 0) throw new ConfigError('name', `no identity named "${from}"`);
+        if (from === to) return;
+        await tx.query('UPDATE facenet_identity SET name = $2 WHERE name = $1', [from, to]);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ConfigError('name', `an identity named "${to}" already exists`);
+      throw e;
+    }
+  }
+
+  async setThreshold(threshold: number): Promise<void> {
+    if (!(Number.isFinite(threshold) && threshold > 0)) throw new ConfigError('threshold', `must be a positive number, got ${threshold}`);
+    await this.requiredInfo(this.client);
+    await this.client.query('UPDATE facenet_gallery SET threshold = $1', [threshold]);
+  }
+
+  async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {
+    const topK = opts.topK ?? 1;
+    if (!Number.isInteger(topK) || topK < 1) throw new ConfigError('topK', `must be a positive integer, got ${topK}`);
+    return this.client.transaction(async (tx) => {
+      const info = await this.requiredInfo(tx);
+      const probe = galleryLike(info);
+      probe.match(query); // the in-memory gallery's own query checks (length, finite values)
+      const op = info.metric === 'cosine' ? '<=>' : '<->';
+      const q = vectorLiteral(query);
+      let rows: { name: string; embedding: string }[];
+      if (opts.approximate) {
+        const { rows: found } = await tx.query('SELECT 1 FROM pg_indexes WHERE indexname = $1', [HNSW_INDEX]);
+        if (found.length === 0) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
+        const limit = topK * this.rowsPerIdentity;
+        await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, limit)}`);
+        ({ rows } = await tx.query(
+          `SELECT i.name, n.embedding::text AS embedding FROM
+             (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT $2) n
+           JOIN facenet_identity i ON i.id = n.identity_id`,
+          [q, limit],
+        ));
+      } else {
+        // An exact scan even when an HNSW index exists.
+        await tx.query('SET LOCAL enable_indexscan = off');
+        const sql =
+          topK === 1
+            ? `SELECT i.name, n.embedding::text AS embedding FROM
+                 (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT 1) n
+               JOIN facenet_identity i ON i.id = n.identity_id`
+            : `SELECT i.name, b.embedding::text AS embedding FROM
+                 (SELECT DISTINCT ON (identity_id) identity_id, embedding, embedding ${op} $1::vector AS d
+                  FROM facenet_embedding ORDER BY identity_id, d) b
+               JOIN facenet_identity i ON i.id = b.identity_id ORDER BY b.d LIMIT ${topK}`;
+        ({ rows } = await tx.query(sql, [q]));
+      }
+      return rescore(info, query, rows, topK, opts.threshold ?? info.threshold);
+    });
+  }
+
+  async createIndex(opts: StoreIndexOptions = {}): Promise<void> {
+    const m = opts.m ?? 16;
+    const ef = opts.efConstruction ?? 64;
+    for (const [name, v] of [['m', m], ['efConstruction', ef]] as const) {
+      if (!Number.isInteger(v) || v < 2) throw new ConfigError(name, `must be an integer ≥ 2, got ${v}`);
+    }
+    const info = await this.requiredInfo(this.client);
+    const ops = info.metric === 'cosine' ? 'vector_cosine_ops' : 'vector_l2_ops';
+    await this.client.transaction(async (tx) => {
+      await tx.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
+      await tx.query(`CREATE INDEX ${HNSW_INDEX} ON facenet_embedding USING hnsw (embedding ${ops}) WITH (m = ${m}, ef_construction = ${ef})`);
+    });
+  }
+
+  async load(opts: { storage?: GalleryOptions['storage'] } = {}): Promise<Gallery> {
+    return this.client.transaction(async (tx) => {
+      const info = await this.requiredInfo(tx);
+      const { rows } = await tx.query<{ name: string; embedding: string; source: string | null }>(
+        `SELECT i.name, e.embedding::text AS embedding, e.source FROM facenet_embedding e
+         JOIN facenet_identity i ON i.id = e.identity_id ORDER BY i.id, e.id`,
+      );
+      const gallery = Gallery.create({ ...info, storage: { initialCapacity: Math.max(1, rows.length), ...opts.storage } });
+      for (let start = 0; start < rows.length; ) {
+        let end = start;
+        while (end < rows.length && rows[end]!.name === rows[start]!.name) end++;
+        const group = rows.slice(start, end);
+        gallery.add(group[0]!.name, group.map((r) => parseVector(r.embedding)), group.map((r) => r.source ?? undefined));
+        start = end;
+      }
+      return gallery;
+    });
+  }
+
+  /** Drop the embeddings table (with its indexes) and every identity and description row. */
+  private async clearIn(tx: SqlQueryable): Promise<void> {
+    await lockGallery(tx);
+    await tx.query('DROP TABLE IF EXISTS facenet_embedding');
+    await tx.query('DELETE FROM facenet_identity');
+    await tx.query('DELETE FROM facenet_gallery');
+  }
+
+  clear(): Promise<void> {
+    return this.client.transaction((tx) => this.clearIn(tx));
+  }
+
+  async replace(gallery: Gallery): Promise<void> {
+    await this.client.transaction(async (tx) => {
+      await this.clearIn(tx);
+      await this.insertGallery(tx, galleryInfo(gallery));
+      const groups = [...gallery.groups()];
+      if (groups.length === 0) return;
+      const { rows } = await tx.query<{ id: unknown; name: string }>(
+        `INSERT INTO facenet_identity (name)
+         SELECT name FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n RETURNING id, name`,
+        [groups.map((g) => g.name)],
+      );
+      const idOf = new Map(rows.map((r) => [r.name, r.id]));
+      const ids: unknown[] = [];
+      const embeddings: Float32Array[] = [];
+      const sources: (string | null)[] = [];
+      for (const g of groups) {
+        g.embeddings.forEach((e, i) => {
+          ids.push(idOf.get(g.name));
+          embeddings.push(e);
+          sources.push(g.sources[i] ?? null);
+        });
+      }
+      await this.insertEmbeddings(tx, ids, embeddings, sources, new Array<null>(embeddings.length).fill(null));
+    });
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** An empty in-memory gallery of `info`'s shape: its query checks are the reference. */
+function galleryLike(info: GalleryStoreInfo): Gallery {
+  return Gallery.create({ dimension: info.dimension, metric: info.metric, threshold: info.threshold, storage: { initialCapacity: 1 } });
+}
+
+/** The {@link MatchResult} of candidate rows: exact distances, nearest row per identity, best `topK`. */
+function rescore(
+  info: { metric: GalleryMetric },
+  query: ArrayLike<number>,
+  rows: readonly { name: string; embedding: string }[],
+  topK: number,
+  threshold: number,
+): MatchResult {
+  const best = new Map<string, number>();
+  for (const r of rows) {
+    const d = embeddingDistance(info.metric, query, parseVector(r.embedding));
+    const prev = best.get(r.name);
+    if (prev === undefined || d < prev) best.set(r.name, d);
+  }
+  const candidates: MatchCandidate[] = [...best]
+    .map(([name, distance]) => ({ name, distance }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, topK);
+  const top = candidates[0];
+  return { name: top && top.distance < threshold ? top.name : null, distance: top ? top.distance : Infinity, candidates };
+}

@@ -1,0 +1,302 @@
+/**
+ * One suite for every GalleryStore: a gallery file, PGlite in this process (`pglite:DIR`),
+ * and a PostgreSQL server reached over the wire protocol (`pg` → PGlite served on TCP by
+ * @electric-sql/pglite-socket). Distances are worked out by hand on small vectors; a larger
+ * random gallery checks that every store answers exactly as the in-memory Gallery does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Gallery } from '../src/gallery/gallery.js';
+import { openGalleryStore, galleryStoreKind } from '../src/gallery/open-store.js';
+import { parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
+import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
+import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
+import type { GalleryStore } from '../src/gallery/store.js';
+import { loadHnswlib } from '../src/gallery/hnsw.js';
+import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';
+import { DEFAULT_PREPROCESSING } from '../src/face/embedding.js';
+import { XorShift32 } from './eval-synthetic.js';
+
+let work: string;
+let server: PGLiteSocketServer;
+let served: PGlite;
+let serverUrl: string;
+let files = 0;
+/** The PGlite folder of the suite, kept open by this handle (creating a PGlite database takes seconds). */
+let pgliteSpec: string;
+let keeper: GalleryStore | undefined;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'gallery-store-'));
+  served = await PGlite.create({ extensions: { vector } });
+  server = new PGLiteSocketServer({ db: served, port: 0, host: '127.0.0.1', maxConnections: 32 });
+  await server.start();
+  serverUrl = `postgres://postgres:secret@${server.getServerConn()}/postgres`;
+  pgliteSpec = `pglite:${join(work, 'pglite')}`;
+  keeper = await openGalleryStore(pgliteSpec);
+});
+
+afterAll(async () => {
+  await keeper?.close();
+  await server?.stop();
+  await served?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Each kind of store, by the name a user would give it, emptied for every test. */
+const KINDS: { kind: string; fresh(): Promise<{ spec: string }> }[] = [
+  { kind: 'file', fresh: async () => ({ spec: join(work, `g${++files}.gallery`) }) },
+  {
+    kind: 'pglite',
+    fresh: async () => {
+      await keeper!.clear();
+      return { spec: pgliteSpec };
+    },
+  },
+  {
+    kind: 'postgres',
+    fresh: async () => {
+      // One served database for the whole file: empty it between tests.
+      await served.exec('DROP TABLE IF EXISTS facenet_embedding, facenet_identity, facenet_gallery, facenet_schema CASCADE');
+      return { spec: serverUrl };
+    },
+  },
+];
+
+const OPTS = { dimension: 4, fingerprint: 'model-a', preprocessing: { ...DEFAULT_PREPROCESSING } };
+const v = (...xs: number[]) => Float32Array.from(xs);
+
+describe.each(KINDS)('GalleryStore: $kind', ({ kind, fresh }) => {
+  const open = async (): Promise<GalleryStore> => openGalleryStore((await fresh()).spec);
+
+  it('is empty until created; create is idempotent and checks what is stored', async () => {
+    const { spec } = await fresh();
+    expect(galleryStoreKind(spec)).toBe(kind);
+    const store = await openGalleryStore(spec);
+    try {
+      expect(await store.info()).toBeNull();
+      await expect(store.open()).rejects.toThrow(FileNotFoundError);
+      await expect(store.enroll([{ name: 'a', embeddings: [v(1, 0, 0, 0)] }])).rejects.toThrow(FileNotFoundError);
+      const info = await store.create(OPTS);
+      // The seed threshold: squared Euclidean 1.024.
+      expect(info).toMatchObject({ dimension: 4, metric: 'squared-euclidean', threshold: 1.024, fingerprint: 'model-a' });
+      expect(await store.create(OPTS)).toEqual(info);
+      await expect(store.create({ ...OPTS, fingerprint: 'model-b' })).rejects.toThrow(/enrolled with model model-a but the current model is model-b/);
+      await expect(store.create({ ...OPTS, dimension: 8 })).rejects.toThrow(IncompatibleFileError);
+      await expect(store.create({ ...OPTS, metric: 'cosine' })).rejects.toThrow(/squared-euclidean distances, not cosine/);
+      // Opening checks the model exactly as loading a gallery file does.
+      expect(await store.open({ fingerprint: 'model-a', dimension: 4 })).toEqual(info);
+      await expect(store.open({ dimension: 128 })).rejects.toThrow(/holds 4-d embeddings but the embedder makes 128-d ones/);
+      await expect(store.open({ fingerprint: 'other' })).rejects.toThrow(IncompatibleFileError);
+    } finally {
+      await store.close();
+    }
+    // Persisted: a second handle sees it.
+    const again = await openGalleryStore(spec);
+    try {
+      expect(await again.info()).toMatchObject({ dimension: 4, fingerprint: 'model-a', preprocessing: DEFAULT_PREPROCESSING });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('enrols, matches with hand-worked distances, removes and renames', async () => {
+    const store = await open();
+    try {
+      await store.create(OPTS);
+      await store.enroll([
+        { name: 'alice', embeddings: [v(1, 0, 0, 0), v(0.8, 0.6, 0, 0)], sources: ['a1.jpg', 'a2.jpg'] },
+        { name: 'bob', embeddings: [v(0, 1, 0, 0)] },
+      ]);
+      await store.enroll([{ name: 'carol', embeddings: [v(0, 0, 1, 0)] }, { name: 'bob', embeddings: [v(0, 0.6, 0.8, 0)] }]);
+      expect(await store.identities()).toEqual([
+        { name: 'alice', count: 2 },
+        { name: 'bob', count: 2 },
+        { name: 'carol', count: 1 },
+      ]);
+      // q = (0.6, 0.8, 0, 0): |q − (0.8,0.6,0,0)|² = 0.04 + 0.04 = 0.08; |q − (0,1,0,0)|² = 0.36 + 0.04 = 0.40;
+      // |q − (0,0,1,0)|² = 0.36 + 0.64 + 1 = 2.
+      const q = v(0.6, 0.8, 0, 0);
+      const top = await store.match(q, { topK: 3 });
+      expect(top.name).toBe('alice');
+      expect(top.candidates.map((c) => c.name)).toEqual(['alice', 'bob', 'carol']);
+      expect(top.candidates[0]!.distance).toBeCloseTo(0.08, 6);
+      expect(top.candidates[1]!.distance).toBeCloseTo(0.4, 6);
+      expect(top.candidates[2]!.distance).toBeCloseTo(2, 6);
+      // Below the threshold 0.05 nobody is close enough.
+      expect((await store.match(q, { threshold: 0.05 })).name).toBeNull();
+      await store.setThreshold(0.05);
+      expect((await store.info())!.threshold).toBe(0.05);
+      expect((await store.match(q)).name).toBeNull();
+      await expect(store.setThreshold(-1)).rejects.toThrow(ConfigError);
+
+      await expect(store.rename('alice', 'bob')).rejects.toThrow(/"bob" already exists/);
+      await expect(store.rename('nobody', 'x')).rejects.toThrow(/no identity named "nobody"/);
+      await store.rename('alice', 'alicia');
+      expect(await store.remove('bob')).toBe(true);
+      expect(await store.remove('bob')).toBe(false);
+      expect(await store.identities()).toEqual([
+        { name: 'alicia', count: 2 },
+        { name: 'carol', count: 1 },
+      ]);
+      const after = await store.match(q, { topK: 2, threshold: 1.024 });
+      expect(after.name).toBe('alicia');
+      expect(after.candidates[1]).toEqual({ name: 'carol', distance: expect.closeTo(2, 6) });
+
+      const loaded = await store.load();
+      expect(loaded.identities).toEqual(['alicia', 'carol']);
+      expect(loaded.sourcesOf('alicia')).toEqual(['a1.jpg', 'a2.jpg']);
+      expect(loaded.embeddingsOf('alicia')).toEqual([v(1, 0, 0, 0), v(0.8, 0.6, 0, 0)]);
+      expect(loaded.threshold).toBe(0.05);
+      expect(loaded.fingerprint).toBe('model-a');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses bad embeddings and names before writing anything', async () => {
+    const store = await open();
+    try {
+      await store.create(OPTS);
+      await expect(store.enroll([{ name: 'a', embeddings: [v(1, 0, 0, 0)] }, { name: 'b', embeddings: [v(1, 0, 0)] }])).rejects.toThrow(
+        /embedding 0 of b: expected length 4, got 3/,
+      );
+      await expect(store.enroll([{ name: 'a', embeddings: [v(1, 0, NaN, 0)] }])).rejects.toThrow(ShapeError);
+      await expect(store.enroll([{ name: ' ', embeddings: [v(1, 0, 0, 0)] }])).rejects.toThrow(ConfigError);
+      await expect(store.enroll([{ name: 'a', embeddings: [v(1, 0, 0, 0)], sources: [] }])).rejects.toThrow(ShapeError);
+      await expect(store.match(v(1, 0, 0))).rejects.toThrow(ShapeError);
+      expect(await store.identities()).toEqual([]);
+      // An empty gallery knows nobody.
+      expect(await store.match(v(1, 0, 0, 0))).toEqual({ name: null, distance: Infinity, candidates: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers exactly as the in-memory Gallery on 600 random 32-d embeddings, and round-trips by replace/load', async () => {
+    const r = new XorShift32(13);
+    const unit = () => {
+      const x = r.vec(32);
+      const n = Math.hypot(...x);
+      return Float32Array.from(x, (e) => e / n);
+    };
+    const reference = Gallery.create({ dimension: 32, fingerprint: 'model-r', preprocessing: null });
+    for (let p = 0; p < 60; p++) reference.add(`p${p}`, Array.from({ length: 10 }, unit), Array.from({ length: 10 }, (_, i) => `p${p}/${i}.jpg`));
+    const store = await open();
+    try {
+      await store.replace(reference);
+      const loaded = await store.load();
+      expect(loaded.identities).toEqual(reference.identities);
+      expect(loaded.embeddingsOf('p17')).toEqual(reference.embeddingsOf('p17'));
+      expect(loaded.sourcesOf('p59')).toEqual(reference.sourcesOf('p59'));
+      for (let i = 0; i < 20; i++) {
+        const q = unit();
+        const want = reference.match(q, { topK: 3 });
+        const got = await store.match(q, { topK: 3 });
+        expect(got.candidates.map((c) => c.name)).toEqual(want.candidates.map((c) => c.name));
+        got.candidates.forEach((c, j) => expect(c.distance).toBeCloseTo(want.candidates[j]!.distance, 12));
+        expect((await store.match(q)).candidates[0]).toEqual(got.candidates[0]);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('approximate matches need an index, then find the same nearest identity on separated data', async () => {
+    if (kind === 'file' && !(await loadHnswlib())) return; // hnswlib-node is optional
+    const store = await open();
+    try {
+      await store.create({ ...OPTS, dimension: 8 });
+      await expect(store.match(new Float32Array(8).fill(0.1), { approximate: true })).rejects.toThrow(/createIndex/);
+      const basis = (i: number, s = 1) => Float32Array.from({ length: 8 }, (_, d) => (d === i ? s : 0));
+      await store.enroll(Array.from({ length: 8 }, (_, i) => ({ name: `n${i}`, embeddings: [basis(i), basis(i, 0.9)] })));
+      await store.createIndex({ m: 8, efConstruction: 32 });
+      for (let i = 0; i < 8; i++) {
+        // Nearest is basis(i) at squared distance (1 − 0.95)² = 0.0025.
+        const got = await store.match(basis(i, 0.95), { approximate: true });
+        expect(got.name).toBe(`n${i}`);
+        expect(got.distance).toBeCloseTo(0.0025, 6);
+      }
+      // Exact matching still scans everything with the index present.
+      expect((await store.match(basis(3, 0.95), { topK: 8 })).candidates).toHaveLength(8);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('several writers at once lose nothing', async () => {
+    const { spec } = await fresh();
+    const first = await openGalleryStore(spec);
+    await first.create(OPTS);
+    // Two handles (for the database stores: two connection pools, as two processes would have).
+    const second = await openGalleryStore(spec);
+    try {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 12; i++) {
+        const store = i % 2 ? first : second;
+        // Everyone adds to 'shared' (created by whichever writer is first) and to their own identity.
+        writes.push(store.enroll([{ name: 'shared', embeddings: [v(1, 0, 0, i)] }, { name: `w${i}`, embeddings: [v(0, 1, i, 0), v(0, 0, 1, i)] }]));
+      }
+      await Promise.all(writes);
+      const ids = await first.identities();
+      expect(ids.find((x) => x.name === 'shared')?.count).toBe(12);
+      expect(ids).toHaveLength(13);
+      expect(ids.reduce((s, x) => s + x.count, 0)).toBe(12 + 24);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('database store details', () => {
+  it('writes float32 values that read back bit for bit', () => {
+    const x = Float32Array.from([0.1, -1 / 3, 1e-30, 3.4e38, 0]);
+    expect(parseVector(vectorLiteral(x))).toEqual(x);
+    expect(vectorLiteral(v(0.5, -2))).toBe('[0.5,-2]');
+  });
+
+  it('records its schema version, refuses a newer one and migrates an empty database once', async () => {
+    await served.exec('DROP TABLE IF EXISTS facenet_embedding, facenet_identity, facenet_gallery, facenet_schema CASCADE');
+    const { default: pg } = await import('pg');
+    const client = pgPoolClient(new pg.Pool({ connectionString: serverUrl, max: 2 }), 'server');
+    try {
+      expect(await migrateGallerySchema(client)).toEqual({ from: 0, to: GALLERY_SCHEMA_VERSION });
+      expect(await migrateGallerySchema(client)).toEqual({ from: GALLERY_SCHEMA_VERSION, to: GALLERY_SCHEMA_VERSION });
+      await client.query('INSERT INTO facenet_schema (version) VALUES ($1)', [GALLERY_SCHEMA_VERSION + 1]);
+      await expect(migrateGallerySchema(client)).rejects.toThrow(/schema version 2 is newer than this library's \(1\)/);
+      await expect(openGalleryStore(serverUrl)).rejects.toThrow(IncompatibleFileError);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a pglite: folder keeps the gallery after every handle is closed', async () => {
+    const store = await openGalleryStore(pgliteSpec);
+    await store.clear();
+    await store.create(OPTS);
+    await store.enroll([{ name: 'kept', embeddings: [v(0, 0, 0, 1)], sources: ['k.jpg'], imageHashes: ['ab'.repeat(32)] }]);
+    await store.close();
+    await keeper!.close(); // the last handle: the database is closed
+    keeper = undefined;
+    const reopened = await openGalleryStore(pgliteSpec);
+    try {
+      expect(await reopened.identities()).toEqual([{ name: 'kept', count: 1 }]);
+      expect((await reopened.load()).sourcesOf('kept')).toEqual(['k.jpg']);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('names stores without their password, and refuses an empty pglite: folder', async () => {
+    expect(redactConnectionString('postgres://me:pw@db.example:5432/faces')).toBe('postgres://me@db.example:5432/faces');
+    expect(galleryStoreKind('postgresql://x/y')).toBe('postgres');
+    expect(galleryStoreKind('faces.gallery')).toBe('file');
+    await expect(openGalleryStore('pglite:')).rejects.toThrow(/pglite: needs a folder/);
+  });
+});
