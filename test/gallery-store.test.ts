@@ -39,7 +39,7 @@ beforeAll(async () => {
   serverUrl = `postgres://postgres:secret@${server.getServerConn()}/postgres`;
   pgliteSpec = `pglite:${join(work, 'pglite')}`;
   keeper = await openGalleryStore(pgliteSpec);
-});
+}, 900_000); // two PGlite databases: seconds each, minutes on a busy machine
 
 afterAll(async () => {
   await keeper?.close();

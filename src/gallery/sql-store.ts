@@ -99,7 +99,7 @@ export class SqlGalleryStore implements GalleryStore {
 
   /**
    * A store on `client`: the schema is checked (and migrated unless `migrate: false`).
-   * The store owns the client and closes it in {@link close}.
+   * The store owns the client and closes it in {@link SqlGalleryStore.close}.
    */
   static async open(client: SqlClient, opts: SqlGalleryStoreOptions = {}): Promise<SqlGalleryStore> {
     const store = new SqlGalleryStore(client, opts);
