@@ -212,15 +212,19 @@ export class SqlGalleryStore implements GalleryStore {
       const embeddings: ArrayLike<number>[] = [];
       const sources: (string | null)[] = [];
       const hashes: (string | null)[] = [];
+      // Every identity of the batch in one statement, in order of first appearance; the no-op
+      // update makes RETURNING give the id whether the row is new or not.
+      const names = [...new Set(entries.map((e) => e.name))];
+      const { rows } = await tx.query<{ id: unknown; name: string }>(
+        `INSERT INTO facenet_identity (name)
+         SELECT name FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n
+         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, name`,
+        [names],
+      );
+      const idOf = new Map(rows.map((r) => [r.name, r.id]));
       for (const entry of entries) {
-        // The no-op update makes RETURNING give the id whether the row is new or not.
-        const { rows } = await tx.query<{ id: unknown }>(
-          `INSERT INTO facenet_identity (name) VALUES ($1)
-           ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-          [entry.name],
-        );
         entry.embeddings.forEach((e, i) => {
-          ids.push(rows[0]!.id);
+          ids.push(idOf.get(entry.name));
           embeddings.push(e);
           sources.push(entry.sources?.[i] ?? null);
           hashes.push(entry.imageHashes?.[i] ?? null);
