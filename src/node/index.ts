@@ -46,7 +46,7 @@ export { svgToPng, reportCurve } from '../eval/roc-plot.js';
 export { evaluateLfw, subsetLfwPairs } from '../eval/lfw-evaluate.js';
 export type { LfwEvaluationOptions, LfwEvaluation } from '../eval/lfw-evaluate.js';
 export { preprocessingKey } from '../face/embedding.js';
-export { readModelPreprocessing, writeModelPreprocessing, PREPROCESSING_FILE } from '../recognition/load.js';
+export { readModelPreprocessing, writeModelPreprocessing, PREPROCESSING_FILE, readModelCalibration, writeModelCalibration, CALIBRATION_FILE } from '../recognition/load.js';
 export { DEFAULT_MODEL_DIR, defaultModelDir, resolveModelDir } from '../recognition/default-model.js';
 export { GALLERY_METRICS, SEED_THRESHOLD_MEAN_SQUARED, SEED_THRESHOLD_SQUARED_EUCLIDEAN, thresholdFromSquaredEuclidean, distanceFromDot } from '../gallery/metric.js';
 export { EmbeddingMatrix } from '../gallery/matrix.js';

@@ -17,7 +17,7 @@ import { cropFaces, selectFaces } from '../face/crop.js';
 import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../face/align.js';
 import type { FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
-import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from '../face/embedding.js';
+import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type ModelCalibration, type Preprocessing } from '../face/embedding.js';
 import { sha256 } from '../io/sha256.js';
 import { resizeArea } from '../image/resize-area.js';
 
@@ -51,6 +51,8 @@ export interface FacenetEmbedderOptions {
   dimension?: number;
   /** Required for a function model: its input side. */
   inputSize?: number;
+  /** The model's threshold and detection-score floor (its folder's `calibration.json`). */
+  calibration?: ModelCalibration;
   /** Model fingerprint; default computed from a layers model's layers and weights ({@link modelFingerprint}). */
   fingerprint?: string;
   /**
@@ -127,6 +129,15 @@ function checkPreprocessing(p: Preprocessing): Preprocessing {
   return p;
 }
 
+/** @throws {ConfigError} naming the first field of a calibration record that is out of range. */
+export function checkCalibration(c: ModelCalibration): ModelCalibration {
+  if (!(Number.isFinite(c.threshold) && c.threshold > 0)) throw new ConfigError('calibration.threshold', `must be a positive number, got ${c.threshold}`);
+  if (!(c.falseAcceptRate >= 0 && c.falseAcceptRate < 1)) throw new ConfigError('calibration.falseAcceptRate', `must be in [0, 1), got ${c.falseAcceptRate}`);
+  if (!(c.minDetectionScore >= 0 && c.minDetectionScore <= 1)) throw new ConfigError('calibration.minDetectionScore', `must be in [0, 1], got ${c.minDetectionScore}`);
+  if (typeof c.calibratedOn !== 'string') throw new ConfigError('calibration.calibratedOn', 'must be a text');
+  return { threshold: c.threshold, falseAcceptRate: c.falseAcceptRate, calibratedOn: c.calibratedOn, minDetectionScore: c.minDetectionScore };
+}
+
 /** Faces cropped from one image, ready for {@link FacenetEmbedder.embedCrops}. */
 export interface FaceCrops {
   /** The detections the crops come from, in crop order. */
@@ -184,6 +195,7 @@ export class FacenetEmbedder implements Embedder {
   readonly dimension: number;
   readonly fingerprint: string;
   readonly preprocessing: Readonly<Preprocessing>;
+  calibration?: Readonly<ModelCalibration>;
   /** Embedding length of the network itself (half of {@link dimension} with flip). */
   readonly modelDimension: number;
   private readonly run: EmbeddingFunction;
@@ -264,6 +276,7 @@ export class FacenetEmbedder implements Embedder {
     }
     const embedder = new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
     embedder.owned = [...(opts.owned ?? [])];
+    if (opts.calibration) embedder.calibration = Object.freeze(checkCalibration(opts.calibration));
     return embedder;
   }
 

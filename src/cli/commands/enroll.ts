@@ -80,9 +80,12 @@ export function register(program: Command): void {
       });
       try {
         if (!gallery) {
+          const metric = checkMetric(flags.metric ?? 'squared-euclidean');
           gallery = Gallery.create({
             dimension: embedder.dimension,
-            metric: checkMetric(flags.metric ?? 'squared-euclidean'),
+            metric,
+            // The model's own threshold (its calibration.json) is in squared Euclidean distance.
+            threshold: metric === 'squared-euclidean' ? embedder.calibration?.threshold : undefined,
             fingerprint: embedder.fingerprint,
             preprocessing: { ...embedder.preprocessing },
             modelLocation: resolve(modelDir),
