@@ -16,6 +16,7 @@ import { Command } from 'commander';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { loadImage } from '../src/image/load.js';
@@ -59,6 +60,10 @@ for (const im of images) {
 const detectSeconds = (performance.now() - t0) / 1000;
 mtcnn.dispose();
 console.error(`${images.length} images of ${ids.length} identities, ${faces.filter((f) => !f).length} without a face (${detectSeconds.toFixed(0)} s)`);
+// Detection scores of the main faces (real faces): where a floor for naming can sit.
+const scores = faces.filter((f): f is FaceDetection => !!f).map((f) => f.score).sort((a, b) => a - b);
+const quantile = (q: number) => scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
+console.error(`main-face detection scores: min ${scores[0].toFixed(4)}, 0.5 % ${quantile(0.005).toFixed(4)}, 1 % ${quantile(0.01).toFixed(4)}, 5 % ${quantile(0.05).toFixed(4)}`);
 
 const results = [];
 for (const m of o.models.split(',')) {
@@ -140,5 +145,5 @@ if (results.length > 1) {
 }
 if (o.json) {
   await mkdir(dirname(resolve(o.json)), { recursive: true });
-  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), detectSeconds, results }, null, 2) + '\n');
+  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), detectSeconds, scoreQuantiles: { min: scores[0], q005: quantile(0.005), q01: quantile(0.01), q05: quantile(0.05) }, results }, null, 2) + '\n');
 }
