@@ -14,6 +14,7 @@ import { initBackend } from '../src/runtime/backend.js';
 import { FaceRecognizer } from '../src/recognition/recognizer.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import type { Box } from '../src/face/types.js';
+import { NoFaceError } from '../src/errors.js';
 
 const program = new Command('bench:groups')
   .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
@@ -37,10 +38,18 @@ const people = (await readdir(peopleDir)).sort();
 const results = [];
 for (const model of o.models.split(',')) {
   const rec = await FaceRecognizer.load(model);
+  const noFace: string[] = [];
   for (const p of people) {
-    const files = (await readdir(join(peopleDir, p))).sort().map((f) => join(peopleDir, p, f));
-    await rec.enroll(p, files);
+    for (const f of (await readdir(join(peopleDir, p))).sort()) {
+      try {
+        await rec.enroll(p, [join(peopleDir, p, f)]);
+      } catch (e) {
+        if (!(e instanceof NoFaceError)) throw e;
+        noFace.push(f);
+      }
+    }
   }
+  if (noFace.length) console.error(`no face found in ${noFace.join(', ')} (not enrolled)`);
   const counts = { correct: 0, wrong: 0, unknown: 0, nonFaceNamed: 0, nonFaceUnnamed: 0, unmatchedBoxes: 0 };
   const details: { image: string; truth: string | null; named: string | null; distance: number; score: number }[] = [];
   for (const image of Object.keys(truth.images).sort()) {
