@@ -32,7 +32,7 @@ export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
 // Recognition in one object, and the loader of any model.
 export { FaceRecognizer } from './recognition/recognizer.js';
 export type { FaceRecognizerOptions, Verification, DisposableEmbedder } from './recognition/recognizer.js';
-export { loadEmbedder, RECOGNITION_MODELS } from './recognition/models.js';
+export { loadEmbedder, modelFolder, RECOGNITION_MODELS } from './recognition/models.js';
 export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/models.js';
 
 // Embedding and identifying, piece by piece.

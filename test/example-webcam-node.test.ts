@@ -79,7 +79,7 @@ describe('examples/webcam-node', () => {
     const jsonFile = join(tmp, 'frames.jsonl');
     const run = runExample('webcam-node/main.ts', [
       '--input', video, '--people', peopleDir, '--model', modelDir,
-      '--out', out, '--json', jsonFile, '--fps', '10',
+      '--out', out, '--json', jsonFile, // no --fps: the video plays at the input's rate
     ]);
     const { code, stderr } = await run.done;
     expect(code, stderr).toBe(0);
@@ -103,6 +103,9 @@ describe('examples/webcam-node', () => {
     expect(await countVideoFrames(out)).toBe(frames);
     const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', out]);
     expect(probe.stdout.toString().trim()).toBe(`${W},${H}`);
+    // Written at the camera's 10 fps (not at the processing rate, nor a fixed 25): real-time playback.
+    const rate = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=avg_frame_rate', '-of', 'csv=p=0', out]);
+    expect(rate.stdout.toString().trim()).toBe('10/1');
 
     // The boxes are drawn: along the top edge of the first face's box the annotated frame is
     // green (known face), where the input frame is the grey background or the grey portrait.

@@ -23,7 +23,7 @@ import {
   loadGallery,
   type FacenetEmbedder,
 } from 'tfjs-facenet/node';
-import { readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
+import { probeFrameRate, readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
 import { exampleModel } from '../common/model.js';
 import { drawFrame } from './draw.js';
 
@@ -31,7 +31,7 @@ interface Flags {
   input: string;
   inputFormat?: string;
   size: string;
-  fps: string;
+  fps?: string;
   maxFrames?: string;
   people?: string;
   gallery?: string;
@@ -73,7 +73,9 @@ async function openGallery(flags: Flags, embedder: FacenetEmbedder, modelDir: st
 
 async function main(flags: Flags): Promise<void> {
   const { width, height } = parseSize(flags.size);
-  const fps = Number(flags.fps);
+  // Every input frame is written, so the video must play at the input's own rate: written at
+  // the processing rate (or a fixed 25) it plays too fast or too slow.
+  const fps = flags.fps !== undefined ? Number(flags.fps) : (await probeFrameRate(flags.input, flags.inputFormat)) ?? 25;
   if (!(fps > 0)) throw new ConfigError('--fps', `must be a positive number, got '${flags.fps}'`);
   const maxFrames = flags.maxFrames !== undefined ? Number(flags.maxFrames) : undefined;
   if (flags.codec !== 'libx264' && flags.codec !== 'mpeg4') throw new ConfigError('--codec', `must be libx264 or mpeg4, got '${flags.codec}'`);
@@ -144,7 +146,7 @@ const program = new Command('webcam-node')
   .option('--input <source>', 'camera device, video file or URL (anything ffmpeg reads)', '/dev/video0')
   .option('--input-format <f>', 'ffmpeg input format, e.g. v4l2 (default: v4l2 for /dev/video*)')
   .option('--size <WxH>', 'frame size the input is scaled to', '640x480')
-  .option('--fps <n>', 'frame rate written into the output video', '25')
+  .option('--fps <n>', "frame rate written into the output video (default: the input's, else 25)")
   .option('--max-frames <n>', 'stop after this many frames')
   .option('--people <dir>', 'enroll these people first (one folder per person)')
   .option('--gallery <file>', 'or: a gallery file made with the same model')

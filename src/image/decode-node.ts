@@ -60,7 +60,7 @@ export async function decodeImageFile(path: string): Promise<Required<RawImage>>
 }
 
 /** Encode 8-bit RGB as JPEG or PNG (chosen by the extension of `path`) — bytes only. */
-export async function encodeImage(img: RawImage, format: 'jpeg' | 'png' | 'webp' = 'png'): Promise<Buffer> {
+export async function encodeImage(img: RawImage, format: 'jpeg' | 'png' | 'webp' = 'png'): Promise<Uint8Array> {
   const sharp = await loadSharp();
   const channels = img.channels ?? 3;
   const s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {

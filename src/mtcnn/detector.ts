@@ -22,7 +22,7 @@ import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSour
  * A loaded detector. Holds the network weights as tensors until {@link Mtcnn.dispose}.
  *
  * ```ts
- * const mtcnn = await loadMtcnn();            // Caffe weights, reference settings
+ * const mtcnn = await loadMtcnn();            // the shipped weights, reference settings
  * const faces = await mtcnn.detect('group.jpg');
  * for (const f of faces) console.log(f.box, f.score, f.landmarks);
  * mtcnn.dispose();
@@ -99,15 +99,18 @@ export class Mtcnn {
 /** Options of {@link loadMtcnn}: where the weights are, plus detector settings. */
 export interface LoadMtcnnOptions extends MtcnnOptions {
   /**
-   * `'caffe'` (default; davidsandberg/facenet's det1-3.npy), `'faceapi'` (face-api.js's
-   * manifest, same numbers), `'seed'` (the seed's re-trained checkpoints, with the seed's
-   * pipeline and defaults), or a folder holding any of these.
+   * Default: the weights shipped in the package (`models/mtcnn`, face-api.js's conversion of
+   * the original MTCNN, found relative to the package from any working directory). Or a
+   * named set found with `weightsDir` / env `TFJS_FACENET_WEIGHTS` / the download cache:
+   * `'caffe'` (davidsandberg/facenet's det1-3.npy, the same numbers), `'faceapi'`, `'seed'`
+   * (the seed's re-trained checkpoints, with the seed's pipeline and defaults); or a folder
+   * holding any of these.
    */
   weights?: MtcnnWeightsSource;
   /**
    * Folder that holds the named set (`<dir>/mtcnn-caffe/…` or the set's files directly).
-   * Default: env `TFJS_FACENET_WEIGHTS`, then the shared data folder's `weights/`, then the
-   * download cache.
+   * Default: env `TFJS_FACENET_WEIGHTS`, then the download cache. Given alone (no
+   * `weights`), the `caffe` set is read from it.
    */
   weightsDir?: string;
 }
@@ -119,7 +122,7 @@ export interface LoadMtcnnOptions extends MtcnnOptions {
  *   {WeightsFormatError} when they are damaged, {ConfigError} for bad options.
  */
 export async function loadMtcnn(opts: LoadMtcnnOptions = {}): Promise<Mtcnn> {
-  const { weights = 'caffe', weightsDir, ...detectorOptions } = opts;
+  const { weights, weightsDir, ...detectorOptions } = opts;
   const params = await loadMtcnnParams(weights, weightsDir);
   try {
     return new Mtcnn(params, detectorOptions);

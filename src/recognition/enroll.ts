@@ -18,6 +18,7 @@ import type { ImageInput } from '../image/types.js';
 import type { Gallery } from '../gallery/gallery.js';
 import { assertGalleryMatchesEmbedder } from './identify.js';
 import { isImageFile } from '../datasets/images.js';
+import { listFolder } from '../datasets/folders.js';
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -37,8 +38,6 @@ export async function listEnrollmentSources(
 ): Promise<{ sources: EnrollSource[]; ignored: string[] }> {
   const sources: EnrollSource[] = [];
   const ignored: string[] = [];
-  const sorted = async (dir: string) =>
-    (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const input of inputs) {
     let s;
     try {
@@ -51,18 +50,17 @@ export async function listEnrollmentSources(
       else ignored.push(input);
       continue;
     }
-    for (const e of await sorted(input)) {
-      const p = nodePath.join(input, e.name);
-      if (e.isDirectory()) {
-        for (const f of await sorted(p)) {
-          const fp = nodePath.join(p, f.name);
-          if (f.isFile() && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
-          else ignored.push(fp);
+    // listFolder follows symbolic links: a linked person folder is enrolled like a real one.
+    for (const e of await listFolder(input)) {
+      if (e.kind === 'dir') {
+        for (const f of await listFolder(e.path)) {
+          if (f.kind === 'file' && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: f.path });
+          else ignored.push(f.path);
         }
-      } else if (isImageFile(e.name)) {
-        sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: p });
+      } else if (e.kind === 'file' && isImageFile(e.name)) {
+        sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: e.path });
       } else {
-        ignored.push(p);
+        ignored.push(e.path);
       }
     }
   }

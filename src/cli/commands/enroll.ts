@@ -35,7 +35,7 @@ export function register(program: Command): void {
     )
     .argument('[inputs...]', 'folders or images')
     .requiredOption('--gallery <file>', 'gallery file (created when it does not exist)')
-    .option('--model <dir>', 'model directory (default: the one the gallery was enrolled with)')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default, dlib) or a model folder (default: the gallery\'s own, else default)')
     .option('--name <identity>', 'enroll every image given under this name')
     .option('--metric <m>', 'new gallery: squared-euclidean, cosine or mean-squared', 'squared-euclidean')
     .option('--threshold <t>', 'set the decision threshold stored in the gallery')
@@ -64,8 +64,8 @@ export function register(program: Command): void {
     let report: Awaited<ReturnType<typeof import('../../recognition/enroll.js').enrollImages>> | undefined;
     let ignored: string[] = [];
     if (inputs.length > 0) {
-      const modelDir = flags.model ?? gallery?.modelLocation;
-      if (!modelDir) throw new ConfigError('--model', 'a model directory is needed to enroll into a new gallery');
+      const { modelFolder } = await import('../../recognition/models.js');
+      const modelDir = await modelFolder(flags.model ?? gallery?.modelLocation ?? 'default');
       const { initBackend } = await import('../../runtime/backend.js');
       await initBackend();
       const { loadFacenetEmbedder } = await import('../../recognition/load.js');

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .description('identify every face in images against a gallery file: name (or unknown), distance and box')
     .argument('<images...>', 'image files')
     .requiredOption('--gallery <file>', 'gallery file made by `tfjs-facenet enroll`')
-    .option('--model <dir>', 'model directory (default: the one the gallery was enrolled with)')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default, dlib) or a model folder (default: the one the gallery was enrolled with, else default)')
     .option('--top-k <n>', 'candidates to list per face', '1')
     .option('--threshold <t>', "decision threshold (default: the gallery's)")
     .option('--aggregation <a>', "'nearest' embedding or 'mean' embedding per identity", 'nearest')
@@ -39,8 +39,9 @@ export function register(program: Command): void {
     if (threshold !== undefined && !(threshold > 0)) throw new ConfigError('--threshold', `must be a positive number, got '${flags.threshold}'`);
     const { loadGallery } = await import('../../gallery/file.js');
     const gallery = await loadGallery(flags.gallery);
-    const modelDir = flags.model ?? gallery.modelLocation;
-    if (!modelDir) throw new ConfigError('--model', `${flags.gallery} does not say which model made it; pass --model`);
+    const { modelFolder } = await import('../../recognition/models.js');
+    // A gallery that does not say which model made it is checked against the default's fingerprint below.
+    const modelDir = await modelFolder(flags.model ?? gallery.modelLocation ?? 'default');
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
