@@ -51,7 +51,7 @@ for (const model of o.models.split(',')) {
   }
   if (noFace.length) console.error(`no face found in ${noFace.join(', ')} (not enrolled)`);
   const counts = { correct: 0, wrong: 0, unknown: 0, nonFaceNamed: 0, nonFaceUnnamed: 0, unmatchedBoxes: 0 };
-  const details: { image: string; truth: string | null; named: string | null; distance: number; score: number }[] = [];
+  const details: { image: string; truth: string | null; named: string | null; nearest: string | null; distance: number; score: number }[] = [];
   for (const image of Object.keys(truth.images).sort()) {
     const faces = await rec.identify(sharedPath('data', 'samples', 'groups', image));
     for (const f of faces) {
@@ -60,7 +60,7 @@ for (const model of o.models.split(',')) {
         counts.unmatchedBoxes++;
         continue;
       }
-      details.push({ image, truth: t.name, named: f.name, distance: f.distance, score: f.score });
+      details.push({ image, truth: t.name, named: f.name, nearest: f.candidates[0]?.name ?? null, distance: f.distance, score: f.score });
       if (t.name === null) counts[f.name ? 'nonFaceNamed' : 'nonFaceUnnamed']++;
       else if (f.name === null) counts.unknown++;
       else counts[f.name === t.name ? 'correct' : 'wrong']++;

@@ -1,6 +1,6 @@
 /**
- * Distil a teacher (default: the shipped dlib model) into a small Inception-ResNet-v1, the
- * way `models/default` was made. Every stage is resumable; run the same command again after
+ * Distil a teacher (default: the shipped dlib model) into a small Inception-ResNet-v1
+ * (see BENCHMARKS.md, "Recognition models", for the first run and what it taught). Every stage is resumable; run the same command again after
  * an interruption.
  *
  *   node --import tsx examples/distill/main.ts [--out out/distill] [--sources celeba-faces]

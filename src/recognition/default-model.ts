@@ -2,15 +2,16 @@
  * Where the package's default recognition model lives, in one place. Every tool that takes
  * a `--model DIR` falls back to it.
  *
- * The default model is a FaceNet (Inception-ResNet-v1) saved with `saveModel` plus its
- * `preprocessing.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
+ * The default model is the most accurate one the package ships — today dlib's
+ * face-recognition ResNet — saved with `saveModel` plus its `preprocessing.json` and
+ * `calibration.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
  */
 import { ModelNotFoundError } from '../errors.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
 import { packageRootSync } from '../runtime/package-root.js';
 
 /** The default model's directory, relative to the package root. */
-export const DEFAULT_MODEL_DIR = 'models/default';
+export const DEFAULT_MODEL_DIR = 'models/dlib';
 
 /**
  * The package root: the nearest folder above this module whose `package.json` is named

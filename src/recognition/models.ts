@@ -25,11 +25,15 @@ export interface ShippedModel {
 export const RECOGNITION_MODELS: Readonly<Record<string, ShippedModel>> = Object.freeze({
   default: {
     dir: DEFAULT_MODEL_DIR,
-    description: 'FaceNet (Inception-ResNet-v1, 96 px, 128-d) trained by tfjs-facenet on CelebA',
+    description: "the default: dlib's face-recognition ResNet (the most accurate model shipped; see 'dlib')",
   },
   dlib: {
     dir: 'models/dlib',
     description: "dlib's face-recognition ResNet (150 px chip, 128-d), weights from face-api.js, public domain",
+  },
+  'facenet-celeba': {
+    dir: 'models/facenet-celeba',
+    description: 'FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) trained by tfjs-facenet on 249 CelebA people (non-commercial)',
   },
 });
 
