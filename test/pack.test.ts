@@ -52,7 +52,9 @@ let packedFiles: string[];
 let tarball: string;
 
 beforeAll(async () => {
-  const packed = JSON.parse(await mustRun('npm', ['pack', '--json', '--pack-destination', work], root)) as Array<{
+  // prepack's build log comes first on stdout; npm's JSON report is the rest, from a line "[".
+  const packOut = await mustRun('npm', ['pack', '--json', '--pack-destination', work], root);
+  const packed = JSON.parse(packOut.slice(packOut.search(/^\[$/m))) as Array<{
     filename: string;
     files: { path: string }[];
   }>;
