@@ -193,13 +193,13 @@ describe('CLI: enroll and identify', () => {
     const text = await cli(['identify', '--gallery', gfile2, amy]);
     expect(text.stdout).toMatch(/amy2\.png: 1 face\(s\)\n {2}amy {2}0\.0000/);
 
-    // A damaged gallery is refused with a clear message and exit code 1.
+    // A damaged gallery is refused with a clear message and exit code 3 (nothing could be done).
     const bytes = await readFile(gfile2);
     bytes[bytes.length - 40] ^= 0xff;
     const { writeFile } = await import('node:fs/promises');
     await writeFile(gfile2, bytes);
     const bad = await cli(['identify', '--gallery', gfile2, amy]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/checksum mismatch/);
   });
 });
