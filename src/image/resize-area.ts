@@ -315,13 +315,23 @@ export function resizeAreaPadded(image: PixelBuffer, win: PaddedWindow, dstHeigh
       buf.fill(0);
       if (sy >= rowStart && sy < rowEnd) {
         const base = (sy + win.rowOffset) * imgRow;
-        for (let k = 0; k < n; k++) {
+        // Terms of one output pixel are consecutive: sum them in locals, in the same order.
+        let k = 0;
+        while (k < n) {
           const d = xd[k];
-          const s = base + xs[k];
-          const a = xa[k];
-          buf[d] += S[s] * a;
-          buf[d + 1] += S[s + 1] * a;
-          buf[d + 2] += S[s + 2] * a;
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          for (; k < n && xd[k] === d; k++) {
+            const s = base + xs[k];
+            const a = xa[k];
+            a0 += S[s] * a;
+            a1 += S[s + 1] * a;
+            a2 += S[s + 2] * a;
+          }
+          buf[d] = a0;
+          buf[d + 1] = a1;
+          buf[d + 2] = a2;
         }
       }
       bufRow = sy;
