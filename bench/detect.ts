@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp, { type Sharp } from 'sharp';
+import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/mtcnn/pipeline-types.js';
