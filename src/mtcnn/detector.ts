@@ -3,8 +3,9 @@
  * R-Net refinement, O-Net refinement and five landmarks), reproducing davidsandberg/facenet's
  * `detect_face` exactly — or, with the seed's weights, the seed project's detector.
  */
+import { ConfigError } from '../errors.js';
 import type { ImageInput } from '../image/types.js';
-import { detectFacenet } from './pipeline-facenet.js';
+import { detectFacenet, trackFacenet } from './pipeline-facenet.js';
 import { detectSeed } from './pipeline-seed.js';
 import {
   DEFAULT_OPTIONS,
@@ -15,7 +16,7 @@ import {
   type ResolvedOptions,
 } from './pipeline-types.js';
 import { readPixels } from './stages.js';
-import type { FaceDetection } from '../face/types.js';
+import type { Box, FaceDetection } from '../face/types.js';
 import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
 
 /**
@@ -85,6 +86,36 @@ export class Mtcnn {
     const timer = new StageTimer();
     const run = params.variant === 'seed' ? detectSeed : detectFacenet;
     const result = await run(params, pixels, o, timer);
+    this.lastTimings = { ...timer.times, total: performance.now() - t0 };
+    return result;
+  }
+
+  /**
+   * Follow faces from an earlier frame of a video into this one without the P-Net stage:
+   * R-Net and O-Net look only around `previous` boxes (each squared, and once more with
+   * some room for motion), so a frame costs a few crops instead of a whole image pyramid.
+   * Faces that moved far, or new faces, are not found — run {@link detect} every few frames
+   * and whenever fewer faces come back than went in.
+   *
+   * @param previous boxes `[x1, y1, x2, y2]`, e.g. the `box` of the faces {@link detect}
+   *   found in the previous frame.
+   * @returns the faces found, as {@link detect} returns them (at most about one per box).
+   * @throws {ConfigError} with the seed's weights (whose pipeline has no such entry),
+   *   {ImageDecodeError} / {FileNotFoundError} for an unreadable image.
+   */
+  async track(image: ImageInput, previous: readonly Readonly<Box>[], opts?: MtcnnOptions): Promise<FaceDetection[]> {
+    const params = this.live();
+    if (params.variant === 'seed') throw new ConfigError('weights', "track() needs the facenet pipeline; the seed's weights only detect()");
+    for (const b of previous) {
+      if (b.length !== 4 || !b.every(Number.isFinite) || !(b[2] > b[0] && b[3] > b[1])) {
+        throw new ConfigError('previous', `each box must be four finite numbers [x1, y1, x2, y2] with x2 > x1 and y2 > y1, got ${JSON.stringify(b)}`);
+      }
+    }
+    const o = opts ? resolveOptions(this.options, opts) : this.options;
+    const t0 = performance.now();
+    const pixels = await readPixels(image);
+    const timer = new StageTimer();
+    const [result] = await trackFacenet(params, [pixels], [previous], o, timer);
     this.lastTimings = { ...timer.times, total: performance.now() - t0 };
     return result;
   }
