@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { batchExitCode } from '../exit-codes.js';
 import type { Gallery as GalleryT } from '../../gallery/gallery.js';
 import { addDetectorOptions, detectorOptionsFrom, parseMargin } from '../options.js';
 
@@ -157,17 +157,7 @@ export function register(program: Command): void {
       process.stdout.write(lines.join('\n') + '\n');
     }
     for (const f of failed) process.stderr.write(`tfjs-facenet: ${f.path}: ${f.reason}\n`);
-    if (inputs.length > 0) process.exitCode = enrollExitCode(listedCount, failed.length);
+    if (inputs.length > 0) process.exitCode = batchExitCode(listedCount, failed.length);
   });
 }
 
-/**
- * The exit code of an enrolment of `listed` images of which `failed` failed: 0 when none
- * failed (images already enrolled count as done), 1 when some failed, 3 when every one did
- * or no image was found in the inputs.
- */
-export function enrollExitCode(listed: number, failed: number): number {
-  if (listed === 0) return EXIT.NOTHING_DONE;
-  if (failed === 0) return EXIT.OK;
-  return failed < listed ? EXIT.SOME_FAILED : EXIT.NOTHING_DONE;
-}
