@@ -173,3 +173,22 @@ describe('detect over huge, bad and good images', () => {
     expect(r.maxRssMiB).toBeLessThan(1536);
   }, 900_000);
 });
+
+describe('use after dispose', () => {
+  it('a disposed tensor, detector or embedder is a DisposedError naming it', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { loadImage } = await import('../src/image/load.js');
+    const { createTinyEmbedder } = await import('./tiny-embedder.js');
+    const { DisposedError } = await import('../src/errors.js');
+    const { mtcnn, model, embedder } = await createTinyEmbedder(3);
+    const t = tf.zeros([4, 4, 3]) as import('@tensorflow/tfjs-core').Tensor3D;
+    t.dispose();
+    await expect(loadImage(t)).rejects.toThrow(/image tensor was used after dispose/);
+    embedder.dispose();
+    await expect(embedder.embed([portrait()])).rejects.toBeInstanceOf(DisposedError);
+    await expect(embedder.embed([portrait()])).rejects.toThrow(/FacenetEmbedder was used after dispose/);
+    mtcnn.dispose();
+    model.dispose();
+    await expect(mtcnn.detect(portrait())).rejects.toBeInstanceOf(DisposedError);
+  });
+});
