@@ -3,7 +3,7 @@
  * R-Net refinement, O-Net refinement and five landmarks), reproducing davidsandberg/facenet's
  * `detect_face` exactly — or, with the seed's weights, the seed project's detector.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, DisposedError } from '../errors.js';
 import type { ImageInput } from '../image/types.js';
 import { detectFacenet, trackFacenet } from './pipeline-facenet.js';
 import { detectSeed } from './pipeline-seed.js';
@@ -16,7 +16,7 @@ import {
   type ResolvedOptions,
 } from './pipeline-types.js';
 import { readPixels } from './stages.js';
-import type { Box, FaceDetection } from '../face/types.js';
+import { scaleDetection, type Box, type FaceDetection } from '../face/types.js';
 import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
 
 /**
@@ -55,7 +55,7 @@ export class Mtcnn {
   }
 
   private live(): MtcnnParams {
-    if (!this.params) throw new Error('Mtcnn: used after dispose()');
+    if (!this.params) throw new DisposedError('Mtcnn');
     return this.params;
   }
 
@@ -64,7 +64,8 @@ export class Mtcnn {
    *
    * @returns faces in decreasing order of the final pick (highest score first); boxes are
    *   `[x1, y1, x2, y2]` exactly as the reference returns them (after the last regression,
-   *   not squared, not clipped to the image).
+   *   not squared, not clipped to the image). A file or encoded bytes larger than
+   *   `MAX_DECODE_PIXELS` is searched downscaled, and its boxes are given in its own pixels.
    * @throws {ImageDecodeError} / {FileNotFoundError} for an unreadable image,
    *   {ConfigError} for bad options.
    */
@@ -81,13 +82,14 @@ export class Mtcnn {
     const params = this.live();
     const o = opts ? resolveOptions(this.options, opts) : this.options;
     const t0 = performance.now();
-    const pixels = [];
+    const pixels: Awaited<ReturnType<typeof readPixels>>[] = [];
     for (const img of images) pixels.push(await readPixels(img));
     const timer = new StageTimer();
     const run = params.variant === 'seed' ? detectSeed : detectFacenet;
     const result = await run(params, pixels, o, timer);
     this.lastTimings = { ...timer.times, total: performance.now() - t0 };
-    return result;
+    // A file decoded downscaled (past the decoder's pixel cap): boxes in the file's pixels.
+    return result.map((faces, i) => faces.map((f) => scaleDetection(f, 1 / pixels[i].scale)));
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
+import { ConfigError, NoFaceError, ShapeError, DisposedError } from '../errors.js';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../face/crop.js';
@@ -201,6 +201,7 @@ export class FacenetEmbedder implements Embedder {
   private readonly run: EmbeddingFunction;
   private readonly batchSize: number;
   private owned: ReadonlyArray<{ dispose(): void }> = [];
+  private disposed = false;
 
   private constructor(
     run: EmbeddingFunction,
@@ -225,7 +226,13 @@ export class FacenetEmbedder implements Embedder {
   dispose(): void {
     const owned = this.owned;
     this.owned = [];
+    this.disposed = true;
     for (const r of owned) r.dispose();
+  }
+
+  /** Refuse use after {@link dispose} with a typed error instead of a failure deep in tfjs. */
+  private checkLive(): void {
+    if (this.disposed) throw new DisposedError('FacenetEmbedder');
   }
 
   /**
@@ -286,6 +293,7 @@ export class FacenetEmbedder implements Embedder {
    *   most central); `'all'` keeps every face. Default `'all'`.
    */
   async cropFaces(image: ImageInput | tf.Tensor3D, select: 'main' | 'all' = 'all'): Promise<FaceCrops> {
+    this.checkLive();
     const img = await loadImage(image);
     try {
       const detections = await this.detector.detect(img);
@@ -332,6 +340,7 @@ export class FacenetEmbedder implements Embedder {
    * their mirror images — without flip combination. Length {@link modelDimension}.
    */
   async embedCropsRaw(crops: tf.Tensor4D, opts: { mirror?: boolean } = {}): Promise<Float32Array[]> {
+    this.checkLive();
     const [n, h, w, c] = crops.shape;
     const s = this.preprocessing.imageSize;
     if (h !== s || w !== s || c !== 3) throw new ShapeError('crops', `[n, ${s}, ${s}, 3]`, JSON.stringify(crops.shape));
@@ -374,6 +383,7 @@ export class FacenetEmbedder implements Embedder {
   }
 
   async embed(images: readonly ImageInput[]): Promise<Float32Array[]> {
+    this.checkLive();
     const out: Float32Array[] = [];
     for (let start = 0; start < images.length; start += this.batchSize) {
       const chunk = images.slice(start, start + this.batchSize);
@@ -406,6 +416,7 @@ export class FacenetEmbedder implements Embedder {
   }
 
   async embedAllFaces(image: ImageInput): Promise<FaceEmbedding[]> {
+    this.checkLive();
     const { detections, crops } = await this.cropFaces(image, 'all');
     try {
       const embs = detections.length ? await this.embedCrops(crops) : [];

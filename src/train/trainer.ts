@@ -276,7 +276,10 @@ export async function train(
   };
   checkTrainOptions(options);
 
-  const { resumeFrom, restored } = await findResumePoint(options.resume, ckptRoot, cfg);
+  const { resumeFrom, restored, damaged } = await findResumePoint(options.resume, ckptRoot, cfg);
+  // Steps after the checkpoint are trained again: their old log records go (before any new line).
+  if (restored) void log.truncateAfterStep(restored.state.step);
+  for (const d of damaged) warn(`checkpoint ${d.path} is damaged; resuming from ${resumeFrom}`, { checkpoint: d.path, reason: d.reason });
 
   const data = await prepareRunData(cfg, restored, resumeFrom, warn);
   const { trainSet, valSet, numClasses, sampler, loader, valLoader, stepsPerEpoch, totalSteps, schedule } = data;
