@@ -39,6 +39,8 @@ export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/mode
 export { buildInceptionResnetV1 } from './facenet/inception-resnet-v1.js';
 export type { InceptionResnetV1Options } from './facenet/inception-resnet-v1.js';
 export { saveModel, loadModel } from './facenet/model-io.js';
+export type { SaveModelOptions } from './facenet/model-io.js';
+export type { WeightStorage } from './facenet/quantize.js';
 export { DEFAULT_PREPROCESSING } from './face/embedding.js';
 export type { Embedder, Preprocessing, FaceEmbedding, ModelCalibration } from './face/embedding.js';
 export { FacenetEmbedder, modelFingerprint } from './recognition/embedder.js';
