@@ -17,6 +17,7 @@
  */
 import { ConfigError, DataFormatError, FileNotFoundError } from '../errors.js';
 import { crc32c } from '../io/crc32c.js';
+import { isAlive } from '../util/file-lock.js';
 
 const FORMAT = 'tfjs-facenet-teacher-cache';
 
@@ -89,15 +90,6 @@ export function encodeTeacherRecords(records: readonly TeacherRecord[], dimensio
     at = p + length + 4;
   });
   return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A cache's contents, read without taking the writer's lock (e.g. by a training run). */

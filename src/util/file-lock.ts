@@ -34,7 +34,8 @@ export function lockPathOf(path: string): string {
   return `${path}.lock`;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (a lock file's owner, for stale-lock recovery). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
