@@ -17,20 +17,18 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import '../../src/runtime/install-node.js';
 import { initBackend } from '../../src/runtime/backend.js';
 import { alignDataset } from '../../src/datasets/align.js';
 import { loadModel } from '../../src/facenet/model-io.js';
 import { modelFingerprint } from '../../src/recognition/embedder.js';
 import { readModelPreprocessing } from '../../src/recognition/load.js';
-import { standardizeFaces } from '../../src/recognition/standardize.js';
 import { readImageFolder } from '../../src/train/dataset.js';
 import { TeacherCache, fillTeacherCache } from '../../src/train/teacher-cache.js';
 import { readTrainConfigFile } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../../src/util/shared-data.js';
-import { linkTrainingTree, rescaleChips } from './data.js';
+import { linkTrainingTree, rescaleChips, teacherEmbedding } from './data.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,15 +73,7 @@ const images = folder.classes.flatMap((c) => c.paths).map((path) => ({ key: rela
 const computed = await fillTeacherCache(cache, {
   images,
   imageSize: prep.imageSize,
-  embed: async (faces, { mirror }) => {
-    const y = tf.tidy(() => {
-      const e = teacher.predict(standardizeFaces(mirror ? (tf.reverse(faces, 2) as tf.Tensor4D) : faces, prep.standardization)) as tf.Tensor2D;
-      return tf.div(e, tf.norm(e, 'euclidean', 1, true));
-    });
-    const data = (await y.data()) as Float32Array;
-    y.dispose();
-    return Array.from({ length: faces.shape[0] }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
-  },
+  embed: teacherEmbedding(teacher, prep.standardization),
   onError: (im, e) => log(`teacher skipped ${im.path}: ${e.message}`),
 });
 await cache.close();
