@@ -134,6 +134,32 @@ export async function readTeacherCache(path: string): Promise<TeacherEmbeddings>
   };
 }
 
+/**
+ * Each vector minus the vectors' mean, scaled to unit length (a vector equal to the mean
+ * stays zero). Pure; the inputs are not changed.
+ */
+export function centerEmbeddings(vectors: readonly Float32Array[]): Float32Array[] {
+  if (vectors.length === 0) return [];
+  const d = vectors[0].length;
+  const mean = new Float64Array(d);
+  for (const v of vectors) for (let i = 0; i < d; i++) mean[i] += v[i];
+  for (let i = 0; i < d; i++) mean[i] /= vectors.length;
+  return vectors.map((v) => {
+    const out = new Float32Array(d);
+    let norm = 0;
+    for (let i = 0; i < d; i++) {
+      const x = v[i] - mean[i];
+      out[i] = x;
+      norm += x * x;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < d; i++) out[i] *= inv;
+    }
+    return out;
+  });
+}
+
 /** An open teacher cache (see the module comment). */
 export class TeacherCache {
   private constructor(
