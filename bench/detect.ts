@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp, { type Sharp } from 'sharp';
+import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/mtcnn/pipeline-types.js';
@@ -227,6 +228,7 @@ console.log(`images: ${sets.frames.length} frames 640×480 (${sets.frames.map((f
 
 const series: Series[] = [];
 const batchRows: { set: string; backend: string; perImage: number[]; cpuPerImage: number[] }[] = [];
+const trackRows: { backend: string; wall: number[]; cpu: number[]; found: number; detected: number }[] = [];
 let fa: FaceApiClient | null = null;
 const imageIds = new Map<Rgb, number>();
 if (o.faceapi) {
@@ -287,6 +289,29 @@ for (const backend of backends) {
       batchRows.push({ set: setName, backend: info.name, perImage, cpuPerImage });
     }
   }
+  // Following faces between frames (Mtcnn.track): R-Net and O-Net around the boxes detect
+  // found, no P-Net — the per-frame cost of a video between two full detections.
+  if (!onCpu && sets.frames.length) {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    let found = 0;
+    let detected = 0;
+    for (const img of sets.frames) {
+      const boxes = (await m.detect(rawOf(img), SETTINGS)).map((f) => f.box);
+      await m.track(rawOf(img), boxes, SETTINGS); // warm-up
+      detected += boxes.length;
+      for (let r = 0; r < runs; r++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const faces = await m.track(rawOf(img), boxes, SETTINGS);
+        wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+        if (r === 0) found += faces.length;
+      }
+    }
+    trackRows.push({ backend: info.name, wall, cpu, found, detected });
+  }
   if (o.breakdown && !onCpu) {
     const params = await loadMtcnnParams('faceapi');
     const opts = resolveOptions(DEFAULT_OPTIONS.facenet, SETTINGS);
@@ -331,6 +356,12 @@ for (const s of series) {
 }
 for (const b of batchRows) {
   console.log(`| ours, detectBatch(${sets.lfw.length}) | ${b.backend} | 250×250 LFW | ${b.perImage.length} calls | ${fmt(median(b.perImage))} | ${fmt(mean(b.perImage))} | ${fmt(mean(b.cpuPerImage))} | | | | |`);
+}
+for (const t of trackRows) {
+  const full = series.find((x) => x.label === 'ours' && x.set === 'frames' && x.backend === t.backend);
+  const ratio = full ? ` (CPU ×${fmt(mean(full.cpu) / mean(t.cpu), 1)} less than a full detection)` : '';
+  console.log(`| ours, track() from the detected boxes${ratio} | ${t.backend} | 640×480 frames | ${t.cpu.length} | ${fmt(median(t.wall))} | ${fmt(mean(t.wall))} | ${fmt(mean(t.cpu))} | | | | |`);
+  console.log(`\ntrack(): ${t.found} of ${t.detected} detected faces found again from their boxes (first timed pass)`);
 }
 console.log(
   '\nStage shares: ours from Mtcnn.lastTimings (P-Net = pyramid resampling + P-Net + its NMS/regression; R-Net / O-Net = crops + network + NMS/regression; other = reading the RawImage into pixels); face-api from its own stats (stage1/2/3, whole ms; other = fromPixels, BGR swap, result objects).',
@@ -408,7 +439,7 @@ console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).joi
 if (o.json) {
   await writeFile(
     o.json,
-    JSON.stringify({ date: new Date().toISOString(), loadStart: load, loadEnd: loadavg(), settings: SETTINGS, series, batchRows, ratios, breakdowns }, null, 1),
+    JSON.stringify({ date: new Date().toISOString(), loadStart: load, loadEnd: loadavg(), settings: SETTINGS, series, batchRows, trackRows, ratios, breakdowns }, null, 1),
   );
   console.log(`wrote ${o.json}`);
 }

@@ -14,8 +14,10 @@
  */
 import { Command } from 'commander';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { loadImage } from '../src/image/load.js';
@@ -30,8 +32,9 @@ const program = new Command('bench:identify')
   .option('--holdout <file>', 'identities to use', 'bench/celeba-holdout.txt')
   .option('--enroll <n>', 'images enrolled per identity', '3')
   .option('--json <file>', 'write the results as JSON')
+  .option('--detections <file>', 'keep the MTCNN detections here and reuse them on the next run', 'out/celeba-holdout-detections.json')
   .parse();
-const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string }>();
+const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string; detections?: string }>();
 const enrollCount = Number(o.enroll);
 
 const root = resolve(import.meta.dirname, '..');
@@ -45,20 +48,33 @@ for (const id of ids) {
   for (const f of (await readdir(join(celeba, id))).sort()) images.push({ id, path: join(celeba, id, f) });
 }
 
-// Detect once.
-const mtcnn = await loadMtcnn();
+// Detect once (and keep the detections in --detections for later runs: they do not depend on the model).
 const faces: (FaceDetection | null)[] = [];
 const t0 = performance.now();
-for (const im of images) {
-  const img = await loadImage(im.path);
-  const [h, w] = img.shape;
-  const found = await mtcnn.detect(img);
-  img.dispose();
-  faces.push(selectFaces(found, w, h, 'reference')[0] ?? null);
+const cached = o.detections && existsSync(resolve(o.detections)) ? (JSON.parse(await readFile(resolve(o.detections), 'utf8')) as { files: string[]; faces: (FaceDetection | null)[] }) : null;
+if (cached && JSON.stringify(cached.files) === JSON.stringify(images.map((im) => relative(celeba, im.path)))) {
+  faces.push(...cached.faces);
+} else {
+  const mtcnn = await loadMtcnn();
+  for (const im of images) {
+    const img = await loadImage(im.path);
+    const [h, w] = img.shape;
+    const found = await mtcnn.detect(img);
+    img.dispose();
+    faces.push(selectFaces(found, w, h, 'reference')[0] ?? null);
+  }
+  mtcnn.dispose();
+  if (o.detections) {
+    await mkdir(dirname(resolve(o.detections)), { recursive: true });
+    await writeFile(resolve(o.detections), JSON.stringify({ files: images.map((im) => relative(celeba, im.path)), faces }));
+  }
 }
 const detectSeconds = (performance.now() - t0) / 1000;
-mtcnn.dispose();
 console.error(`${images.length} images of ${ids.length} identities, ${faces.filter((f) => !f).length} without a face (${detectSeconds.toFixed(0)} s)`);
+// Detection scores of the main faces (real faces): where a floor for naming can sit.
+const scores = faces.filter((f): f is FaceDetection => !!f).map((f) => f.score).sort((a, b) => a - b);
+const quantile = (q: number) => scores[Math.min(scores.length - 1, Math.floor(q * scores.length))];
+console.error(`main-face detection scores: min ${scores[0].toFixed(4)}, 0.5 % ${quantile(0.005).toFixed(4)}, 1 % ${quantile(0.01).toFixed(4)}, 5 % ${quantile(0.05).toFixed(4)}`);
 
 const results = [];
 for (const m of o.models.split(',')) {
@@ -140,5 +156,5 @@ if (results.length > 1) {
 }
 if (o.json) {
   await mkdir(dirname(resolve(o.json)), { recursive: true });
-  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), detectSeconds, results }, null, 2) + '\n');
+  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), detectSeconds, scoreQuantiles: { min: scores[0], q005: quantile(0.005), q01: quantile(0.01), q05: quantile(0.05) }, results }, null, 2) + '\n');
 }

@@ -138,3 +138,27 @@ export class NodeOnlyError extends FacenetError {
     );
   }
 }
+
+/** A lock file could not be taken in time: another process is writing the same file. */
+export class LockTimeoutError extends FacenetError {
+  constructor(
+    /** The lock file (`<file>.lock`). */
+    readonly lockPath: string,
+    /** How long was waited (ms). */
+    readonly waitedMs: number,
+    /** What the lock file says about its holder (host, pid, time), as read. */
+    readonly holder: string,
+  ) {
+    super('LOCKED', `${lockPath} is held by another process (${holder}) after waiting ${Math.round(waitedMs / 1000)} s; if no other process is writing, delete the lock file`);
+  }
+}
+
+/** A model object or tensor was used after it was disposed. */
+export class DisposedError extends FacenetError {
+  constructor(
+    /** What was used, e.g. `FacenetEmbedder` or `image tensor`. */
+    readonly what: string,
+  ) {
+    super('DISPOSED', `${what} was used after dispose()`);
+  }
+}

@@ -32,15 +32,17 @@ export type { LoadMtcnnFromUrlOptions } from './mtcnn/load-url.js';
 // Recognition in one object, and the loader of any model.
 export { FaceRecognizer } from './recognition/recognizer.js';
 export type { FaceRecognizerOptions, Verification, DisposableEmbedder } from './recognition/recognizer.js';
-export { loadEmbedder, RECOGNITION_MODELS } from './recognition/models.js';
+export { loadEmbedder, modelFolder, RECOGNITION_MODELS } from './recognition/models.js';
 export type { ShippedModel, LoadEmbedderByNameOptions } from './recognition/models.js';
 
 // Embedding and identifying, piece by piece.
 export { buildInceptionResnetV1 } from './facenet/inception-resnet-v1.js';
 export type { InceptionResnetV1Options } from './facenet/inception-resnet-v1.js';
 export { saveModel, loadModel } from './facenet/model-io.js';
+export type { SaveModelOptions } from './facenet/model-io.js';
+export type { WeightStorage } from './facenet/quantize.js';
 export { DEFAULT_PREPROCESSING } from './face/embedding.js';
-export type { Embedder, Preprocessing, FaceEmbedding } from './face/embedding.js';
+export type { Embedder, Preprocessing, FaceEmbedding, ModelCalibration } from './face/embedding.js';
 export { FacenetEmbedder, modelFingerprint } from './recognition/embedder.js';
 export type { FacenetEmbedderOptions, FaceDetector, EmbeddingFunction, FaceCrops } from './recognition/embedder.js';
 export { standardizeFaces, fixedStandardization } from './recognition/standardize.js';
@@ -49,13 +51,23 @@ export type { LoadEmbedderOptions } from './recognition/load.js';
 export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';
 export type { LoadEmbedderFromUrlOptions } from './recognition/load-url.js';
 export { identifyFaces, assertGalleryMatchesEmbedder } from './recognition/identify.js';
-export type { IdentifiedFace } from './recognition/identify.js';
+export type { IdentifiedFace, IdentifyOptions } from './recognition/identify.js';
 export { Gallery } from './gallery/gallery.js';
 export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, MatchCandidate, MatchResult } from './gallery/gallery.js';
 export { defaultThreshold, embeddingDistance } from './gallery/metric.js';
 export type { GalleryMetric } from './gallery/metric.js';
 export { encodeGallery, decodeGallery } from './gallery/format.js';
-export type { GalleryStore, GalleryStoreInfo, EnrollEntry, StoredIdentity, StoreMatchOptions, StoreIndexOptions } from './gallery/store.js';
+export type {
+  GalleryStore,
+  GalleryStoreInfo,
+  GalleryUpdate,
+  GalleryUpdateResult,
+  SourcedEmbedding,
+  EnrollEntry,
+  StoredIdentity,
+  StoreMatchOptions,
+  StoreIndexOptions,
+} from './gallery/store.js';
 export { SqlGalleryStore } from './gallery/sql-store.js';
 export type { SqlGalleryStoreOptions } from './gallery/sql-store.js';
 export type { SqlClient, SqlQueryable } from './gallery/sql-client.js';

@@ -78,7 +78,8 @@ describe('tfjs-facenet detect', () => {
 
   it('rejects bad detector options with a clear message', async () => {
     const { code, stderr } = await cli(['detect', '--thresholds', '0.6,0.7', sharedPath(files[0])]);
-    expect(code).toBe(1);
+    expect(code).toBe(2); // usage error
+    expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/invalid option --thresholds/);
   });
 });

@@ -150,7 +150,7 @@ describe('CLI: eval-lfw', () => {
     const meta = await (await loadSharp())(await readFile(png)).metadata();
     expect([meta.width, meta.height]).toEqual([640, 480]);
     const bad = await cli(['eval-lfw', '--model', modelDir, '--distance', 'manhattan']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // usage error
     expect(bad.stderr).toMatch(/invalid option --distance/);
   });
 });

@@ -30,6 +30,8 @@ const SCENES: Portrait[][] = [
 interface FrameLine {
   frame: number;
   fps: number;
+  detected: boolean;
+  embedded: number;
   faces: { name: string | null; distance: number; box: number[] }[];
 }
 
@@ -77,9 +79,10 @@ describe('examples/webcam-node', () => {
   it('names the faces of every frame, writes one JSON line per frame and the annotated video', async () => {
     const out = join(tmp, 'annotated.mp4');
     const jsonFile = join(tmp, 'frames.jsonl');
+    // Every face of every frame detected and embedded (no following between frames).
     const run = runExample('webcam-node/main.ts', [
       '--input', video, '--people', peopleDir, '--model', modelDir,
-      '--out', out, '--json', jsonFile, '--fps', '10',
+      '--out', out, '--json', jsonFile, '--detect-every', '1', '--embed-every', '0', // no --fps: the video plays at the input's rate
     ]);
     const { code, stderr } = await run.done;
     expect(code, stderr).toBe(0);
@@ -103,6 +106,9 @@ describe('examples/webcam-node', () => {
     expect(await countVideoFrames(out)).toBe(frames);
     const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', out]);
     expect(probe.stdout.toString().trim()).toBe(`${W},${H}`);
+    // Written at the camera's 10 fps (not at the processing rate, nor a fixed 25): real-time playback.
+    const rate = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=avg_frame_rate', '-of', 'csv=p=0', out]);
+    expect(rate.stdout.toString().trim()).toBe('10/1');
 
     // The boxes are drawn: along the top edge of the first face's box the annotated frame is
     // green (known face), where the input frame is the grey background or the grey portrait.
@@ -119,6 +125,27 @@ describe('examples/webcam-node', () => {
     };
     expect(greenness(decodeFrame(out, 0))).toBeGreaterThan(80);
     expect(greenness(decodeFrame(video, 0))).toBeLessThan(20);
+  });
+
+  it('follows the faces between full detections, embeds them once, and notices the cut to other people', async () => {
+    const jsonFile = join(tmp, 'followed.jsonl');
+    // Defaults: full detection every 10th frame, each face embedded again after 1 s of video (10 frames).
+    const run = runExample('webcam-node/main.ts', ['--input', video, '--people', peopleDir, '--model', modelDir, '--json', jsonFile, '--fps', '10']);
+    const { code, stderr } = await run.done;
+    expect(code, stderr).toBe(0);
+    const lines = parseLines(await readFile(jsonFile, 'utf8'));
+    expect(lines).toHaveLength(SCENES.length * FRAMES_PER_SCENE);
+    for (const line of lines) {
+      const scene = SCENES[Math.floor(line.frame / FRAMES_PER_SCENE)];
+      expect(line.faces).toHaveLength(3);
+      const bySlot = line.faces.map((f) => slotOf(f.box, slots));
+      expect([...bySlot].sort()).toEqual([0, 1, 2]);
+      // Right names on every frame, the first frame of the second scene included.
+      line.faces.forEach((f, i) => expect(f.name, `frame ${line.frame} slot ${bySlot[i]}`).toBe(scene[bySlot[i]].name));
+    }
+    // One full detection (frame 0); the faces of each scene embedded once: at its first frame.
+    expect(lines.map((l) => l.detected)).toEqual(lines.map((l) => l.frame === 0));
+    expect(lines.map((l) => l.embedded)).toEqual(lines.map((l) => (l.frame % FRAMES_PER_SCENE === 0 ? 3 : 0)));
   });
 
   it('stops cleanly on SIGINT: every frame read is in the JSON and in a decodable video', async () => {

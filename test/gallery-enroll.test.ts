@@ -165,10 +165,22 @@ describe('CLI: enroll and identify', () => {
 
     const gfile2 = join(tmp, 'cli2.gallery');
     const e2 = await cli(['enroll', '--gallery', gfile2, '--model', modelDir, people]);
-    expect(e2.code).toBe(0);
-    // The two portraits without a detectable face are reported; the rest are enrolled.
+    // The two portraits without a detectable face are reported on stderr and make the exit
+    // code 1 (some inputs failed); the rest are enrolled.
+    expect(e2.code).toBe(1);
     expect(e2.stdout).toMatch(/7 identities, 33 embeddings/);
-    expect(e2.stdout).toMatch(/enrolled 33 image\(s\), 2 failed\n {2}failed .*bernadette5\.png: no face found/);
+    expect(e2.stdout).toMatch(/enrolled 33 image\(s\), 2 failed, 0 already enrolled\n/);
+    expect(e2.stderr.trim().split('\n')).toHaveLength(2);
+    expect(e2.stderr).toMatch(/bernadette5\.png: no face found/);
+    // Enrolling the same folder again adds nothing: each file is held once per identity.
+    const again = await cli(['enroll', '--gallery', gfile2, people]);
+    expect(again.code).toBe(1); // the same two portraits still fail
+    expect(again.stdout).toMatch(/7 identities, 33 embeddings/);
+    expect(again.stdout).toMatch(/enrolled 0 image\(s\), 2 failed, 33 already enrolled\n/);
+    // Only faceless images: nothing enrolled, exit code 3.
+    const none = await cli(['enroll', '--gallery', gfile2, '--name', 'nobody', join(people, 'bernadette', 'bernadette5.png')]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/bernadette5\.png: no face found/);
     // The model location is remembered: later runs need no --model. A rename and a removal.
     const e3 = await cli(['enroll', '--gallery', gfile2, '--json', '--rename', 'raj=rajesh', '--remove', 'howard']);
     expect(e3.code).toBe(0);
@@ -193,13 +205,13 @@ describe('CLI: enroll and identify', () => {
     const text = await cli(['identify', '--gallery', gfile2, amy]);
     expect(text.stdout).toMatch(/amy2\.png: 1 face\(s\)\n {2}amy {2}0\.0000/);
 
-    // A damaged gallery is refused with a clear message and exit code 1.
+    // A damaged gallery is refused with a clear message and exit code 3 (nothing could be done).
     const bytes = await readFile(gfile2);
     bytes[bytes.length - 40] ^= 0xff;
     const { writeFile } = await import('node:fs/promises');
     await writeFile(gfile2, bytes);
     const bad = await cli(['identify', '--gallery', gfile2, amy]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/checksum mismatch/);
   });
 });

@@ -159,6 +159,98 @@ describe.each(KINDS)('GalleryStore: $kind', ({ kind, fresh }) => {
     }
   });
 
+  it('update: creates, removes, renames, enrols (leaving out sources already held) and sets the threshold at once, or changes nothing', async () => {
+    const store = await open();
+    try {
+      await expect(store.update({ enroll: [{ name: 'a', embeddings: [v(1, 0, 0, 0)] }] })).rejects.toThrow(FileNotFoundError);
+      const first = await store.update({
+        create: OPTS,
+        enroll: [
+          { name: 'amy', embeddings: [v(1, 0, 0, 0), v(0.8, 0.6, 0, 0), v(1, 0, 0, 0)], sources: ['/p/amy1.png', '/p/amy2.png', '/p/amy1.png'] },
+          { name: 'raj', embeddings: [v(0, 1, 0, 0)], sources: ['/p/raj1.png'], imageHashes: ['cd'.repeat(32)] },
+        ],
+        skipEnrolledSources: true,
+      });
+      expect(first.info).toMatchObject({ dimension: 4, fingerprint: 'model-a', threshold: 1.024 });
+      // amy1.png twice in one update: kept once.
+      expect(first.added).toEqual([
+        { name: 'amy', source: '/p/amy1.png' },
+        { name: 'amy', source: '/p/amy2.png' },
+        { name: 'raj', source: '/p/raj1.png' },
+      ]);
+      expect(first.skipped).toEqual([{ name: 'amy', source: '/p/amy1.png' }]);
+      expect(await store.sourcesOf(['amy', 'nobody'])).toEqual(new Map([['amy', ['/p/amy1.png', '/p/amy2.png']]]));
+      // A repeat adds only what is new; the same file under another identity is another embedding.
+      const second = await store.update({
+        create: OPTS,
+        remove: ['raj'],
+        rename: [{ from: 'amy', to: 'amelia' }],
+        enroll: [
+          { name: 'amelia', embeddings: [v(1, 0, 0, 0), v(0, 0, 1, 0)], sources: ['/p/amy1.png', '/p/amy3.png'] },
+          { name: 'raj', embeddings: [v(0, 1, 0, 0)], sources: ['/p/amy1.png'] },
+        ],
+        skipEnrolledSources: true,
+        threshold: 0.5,
+      });
+      expect(second.skipped).toEqual([{ name: 'amelia', source: '/p/amy1.png' }]);
+      expect(second.added).toEqual([
+        { name: 'amelia', source: '/p/amy3.png' },
+        { name: 'raj', source: '/p/amy1.png' },
+      ]);
+      expect(second.info.threshold).toBe(0.5);
+      expect(await store.identities()).toEqual([
+        { name: 'amelia', count: 3 },
+        { name: 'raj', count: 1 },
+      ]);
+      // Any part failing changes nothing: an unknown identity to remove, a taken name, another model.
+      const before = await store.load();
+      await expect(store.update({ enroll: [{ name: 'z', embeddings: [v(0, 0, 0, 1)] }], remove: ['nobody'] })).rejects.toThrow(/no identity named "nobody"/);
+      await expect(store.update({ enroll: [{ name: 'z', embeddings: [v(0, 0, 0, 1)] }], rename: [{ from: 'raj', to: 'amelia' }] })).rejects.toThrow(ConfigError);
+      await expect(store.update({ create: { ...OPTS, fingerprint: 'model-b' }, enroll: [{ name: 'z', embeddings: [v(0, 0, 0, 1)] }] })).rejects.toThrow(IncompatibleFileError);
+      await expect(store.update({ threshold: 0 })).rejects.toThrow(ConfigError);
+      const after = await store.load();
+      expect(after.identities).toEqual(before.identities);
+      expect(after.size).toBe(4);
+      expect(after.threshold).toBe(0.5);
+      // Without skipEnrolledSources every embedding is added.
+      const all = await store.update({ enroll: [{ name: 'raj', embeddings: [v(0, 1, 0, 0)], sources: ['/p/amy1.png'] }] });
+      expect(all.skipped).toEqual([]);
+      expect((await store.identities()).find((i) => i.name === 'raj')?.count).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('concurrent updates enrolling the same files: each file once per identity', async () => {
+    const { spec } = await fresh();
+    const handles = [await openGalleryStore(spec), await openGalleryStore(spec), await openGalleryStore(spec)];
+    try {
+      // Every writer creates the gallery if needed and enrols the same five images of 'shared'
+      // and one of its own; only one copy of each shared image may land.
+      const results = await Promise.all(
+        handles.flatMap((store, h) =>
+          [0, 1].map((k) =>
+            store.update({
+              create: OPTS,
+              enroll: [
+                { name: 'shared', embeddings: [0, 1, 2, 3, 4].map((i) => v(1, i, 0, 0)), sources: [0, 1, 2, 3, 4].map((i) => `/s/${i}.png`) },
+                { name: `own${h}`, embeddings: [v(0, 0, h, k)], sources: [`/o/${h}-${k}.png`] },
+              ],
+              skipEnrolledSources: true,
+            }),
+          ),
+        ),
+      );
+      expect(results.reduce((s, r) => s + r.added.filter((a) => a.name === 'shared').length, 0)).toBe(5);
+      expect(results.reduce((s, r) => s + r.skipped.length, 0)).toBe(5 * 5);
+      const ids = await handles[0]!.identities();
+      expect(ids.find((i) => i.name === 'shared')?.count).toBe(5);
+      expect(ids.filter((i) => i.name.startsWith('own')).map((i) => i.count)).toEqual([2, 2, 2]);
+    } finally {
+      for (const h of handles) await h.close();
+    }
+  });
+
   it('refuses bad embeddings and names before writing anything', async () => {
     const store = await open();
     try {

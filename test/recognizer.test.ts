@@ -38,7 +38,7 @@ describe('FaceRecognizer on the default model', () => {
       expect(faces.length).toBe(1);
       const [face] = faces;
       expect(face.candidates.map((c) => c.name)[0]).toBe(name);
-      // Named only under the gallery threshold (penny3 is not, with the seed's 1.024).
+      // Named only under the gallery threshold (the model's own, from its calibration.json).
       expect(face.name).toBe(face.distance < recognizer.gallery.threshold ? name : null);
     }
   });
@@ -63,7 +63,7 @@ describe('FaceRecognizer on the default model', () => {
   it('dispose() frees every tensor the recognizer loaded (network and detector)', async () => {
     const before = tf.memory().numTensors;
     const other = await FaceRecognizer.load('default');
-    expect(tf.memory().numTensors - before).toBeGreaterThan(100); // Inception-ResNet-v1 + MTCNN weights
+    expect(tf.memory().numTensors - before).toBeGreaterThan(100); // the recognition network + MTCNN weights
     other.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataFormatError } from '../src/errors.js';
-import { encodeTeacherRecords, parseTeacherRecords, TeacherCache } from '../src/train/teacher-cache.js';
+import { centerEmbeddings, encodeTeacherRecords, parseTeacherRecords, TeacherCache } from '../src/train/teacher-cache.js';
 
 const header = { teacher: 'abc123', dimension: 4 };
 const vec = (seed: number) => Float32Array.from([seed, seed + 0.5, -seed, 1 / (seed + 1)]);
@@ -101,4 +101,23 @@ describe('teacher cache', () => {
     const bytes = readFileSync(path);
     expect(parseTeacherRecords(bytes.subarray(bytes.indexOf(10) + 1), 4).intactBytes).toBe(bytes.length - bytes.indexOf(10) - 1);
   }, 60_000);
+});
+
+describe('centerEmbeddings', () => {
+  it('subtracts the mean and renormalises (worked by hand)', () => {
+    // mean of (1,0), (0,1), (1,1) is (2/3, 2/3); (1/3, -2/3) has length √5/3, (1/3, 1/3) √2/3
+    const [a, b, c] = centerEmbeddings([Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(1, 1)]);
+    expect(a[0]).toBeCloseTo(1 / Math.sqrt(5), 6);
+    expect(a[1]).toBeCloseTo(-2 / Math.sqrt(5), 6);
+    expect(b[0]).toBeCloseTo(-2 / Math.sqrt(5), 6);
+    expect(c[0]).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(c[1]).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+  it('leaves a vector equal to the mean at zero and does not change its input', () => {
+    const v = Float32Array.of(0.6, 0.8);
+    const [out] = centerEmbeddings([v]);
+    expect(Array.from(out)).toEqual([0, 0]);
+    expect(Array.from(v)).toEqual([Math.fround(0.6), Math.fround(0.8)]);
+    expect(centerEmbeddings([])).toEqual([]);
+  });
 });

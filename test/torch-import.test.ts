@@ -334,7 +334,7 @@ describe('convert and embed', () => {
     expect(Math.hypot(...lines[0].embedding)).toBeCloseTo(1, 5);
   });
 
-  it('embed reports unreadable images, goes on, exits 1; convert refuses a non-model file', async () => {
+  it('embed reports unreadable images, goes on, exits 1; convert refuses a non-model file (exit 3)', async () => {
     const bad = join(tmp, 'bad.png');
     await writeFile(bad, 'not an image');
     const run = await runCli(['embed', '--aligned', '--json', '--model', modelDir(), bad, pngs[1]]);
@@ -342,7 +342,7 @@ describe('convert and embed', () => {
     expect(run.stderr).toContain(bad);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     const conv = await runCli(['convert', bad, join(tmp, 'never')]);
-    expect(conv.code).toBe(1);
+    expect(conv.code).toBe(3); // nothing could be done with the input
     expect(conv.stderr).toMatch(/bad\.png: not a torch\.save file/);
   });
 });

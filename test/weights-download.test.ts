@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WEIGHT_SETS, WEIGHT_SET_NAMES, weightFileUrl, type WeightSetName } from '../src/weights/catalog.js';
 import { downloadWeights, resolveWeightsDir, verifyWeights, type DownloadProgress } from '../src/weights/download.js';
 import { ChecksumError, DownloadError, FileNotFoundError, ConfigError } from '../src/errors.js';
@@ -186,6 +187,8 @@ describe('downloadWeights', () => {
     expect(err.message).toContain(url);
     expect(err.message).toContain('404');
     expect(listAll(cacheDir)).toEqual([]);
+    // Not even the set's empty folder is left behind (it would look like an installed set).
+    expect(readdirSync(cacheDir)).toEqual([]);
   });
 
   it('turns a connection cut mid-body into a DownloadError and leaves no partial file', async () => {
@@ -254,9 +257,22 @@ describe('resolveWeightsDir', () => {
   it('finds a set only when every file is present', async () => {
     process.env.TFJS_FACENET_SHARED = newCache();
     const cacheDir = newCache();
-    await downloadWeights({ set: 'faceapi', cacheDir, baseUrl });
-    rmSync(join(cacheDir, 'mtcnn-faceapi', 'mtcnn_model-shard1'));
-    await expect(resolveWeightsDir('faceapi', { cacheDir })).rejects.toBeInstanceOf(FileNotFoundError);
+    await downloadWeights({ set: 'caffe', cacheDir, baseUrl });
+    rmSync(join(cacheDir, 'mtcnn-caffe', 'det3.npy'));
+    await expect(resolveWeightsDir('caffe', { cacheDir })).rejects.toBeInstanceOf(FileNotFoundError);
+  });
+
+  it('falls back to the faceapi set shipped in the package, and to no ../shared unless TFJS_FACENET_SHARED names it', async () => {
+    const cacheDir = newCache();
+    delete process.env.TFJS_FACENET_SHARED;
+    const shipped = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'models', 'mtcnn');
+    expect(await resolveWeightsDir('faceapi', { cacheDir })).toBe(shipped);
+    // The shipped copy is the catalog's set, byte for byte.
+    expect((await verifyWeights('faceapi', shipped)).map((c) => c.status)).toEqual(['ok', 'ok']);
+    // The tests' data folder holds caffe, but without the setting it is not looked at.
+    const err = await resolveWeightsDir('caffe', { cacheDir }).catch((e) => e);
+    expect(err).toBeInstanceOf(FileNotFoundError);
+    expect(err.message).not.toContain('shared');
   });
 });
 
@@ -278,7 +294,7 @@ describe('verifyWeights', () => {
 });
 
 describe('tfjs-facenet weights (CLI)', () => {
-  it('downloads, locates and verifies a set; a 404 exits 1 with the URL', async () => {
+  it('downloads, locates and verifies a set; a 404 exits 3 (nothing could be done) with the URL', async () => {
     const cacheDir = newCache();
     const emptyShared = newCache();
     const env = { TFJS_FACENET_SHARED: emptyShared };
@@ -301,7 +317,7 @@ describe('tfjs-facenet weights (CLI)', () => {
 
     modes.set(pathOf('caffe', 0), '404');
     const missing = await cli(['weights', 'download', 'caffe', '--cache', cacheDir, '--base-url', baseUrl], env);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(weightFileUrl(WEIGHT_SETS.caffe.files[0], baseUrl)!);
     expect(missing.stderr).toContain('HTTP 404');
   });

@@ -136,6 +136,27 @@ export function startEncoder(opts: EncoderOptions): FrameEncoder {
   return new FrameEncoder(opts);
 }
 
+/**
+ * The frame rate of a video input (ffprobe's `avg_frame_rate`, else `r_frame_rate`), or
+ * `null` when ffprobe cannot tell (a live camera often cannot be probed while in use).
+ */
+export async function probeFrameRate(input: string, inputFormat?: string): Promise<number | null> {
+  const p = spawn('ffprobe', [
+    '-v', 'error', ...(inputFormat ? ['-f', inputFormat] : []), '-select_streams', 'v:0',
+    '-show_entries', 'stream=avg_frame_rate,r_frame_rate', '-of', 'default=nokey=1:noprint_wrappers=1', input,
+  ], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  const [code] = (await once(p, 'close')) as [number];
+  if (code !== 0) return null;
+  // "30000/1001" or "25/1"; "0/0" when unknown.
+  for (const line of out.trim().split('\n')) {
+    const [num, den] = line.split('/').map(Number);
+    if (num > 0 && den > 0) return num / den;
+  }
+  return null;
+}
+
 /** Number of video frames in a file, counted by decoding it (ffprobe `-count_frames`). */
 export async function countVideoFrames(path: string): Promise<number> {
   const p = spawn('ffprobe', [

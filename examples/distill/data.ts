@@ -14,6 +14,9 @@ import { encodeImage } from '../../src/image/decode-node.js';
 import { loadAlignedFaces } from '../../src/recognition/embedder.js';
 import { readImageFolder } from '../../src/train/dataset.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
+import { standardizeFaces } from '../../src/recognition/standardize.js';
+import type { Preprocessing } from '../../src/face/embedding.js';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /** Link every image of `sources` (aligned folder-per-identity trees) into `output`, except `exclude`d identities. */
 export async function linkTrainingTree(sources: string[], output: string, exclude: ReadonlySet<string>): Promise<{ identities: number; images: number }> {
@@ -53,4 +56,21 @@ export async function rescaleChips(input: string, output: string, size: number, 
     onProgress?.(i + 1, paths.length);
   }
   return written;
+}
+
+/**
+ * A teacher model as `fillTeacherCache` calls it: aligned faces (mirrored on request) →
+ * standardized as the model's preprocessing says → the model → unit-length embeddings.
+ */
+export function teacherEmbedding(model: LayersModel, standardization: Preprocessing['standardization']) {
+  const dimension = model.outputs[0].shape[1] as number;
+  return async (faces: tf.Tensor4D, { mirror }: { mirror: boolean }): Promise<Float32Array[]> => {
+    const y = tf.tidy(() => {
+      const e = model.predict(standardizeFaces(mirror ? (tf.reverse(faces, 2) as tf.Tensor4D) : faces, standardization)) as tf.Tensor2D;
+      return tf.div(e, tf.norm(e, 'euclidean', 1, true));
+    });
+    const data = (await y.data()) as Float32Array;
+    y.dispose();
+    return Array.from({ length: faces.shape[0] }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
+  };
 }

@@ -2,6 +2,7 @@
  * Merge teacher caches of the same teacher (e.g. the shards of a parallel fill) into one.
  *   node --import tsx examples/distill/merge-caches.ts OUT IN…
  */
+import '../../src/runtime/install-node.js';
 import { readFile } from 'node:fs/promises';
 import { TeacherCache, parseTeacherRecords, readTeacherCache } from '../../src/train/teacher-cache.js';
 

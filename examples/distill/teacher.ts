@@ -4,16 +4,16 @@
  *
  *   node --import tsx examples/distill/teacher.ts --data DIR --cache FILE [--model models/dlib]
  */
+import '../../src/runtime/install-node.js';
 import { parseArgs } from 'node:util';
 import { relative, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/runtime/backend.js';
 import { loadModel } from '../../src/facenet/model-io.js';
 import { modelFingerprint } from '../../src/recognition/embedder.js';
 import { readModelPreprocessing } from '../../src/recognition/load.js';
-import { standardizeFaces } from '../../src/recognition/standardize.js';
 import { readImageFolder } from '../../src/train/dataset.js';
 import { TeacherCache, fillTeacherCache } from '../../src/train/teacher-cache.js';
+import { teacherEmbedding } from './data.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,16 +48,7 @@ const computed = await fillTeacherCache(cache, {
   images,
   imageSize: prep.imageSize,
   batchSize: Number(args['batch-size']),
-  embed: async (faces, { mirror }) => {
-    const y = tf.tidy(() => {
-      const x = standardizeFaces(mirror ? (tf.reverse(faces, 2) as tf.Tensor4D) : faces, prep.standardization);
-      const e = model.predict(x) as tf.Tensor2D;
-      return tf.div(e, tf.norm(e, 'euclidean', 1, true));
-    });
-    const data = (await y.data()) as Float32Array;
-    y.dispose();
-    return Array.from({ length: faces.shape[0] }, (_, i) => data.slice(i * dimension, (i + 1) * dimension));
-  },
+  embed: teacherEmbedding(model, prep.standardization),
   onError: (im, e) => console.error(`skipped ${im.path}: ${e.message}`),
   onProgress: (done, total) => {
     const now = performance.now();

@@ -5,6 +5,12 @@
  * distances, fps) go to a second ffmpeg that writes a video, and one JSON line per frame
  * goes to stdout. Ctrl-C (SIGINT) or the end of the input stops it cleanly.
  *
+ * Faces are followed between frames (tracker.ts): a full MTCNN detection every
+ * `--detect-every` frames, and whenever a face is lost; in between only R-Net and O-Net run,
+ * around the last boxes (`Mtcnn.track`). A face is embedded when it appears, then again every
+ * `--embed-every` seconds of video or when its look changes (another person in its place).
+ * `--detect-every 1 --embed-every 0` detects and embeds every face of every frame.
+ *
  *   npx tsx examples/webcam-node/main.ts --people ../shared/data/samples/people --out out/webcam.mp4
  *   npx tsx examples/webcam-node/main.ts --input some-video.mp4 --gallery out/identify/gallery.bin
  */
@@ -16,22 +22,26 @@ import {
   ConfigError,
   enrollImages,
   Gallery,
-  identifyFaces,
   initBackend,
   listEnrollmentSources,
   loadFacenetEmbedder,
   loadGallery,
+  loadImage,
+  Mtcnn,
+  type FaceDetection,
   type FacenetEmbedder,
+  type IdentifiedFace,
 } from 'tfjs-facenet/node';
-import { readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
+import { probeFrameRate, readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
 import { exampleModel } from '../common/model.js';
 import { drawFrame } from './draw.js';
+import { planFaces, type EmbedPolicy, type Track } from './tracker.js';
 
 interface Flags {
   input: string;
   inputFormat?: string;
   size: string;
-  fps: string;
+  fps?: string;
   maxFrames?: string;
   people?: string;
   gallery?: string;
@@ -40,6 +50,42 @@ interface Flags {
   json: string;
   model?: string;
   placeholderIfMissing?: boolean;
+  detectEvery: string;
+  embedEvery: string;
+}
+
+/** What a face's last embedding said. */
+type Identity = Pick<IdentifiedFace, 'name' | 'distance' | 'candidates'>;
+
+/** Least box overlap for a face to continue a face of the previous frame. */
+const TRACK_MIN_IOU = 0.3;
+/**
+ * Re-embed a followed face when the picture in its box changed by more than this many grey
+ * levels (cell means, 0…255) since the last frame: another person in its place.
+ */
+const TRACK_MAX_CHANGE = 24;
+
+/** Embed the given faces of one frame and name them from the gallery. */
+async function identifyDetections(
+  gallery: Gallery,
+  embedder: FacenetEmbedder,
+  frame: { data: Uint8Array; width: number; height: number; channels: 3 },
+  detections: FaceDetection[],
+): Promise<Identity[]> {
+  if (detections.length === 0) return [];
+  const img = await loadImage(frame);
+  let embeddings: Float32Array[];
+  try {
+    const { crops } = embedder.cropDetections(img, detections, 'all');
+    try {
+      embeddings = await embedder.embedCrops(crops);
+    } finally {
+      crops.dispose();
+    }
+  } finally {
+    img.dispose();
+  }
+  return gallery.matchMany(embeddings).map((m) => ({ name: m.name, distance: m.distance, candidates: m.candidates }));
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -73,10 +119,17 @@ async function openGallery(flags: Flags, embedder: FacenetEmbedder, modelDir: st
 
 async function main(flags: Flags): Promise<void> {
   const { width, height } = parseSize(flags.size);
-  const fps = Number(flags.fps);
+  // Every input frame is written, so the video must play at the input's own rate: written at
+  // the processing rate (or a fixed 25) it plays too fast or too slow.
+  const fps = flags.fps !== undefined ? Number(flags.fps) : (await probeFrameRate(flags.input, flags.inputFormat)) ?? 25;
   if (!(fps > 0)) throw new ConfigError('--fps', `must be a positive number, got '${flags.fps}'`);
   const maxFrames = flags.maxFrames !== undefined ? Number(flags.maxFrames) : undefined;
   if (flags.codec !== 'libx264' && flags.codec !== 'mpeg4') throw new ConfigError('--codec', `must be libx264 or mpeg4, got '${flags.codec}'`);
+  const detectEvery = Number(flags.detectEvery);
+  if (!(Number.isInteger(detectEvery) && detectEvery >= 1)) throw new ConfigError('--detect-every', `must be a positive integer, got '${flags.detectEvery}'`);
+  const embedEvery = Number(flags.embedEvery);
+  if (!(embedEvery >= 0)) throw new ConfigError('--embed-every', `must be a number of seconds ≥ 0, got '${flags.embedEvery}'`);
+  const policy: EmbedPolicy = { everyFrames: Math.round(embedEvery * fps), maxChange: TRACK_MAX_CHANGE, minIou: TRACK_MIN_IOU };
 
   await initBackend();
   const model = await exampleModel({ model: flags.model, placeholderIfMissing: flags.placeholderIfMissing });
@@ -102,9 +155,31 @@ async function main(flags: Flags): Promise<void> {
   const started = performance.now();
   let frames = 0;
   try {
+    // The detector the embedder uses; following faces needs MTCNN's track().
+    const mtcnn = embedder.detector instanceof Mtcnn ? embedder.detector : null;
+    let tracks: Track<Identity>[] = [];
+    let lost: boolean = true;
+    let previousFrame: Uint8Array | null = null;
     for await (const frame of readFrames(decoder.process.stdout!, width * height * 3)) {
       const t0 = performance.now();
-      const faces = await identifyFaces(gallery, embedder, { data: frame, width, height, channels: 3 });
+      const raw = { data: frame, width, height, channels: 3 as const };
+      const full: boolean = mtcnn === null || lost || tracks.length === 0 || frames % detectEvery === 0;
+      const detections: FaceDetection[] =
+        mtcnn === null || full ? await embedder.detector.detect(raw) : await mtcnn.track(raw, tracks.map((t) => t.box));
+      // Fewer faces than were followed: one moved too far or left — look everywhere next frame.
+      lost = !full && detections.length < tracks.length;
+      const plan = planFaces(tracks, detections.map((d) => d.box), { data: frame, width, height, index: frames }, previousFrame, policy);
+      previousFrame = frame;
+      const toEmbed = plan.flatMap((p, i) => (p.embed ? [i] : []));
+      const identities = await identifyDetections(gallery, embedder, raw, toEmbed.map((i) => detections[i]));
+      tracks = detections.map((d, i) => {
+        const k = toEmbed.indexOf(i);
+        const p = plan[i];
+        return k >= 0
+          ? { box: d.box, identity: identities[k], embeddedAt: frames }
+          : { ...p.previous!, box: d.box };
+      });
+      const faces: IdentifiedFace[] = detections.map((d, i) => ({ box: d.box, score: d.score, ...tracks[i].identity }));
       const seconds = (performance.now() - started) / 1000;
       const rate = (frames + 1) / seconds;
       if (encoder) await encoder.write(await drawFrame(frame, width, height, faces, rate));
@@ -115,6 +190,9 @@ async function main(flags: Flags): Promise<void> {
           t: round(performance.now() - started, 1),
           ms: round(performance.now() - t0, 1),
           fps: round(rate, 2),
+          // a full detection, or faces followed from the last frame; how many faces were embedded
+          detected: full,
+          embedded: toEmbed.length,
           faces: faces.map((f) => ({
             name: f.name,
             distance: round(f.distance, 4),
@@ -144,7 +222,7 @@ const program = new Command('webcam-node')
   .option('--input <source>', 'camera device, video file or URL (anything ffmpeg reads)', '/dev/video0')
   .option('--input-format <f>', 'ffmpeg input format, e.g. v4l2 (default: v4l2 for /dev/video*)')
   .option('--size <WxH>', 'frame size the input is scaled to', '640x480')
-  .option('--fps <n>', 'frame rate written into the output video', '25')
+  .option('--fps <n>', "frame rate written into the output video (default: the input's, else 25)")
   .option('--max-frames <n>', 'stop after this many frames')
   .option('--people <dir>', 'enroll these people first (one folder per person)')
   .option('--gallery <file>', 'or: a gallery file made with the same model')
@@ -153,6 +231,8 @@ const program = new Command('webcam-node')
   .option('--json <file>', "where the per-frame JSON lines go ('-' = stdout)", '-')
   .option('--model <dir>', 'recognition model directory (default: the package default model)')
   .option('--placeholder-if-missing', 'use an untrained placeholder model when the default model is not installed')
+  .option('--detect-every <k>', 'full face detection every k frames (between them, faces are followed); 1 = every frame', '10')
+  .option('--embed-every <seconds>', 'embed a followed face again after this much video time (0 = every frame)', '1')
   .action(main);
 
 program.parseAsync().catch((e: unknown) => {

@@ -18,3 +18,13 @@ export const EXIT = Object.freeze({
 });
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The exit code of a command that processed `total` inputs of which `failed` failed: OK when
+ * none failed, SOME_FAILED when some did, NOTHING_DONE when all did or there was no input.
+ */
+export function batchExitCode(total: number, failed: number): ExitCode {
+  if (total === 0) return EXIT.NOTHING_DONE;
+  if (failed === 0) return EXIT.OK;
+  return failed < total ? EXIT.SOME_FAILED : EXIT.NOTHING_DONE;
+}

@@ -87,7 +87,9 @@ export async function alignImageFile(mtcnn: Mtcnn, task: AlignTask, cfg: AlignIm
       const png = await encodeImage({ data: bytes, width: cfg.imageSize, height: cfg.imageSize, channels: 3 }, 'png');
       const path = cfg.multipleFaces ? `${task.outputBase}_${i}.png` : `${task.outputBase}.png`;
       await writeFileAtomic(path, png);
-      outputs.push({ path, box: marginBox(face.box, raw.width, raw.height, cfg.margin) });
+      // In the file's own pixels, also when it was decoded downscaled (past the pixel cap).
+      const box = marginBox(face.box, raw.width, raw.height, cfg.margin).map((v) => Math.round(v / raw.scale)) as typeof face.box;
+      outputs.push({ path, box });
     }
     return { id: task.id, outputs };
   } catch (e) {

@@ -157,9 +157,56 @@ export interface BoundingBoxRecord {
   box?: Box;
 }
 
-/** Format one `bounding_boxes.txt` line (without the newline). */
+/**
+ * The output stem of every image of one folder, unique and independent of processing order:
+ * the first image (in sorted order) of each stem keeps it, as the reference names outputs;
+ * others with the same stem (`img.bmp`, `img.tiff` beside `img.jpg`) get the extension
+ * added (`img_tiff`), then a number if that too is taken.
+ */
+export function uniqueOutputStems(
+  images: readonly string[],
+  stemOf: (file: string) => string,
+  extOf: (file: string) => string,
+): Map<string, string> {
+  const sorted = [...images].sort();
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  const later: string[] = [];
+  for (const f of sorted) {
+    const stem = stemOf(f);
+    if (used.has(stem)) later.push(f);
+    else {
+      used.add(stem);
+      out.set(f, stem);
+    }
+  }
+  for (const f of later) {
+    const base = `${stemOf(f)}_${extOf(f).replace(/^\./, '').toLowerCase()}`;
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
+    out.set(f, name);
+  }
+  return out;
+}
+
+// On POSIX a file name may hold a line break, which would split a journal line: such paths
+// are written with C-style escapes (backslash doubled, \n, \r). Windows paths cannot hold
+// control characters and use the backslash as separator, so they are written as they are.
+const ESCAPE_PATHS = typeof process === 'undefined' || process.platform !== 'win32';
+
+function escapePath(path: string): string {
+  return ESCAPE_PATHS ? path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : path;
+}
+
+function unescapePath(text: string): string {
+  return ESCAPE_PATHS ? text.replace(/\\(\\|n|r)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')) : text;
+}
+
+/** Format one `bounding_boxes.txt` line (without the newline); line breaks in the path are escaped. */
 export function formatBoundingBoxLine(r: BoundingBoxRecord): string {
-  return r.box ? `${r.path} ${r.box.map((v) => Math.trunc(v)).join(' ')}` : r.path;
+  const path = escapePath(r.path);
+  return r.box ? `${path} ${r.box.map((v) => Math.trunc(v)).join(' ')}` : path;
 }
 
 /**
@@ -173,8 +220,8 @@ export function parseBoundingBoxes(text: string): BoundingBoxRecord[] {
   for (const line of lines) {
     if (line.trim() === '') continue;
     const m = /^(.*\S)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$/.exec(line);
-    if (m) out.push({ path: m[1], box: [+m[2], +m[3], +m[4], +m[5]] });
-    else out.push({ path: line.trimEnd() });
+    if (m) out.push({ path: unescapePath(m[1]), box: [+m[2], +m[3], +m[4], +m[5]] });
+    else out.push({ path: unescapePath(line.trimEnd()) });
   }
   return out;
 }
@@ -407,17 +454,10 @@ export async function alignDataset(opts: AlignDatasetOptions): Promise<AlignData
     if (existsSync(outDir)) {
       for (const f of await readdir(outDir)) if (STALE_TMP.test(f)) await rm(join(outDir, f), { force: true });
     }
+    const outputStems = uniqueOutputStems(cls.images, (f) => basename(f, extname(f)), (f) => extname(f));
     const images = opts.randomOrder ? shuffle([...cls.images]) : cls.images;
-    const stems = new Map<string, string>();
     for (const source of images) {
-      const stem = basename(source, extname(source));
-      const other = stems.get(stem);
-      if (other !== undefined) {
-        summary.failed.push({ file: source, error: `output name ${cls.name}/${stem}.png is already used by ${other}` });
-        progress(source, 'failed', 0);
-        continue;
-      }
-      stems.set(stem, source);
+      const stem = outputStems.get(source)!;
       const single = `${cls.name}/${stem}.png`;
       const first = `${cls.name}/${stem}_0.png`;
       const rec = records.get(multipleFaces ? first : single) ?? records.get(single);

@@ -26,33 +26,59 @@ export interface IdentityFolders {
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** One visible entry of a folder: its name, its path, and what it is once symbolic links are followed. */
+export interface FolderEntry {
+  name: string;
+  /** The folder path as given, joined with the name. */
+  path: string;
+  /** `dir` or `file` after following a symbolic link; `other` for a broken link, socket, …. */
+  kind: 'dir' | 'file' | 'other';
+}
+
+/**
+ * The non-hidden entries of `dir`, sorted by name (code-point order), with symbolic links
+ * followed: a linked identity folder is a folder, a linked image a file (a folder of links
+ * into a larger dataset is a common way to pick a subset).
+ * @throws the `readdir` error (ENOENT, ENOTDIR, …) unchanged.
+ */
+export async function listFolder(dir: string): Promise<FolderEntry[]> {
+  const entries = (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+  const out: FolderEntry[] = [];
+  for (const e of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
+    const path = nodePath.join(dir, e.name);
+    let kind: FolderEntry['kind'] = e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+    if (e.isSymbolicLink()) {
+      const target = await fsp.stat(path).catch(() => null);
+      kind = target?.isDirectory() ? 'dir' : target?.isFile() ? 'file' : 'other';
+    }
+    out.push({ name: e.name, path, kind });
+  }
+  return out;
+}
+
 /**
  * List `root`: every non-hidden sub-folder is an identity, every non-hidden file in it (not
- * recursive; files and symbolic links) an image when its extension says so. Paths are
+ * recursive) an image when its extension says so; symbolic links are followed. Paths are
  * joined onto `root` as given.
  * @throws {FileNotFoundError} when `root` does not exist or is not a folder.
  */
 export async function listIdentityFolders(root: string): Promise<IdentityFolders> {
-  let entries;
+  let entries: FolderEntry[];
   try {
-    entries = await fsp.readdir(root, { withFileTypes: true });
+    entries = await listFolder(root);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileNotFoundError(root, 'dataset folder');
     throw e;
   }
-  const names = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
   const classes: IdentityFolder[] = [];
   const ignored: string[] = [];
-  for (const name of names) {
-    const dir = nodePath.join(root, name);
-    const files = (await fsp.readdir(dir, { withFileTypes: true }))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort(byCodePoint);
+  for (const folder of entries.filter((e) => e.kind === 'dir')) {
     const images: string[] = [];
-    for (const f of files) (isImageFile(f) ? images : ignored).push(nodePath.join(dir, f));
-    classes.push({ name, images });
+    for (const f of await listFolder(folder.path)) {
+      if (f.kind === 'file') (isImageFile(f.name) ? images : ignored).push(f.path);
+    }
+    classes.push({ name: folder.name, images });
   }
   return { root, classes, ignored };
 }

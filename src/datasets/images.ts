@@ -1,7 +1,11 @@
 /** Which files are images, in one place: every folder listing of the library uses this. */
 
-/** File extensions treated as images (lower case; matched case-insensitively). */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'];
+/**
+ * File extensions treated as images (lower case; matched case-insensitively): the formats the
+ * decoder (sharp's prebuilt libvips) reads. BMP is not among them — libvips has no BMP
+ * loader — so `.bmp` files are listed as ignored rather than failing one by one.
+ */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.gif', '.webp', '.tif', '.tiff'];
 
 /**
  * Whether a file name has an image extension. A name that only starts with a dot (`.png`)

@@ -43,8 +43,11 @@ export interface ResolvedLfwPairs {
  * as the reference's `add_extension` also accepts). Pairs with a missing image are
  * skipped and reported — as davidsandberg/facenet `lfw.get_paths` does — so that the
  * caller can decide whether to go on.
+ * @throws {FileNotFoundError} when `lfwDir` is not a folder.
  */
 export function resolveLfwPairs(pairs: LfwPairs | LfwPair[], lfwDir: string): ResolvedLfwPairs {
+  // A mistyped folder would otherwise show up as every pair "missing", far from its cause.
+  if (!fs.statSync(lfwDir, { throwIfNoEntry: false })?.isDirectory()) throw new FileNotFoundError(lfwDir, 'LFW image folder');
   const list = Array.isArray(pairs) ? pairs : pairs.pairs;
   const images: string[] = [];
   const imageIndex = new Map<string, number>();

@@ -125,7 +125,7 @@ export function rocCurveSvg(curves: RocCurve[], opts: RocPlotOptions = {}): stri
 }
 
 /** Rasterise an SVG document to PNG bytes with sharp (librsvg). Node only. */
-export async function svgToPng(svg: string): Promise<Buffer> {
+export async function svgToPng(svg: string): Promise<Uint8Array> {
   const { loadSharp } = await import('../image/decode-node.js');
   const sharp = await loadSharp();
   return sharp(Buffer.from(svg, 'utf8')).png().toBuffer();

@@ -131,7 +131,7 @@ export async function annotateImage(
   input: string | Uint8Array | RawImage | tf.Tensor3D,
   faces: readonly Annotation[],
   opts: AnnotateOptions = {},
-): Promise<Buffer> {
+): Promise<Uint8Array> {
   const raw = await toRaw(input);
   const svg = annotationSvg(raw.width, raw.height, faces, opts);
   const { loadSharp } = await import('../image/decode-node.js');

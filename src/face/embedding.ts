@@ -57,6 +57,28 @@ export interface FaceEmbedding {
 }
 
 /**
+ * How a model's distances should be read, measured by whoever shipped it (`calibration.json`
+ * in a model folder): the threshold that names a face, and the detection score below which a
+ * face is not named at all.
+ */
+export interface ModelCalibration {
+  /**
+   * Squared Euclidean distance between unit embeddings below which two faces are taken for
+   * the same person; chosen at {@link falseAcceptRate} on people the model was not trained on.
+   */
+  threshold: number;
+  /** The false-accept rate the threshold was chosen at (e.g. 0.001). */
+  falseAcceptRate: number;
+  /** What data the threshold was chosen on. */
+  calibratedOn: string;
+  /**
+   * Faces whose detection score is lower are reported but never named (MTCNN's false
+   * positives — hands, patterns — score lower than real faces).
+   */
+  minDetectionScore: number;
+}
+
+/**
  * Turns face images into L2-normalised embeddings. Two embedders with equal
  * {@link fingerprint} and {@link preprocessing} produce comparable embeddings.
  */
@@ -66,6 +88,8 @@ export interface Embedder {
   /** Identifies the model: a hash of its topology and weights (hex). */
   readonly fingerprint: string;
   readonly preprocessing: Readonly<Preprocessing>;
+  /** The model's threshold and detection-score floor, when its folder records them. */
+  readonly calibration?: Readonly<ModelCalibration>;
   /**
    * One embedding per image: of its main face (the largest, most central one — the face
    * `align_dataset_mtcnn.py` keeps).

@@ -1,18 +1,25 @@
 /**
- * {@link GalleryStore} over a gallery file (Node only): every write reads the file, changes
- * the gallery in memory and saves it atomically. Writers in one process are serialized per
- * file; matching reuses the loaded gallery until the file changes on disk.
+ * {@link GalleryStore} over a gallery file (Node only): every write takes the file's lock
+ * (`util/file-lock.ts`, as {@link updateGallery} does), reads the file as it is then, changes
+ * the gallery in memory and writes it atomically, so processes sharing the file keep each
+ * other's changes. Matching reuses the loaded gallery until the file changes on disk.
  */
 import { ConfigError, FileNotFoundError } from '../errors.js';
-import { loadGallery, saveGallery } from './file.js';
-import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { withFileLock } from '../util/file-lock.js';
+import { loadGallery } from './file.js';
+import { checkGalleryCompatible, encodeGallery, type GalleryExpectation } from './format.js';
 import { Gallery, type GalleryOptions, type MatchResult } from './gallery.js';
 import { HnswGalleryIndex } from './hnsw.js';
 import {
   checkCreateCompatible,
   checkEnrollEntries,
+  checkThreshold,
   galleryInfo,
+  planEnrollment,
   type EnrollEntry,
+  type GalleryUpdate,
+  type GalleryUpdateResult,
   type GalleryStore,
   type GalleryStoreInfo,
   type StoredIdentity,
@@ -46,7 +53,9 @@ export class FileGalleryStore implements GalleryStore {
       const s = await stat(this.path);
       return `${s.size}:${s.mtimeMs}:${s.ino}`;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // A missing file, or a path through a file: no gallery (loadGallery says which).
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
       throw e;
     }
   }
@@ -61,23 +70,28 @@ export class FileGalleryStore implements GalleryStore {
 
   private async required(): Promise<Gallery> {
     const g = await this.current();
-    if (!g) throw new FileNotFoundError(this.location, 'gallery');
+    if (!g) throw new FileNotFoundError(this.location, 'gallery file');
     return g;
   }
 
-  /** Run `change` on a fresh copy of the file's gallery and save it, one writer at a time. */
+  /**
+   * Under the file's lock, run `change` on the gallery as it is on disk now (null when there
+   * is none) and write what it returns (nothing when it returns null). In-process writers
+   * queue here rather than poll the lock file.
+   */
   private write<T>(change: (gallery: Gallery | null) => Promise<{ gallery: Gallery | null; result: T }>): Promise<T> {
     const previous = writeQueues.get(this.path) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
-      const stamp = await this.stamp();
-      const fresh = stamp === null ? null : await loadGallery(this.path);
-      const { gallery, result } = await change(fresh);
-      if (gallery) {
-        await saveGallery(gallery, this.path);
-        this.cached = null;
-      }
-      return result;
-    });
+    const run = previous.catch(() => undefined).then(() =>
+      withFileLock(this.path, async () => {
+        const fresh = (await this.stamp()) === null ? null : await loadGallery(this.path);
+        const { gallery, result } = await change(fresh);
+        if (gallery) {
+          await writeFileAtomic(this.path, await encodeGallery(gallery));
+          this.cached = null;
+        }
+        return result;
+      }),
+    );
     writeQueues.set(this.path, run);
     void run.finally(() => {
       if (writeQueues.get(this.path) === run) writeQueues.delete(this.path);
@@ -112,18 +126,52 @@ export class FileGalleryStore implements GalleryStore {
     return g.identities.map((name) => ({ name, count: g.count(name) }));
   }
 
-  enroll(entries: readonly EnrollEntry[]): Promise<void> {
-    return this.write(async (gallery) => {
-      if (!gallery) throw new FileNotFoundError(this.location, 'gallery');
-      checkEnrollEntries(entries, gallery.dimension);
-      for (const e of entries) gallery.add(e.name, [...e.embeddings], e.sources);
-      return { gallery, result: undefined };
+  async enroll(entries: readonly EnrollEntry[]): Promise<void> {
+    await this.update({ enroll: entries });
+  }
+
+  async update(changes: GalleryUpdate): Promise<GalleryUpdateResult> {
+    if (changes.threshold !== undefined) checkThreshold(changes.threshold);
+    return await this.write(async (stored) => {
+      let gallery = stored;
+      if (gallery && changes.create) checkCreateCompatible(galleryInfo(gallery), changes.create, this.location);
+      gallery ??= changes.create ? Gallery.create(changes.create) : null;
+      if (!gallery) throw new FileNotFoundError(this.location, 'gallery file');
+      const g = gallery;
+      for (const name of changes.remove ?? []) {
+        if (!g.remove(name)) throw new ConfigError('remove', `no identity named "${name}" in ${this.location}`);
+      }
+      for (const { from, to } of changes.rename ?? []) g.rename(from, to);
+      const entries = changes.enroll ?? [];
+      checkEnrollEntries(entries, g.dimension);
+      const plan = planEnrollment(entries, changes.skipEnrolledSources ?? false, (name) => (g.has(name) ? g.sourcesOf(name) : []));
+      const added = [];
+      const skipped = [];
+      for (const e of plan) {
+        if (e.skip) {
+          skipped.push({ name: e.name, source: e.source });
+        } else {
+          g.add(e.name, [e.embedding], [e.source]);
+          added.push({ name: e.name, source: e.source });
+        }
+      }
+      if (changes.threshold !== undefined) g.threshold = changes.threshold;
+      return { gallery: g, result: { info: galleryInfo(g), added, skipped } };
     });
+  }
+
+  async sourcesOf(names: readonly string[]): Promise<Map<string, string[]>> {
+    const g = await this.required();
+    const out = new Map<string, string[]>();
+    for (const name of names) {
+      if (g.has(name)) out.set(name, g.sourcesOf(name).filter((s): s is string => s !== undefined));
+    }
+    return out;
   }
 
   remove(name: string): Promise<boolean> {
     return this.write(async (gallery) => {
-      if (!gallery) throw new FileNotFoundError(this.location, 'gallery');
+      if (!gallery) throw new FileNotFoundError(this.location, 'gallery file');
       const removed = gallery.remove(name);
       return { gallery: removed ? gallery : null, result: removed };
     });
@@ -131,18 +179,14 @@ export class FileGalleryStore implements GalleryStore {
 
   rename(from: string, to: string): Promise<void> {
     return this.write(async (gallery) => {
-      if (!gallery) throw new FileNotFoundError(this.location, 'gallery');
+      if (!gallery) throw new FileNotFoundError(this.location, 'gallery file');
       gallery.rename(from, to);
       return { gallery, result: undefined };
     });
   }
 
-  setThreshold(threshold: number): Promise<void> {
-    return this.write(async (gallery) => {
-      if (!gallery) throw new FileNotFoundError(this.location, 'gallery');
-      gallery.threshold = threshold;
-      return { gallery, result: undefined };
-    });
+  async setThreshold(threshold: number): Promise<void> {
+    await this.update({ threshold });
   }
 
   async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {
@@ -160,7 +204,7 @@ export class FileGalleryStore implements GalleryStore {
   }
 
   async load(opts: { storage?: GalleryOptions['storage'] } = {}): Promise<Gallery> {
-    if (!(await this.stamp())) throw new FileNotFoundError(this.location, 'gallery');
+    // loadGallery's typed errors name what is wrong with the path (missing, a directory, …).
     return loadGallery(this.path, { storage: opts.storage });
   }
 

@@ -20,8 +20,12 @@ import { embeddingTableStatements, lockGallery, migrateGallerySchema } from './s
 import {
   checkCreateCompatible,
   checkEnrollEntries,
+  checkThreshold,
   galleryInfo,
+  planEnrollment,
   type EnrollEntry,
+  type GalleryUpdate,
+  type GalleryUpdateResult,
   type GalleryStore,
   type GalleryStoreInfo,
   type StoredIdentity,
@@ -205,33 +209,97 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   async enroll(entries: readonly EnrollEntry[]): Promise<void> {
-    const info = await this.requiredInfo(this.client);
-    checkEnrollEntries(entries, info.dimension);
-    await this.client.transaction(async (tx) => {
-      const ids: unknown[] = [];
-      const embeddings: ArrayLike<number>[] = [];
-      const sources: (string | null)[] = [];
-      const hashes: (string | null)[] = [];
-      // Every identity of the batch in one statement, in order of first appearance; the no-op
-      // update makes RETURNING give the id whether the row is new or not.
-      const names = [...new Set(entries.map((e) => e.name))];
-      const { rows } = await tx.query<{ id: unknown; name: string }>(
-        `INSERT INTO facenet_identity (name)
-         SELECT name FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n
-         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, name`,
-        [names],
-      );
-      const idOf = new Map(rows.map((r) => [r.name, r.id]));
-      for (const entry of entries) {
-        entry.embeddings.forEach((e, i) => {
-          ids.push(idOf.get(entry.name));
-          embeddings.push(e);
-          sources.push(entry.sources?.[i] ?? null);
-          hashes.push(entry.imageHashes?.[i] ?? null);
-        });
-      }
-      await this.insertEmbeddings(tx, ids, embeddings, sources, hashes);
-    });
+    await this.update({ enroll: entries });
+  }
+
+  /** Add the embeddings of `plan` that are not skipped: every identity in one statement, the embeddings in a few. */
+  private async insertPlanned(tx: SqlQueryable, plan: ReturnType<typeof planEnrollment>): Promise<void> {
+    const kept = plan.filter((e) => !e.skip);
+    if (kept.length === 0) return;
+    // Identities in order of first appearance; the no-op update makes RETURNING give the id
+    // whether the row is new or not.
+    const names = [...new Set(kept.map((e) => e.name))];
+    const { rows } = await tx.query<{ id: unknown; name: string }>(
+      `INSERT INTO facenet_identity (name)
+       SELECT name FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n) ORDER BY n
+       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, name`,
+      [names],
+    );
+    const idOf = new Map(rows.map((r) => [r.name, r.id]));
+    await this.insertEmbeddings(
+      tx,
+      kept.map((e) => idOf.get(e.name)),
+      kept.map((e) => e.embedding),
+      kept.map((e) => e.source ?? null),
+      kept.map((e) => e.imageHash ?? null),
+    );
+  }
+
+  private async sourcesIn(q: SqlQueryable, names: readonly string[]): Promise<Map<string, string[]>> {
+    const { rows } = await q.query<{ name: string; source: string }>(
+      `SELECT i.name, e.source FROM facenet_identity i JOIN facenet_embedding e ON e.identity_id = i.id
+       WHERE i.name = ANY($1::text[]) AND e.source IS NOT NULL ORDER BY i.id, e.id`,
+      [[...new Set(names)]],
+    );
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = out.get(r.name);
+      if (list) list.push(r.source);
+      else out.set(r.name, [r.source]);
+    }
+    return out;
+  }
+
+  async sourcesOf(names: readonly string[]): Promise<Map<string, string[]>> {
+    await this.requiredInfo(this.client);
+    return this.sourcesIn(this.client, names);
+  }
+
+  async update(changes: GalleryUpdate): Promise<GalleryUpdateResult> {
+    if (changes.threshold !== undefined) checkThreshold(changes.threshold);
+    for (const { to } of changes.rename ?? []) checkName(to);
+    // Gallery.create checks the options and works out the default threshold.
+    const wanted = changes.create ? galleryInfo(Gallery.create({ ...changes.create, storage: { initialCapacity: 1 } })) : null;
+    const skipEnrolled = changes.skipEnrolledSources ?? false;
+    try {
+      return await this.client.transaction(async (tx) => {
+        // Creating the gallery, and leaving out sources already held, decide on what other
+        // writers have committed: one such writer at a time.
+        if (wanted || skipEnrolled) await lockGallery(tx);
+        let info = await this.readInfo(tx);
+        if (info && changes.create) checkCreateCompatible(info, changes.create, this.location);
+        if (!info && wanted) {
+          await this.insertGallery(tx, wanted);
+          info = wanted;
+        }
+        if (!info) throw new FileNotFoundError(this.location, 'gallery');
+        for (const name of changes.remove ?? []) {
+          const { rows } = await tx.query('DELETE FROM facenet_identity WHERE name = $1 RETURNING id', [name]);
+          if (rows.length === 0) throw new ConfigError('remove', `no identity named "${name}" in ${this.location}`);
+        }
+        for (const { from, to } of changes.rename ?? []) await this.renameIn(tx, from, to);
+        const entries = changes.enroll ?? [];
+        checkEnrollEntries(entries, info.dimension);
+        const held = skipEnrolled ? await this.sourcesIn(tx, entries.map((e) => e.name)) : new Map<string, string[]>();
+        const plan = planEnrollment(entries, skipEnrolled, (name) => held.get(name) ?? []);
+        await this.insertPlanned(tx, plan);
+        if (changes.threshold !== undefined) {
+          await tx.query('UPDATE facenet_gallery SET threshold = $1', [changes.threshold]);
+          info = { ...info, threshold: changes.threshold };
+        }
+        const pick = (skip: boolean) => plan.filter((e) => e.skip === skip).map((e) => ({ name: e.name, source: e.source }));
+        return { info, added: pick(false), skipped: pick(true) };
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new ConfigError('name', `a renamed identity's new name is already taken in ${this.location}`);
+      throw e;
+    }
+  }
+
+  private async renameIn(tx: SqlQueryable, from: string, to: string): Promise<void> {
+    const { rows } = await tx.query('SELECT id FROM facenet_identity WHERE name = $1 FOR UPDATE', [from]);
+    if (rows.length === 0) throw new ConfigError('name', `no identity named "${from}"`);
+    if (from !== to) await tx.query('UPDATE facenet_identity SET name = $2 WHERE name = $1', [from, to]);
   }
 
   async remove(name: string): Promise<boolean> {
@@ -244,12 +312,7 @@ export class SqlGalleryStore implements GalleryStore {
     checkName(to);
     await this.requiredInfo(this.client);
     try {
-      await this.client.transaction(async (tx) => {
-        const { rows } = await tx.query('SELECT id FROM facenet_identity WHERE name = $1 FOR UPDATE', [from]);
-        if (rows.length === 0) throw new ConfigError('name', `no identity named "${from}"`);
-        if (from === to) return;
-        await tx.query('UPDATE facenet_identity SET name = $2 WHERE name = $1', [from, to]);
-      });
+      await this.client.transaction((tx) => this.renameIn(tx, from, to));
     } catch (e) {
       if (isUniqueViolation(e)) throw new ConfigError('name', `an identity named "${to}" already exists`);
       throw e;
@@ -257,9 +320,7 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   async setThreshold(threshold: number): Promise<void> {
-    if (!(Number.isFinite(threshold) && threshold > 0)) throw new ConfigError('threshold', `must be a positive number, got ${threshold}`);
-    await this.requiredInfo(this.client);
-    await this.client.query('UPDATE facenet_gallery SET threshold = $1', [threshold]);
+    await this.update({ threshold });
   }
 
   async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {

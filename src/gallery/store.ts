@@ -4,7 +4,7 @@
  * database with pgvector (`sql-store.ts`, embedded PGlite or a server). Every
  * implementation passes the same test suite (`test/gallery-store.test.ts`).
  */
-import { IncompatibleFileError, ShapeError } from '../errors.js';
+import { ConfigError, IncompatibleFileError, ShapeError } from '../errors.js';
 import { checkName, type Gallery, type GalleryModelInfo, type GalleryOptions, type MatchResult } from './gallery.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
 import type { GalleryMetric } from './metric.js';
@@ -33,6 +33,49 @@ export interface EnrollEntry {
 export interface StoredIdentity {
   name: string;
   count: number;
+}
+
+/**
+ * One change of a stored gallery, made all at once (one transaction, or one locked
+ * read-modify-write of a gallery file): what `tfjs-facenet enroll` does in one step. The
+ * parts are applied in this order: create, remove, rename, enroll, threshold.
+ */
+export interface GalleryUpdate {
+  /**
+   * The gallery to create when the store holds none. When one is stored (perhaps created by
+   * another process meanwhile) it is checked as {@link GalleryStore.create} checks it.
+   * Without it, a store holding no gallery is a {@link FileNotFoundError}.
+   */
+  create?: GalleryOptions;
+  /** Identities to remove; one that is not enrolled is a {@link ConfigError} (nothing is changed). */
+  remove?: readonly string[];
+  /** Identities to rename, in order. */
+  rename?: readonly { from: string; to: string }[];
+  /** Embeddings to add. */
+  enroll?: readonly EnrollEntry[];
+  /**
+   * Leave out an embedding whose source its identity already holds (stored, or earlier in
+   * this update): enrolling the same file twice adds it once. Default false.
+   */
+  skipEnrolledSources?: boolean;
+  /** New decision threshold. */
+  threshold?: number;
+}
+
+/** An embedding of a {@link GalleryUpdate} by its identity and source. */
+export interface SourcedEmbedding {
+  name: string;
+  source: string | undefined;
+}
+
+/** What {@link GalleryStore.update} did. */
+export interface GalleryUpdateResult {
+  /** The gallery's description after the update. */
+  info: GalleryStoreInfo;
+  /** The embeddings added, in the order given. */
+  added: SourcedEmbedding[];
+  /** The embeddings left out because their identity already held their source. */
+  skipped: SourcedEmbedding[];
 }
 
 /** Options of {@link GalleryStore.match}. */
@@ -88,6 +131,17 @@ export interface GalleryStore {
    *   (then nothing is stored).
    */
   enroll(entries: readonly EnrollEntry[]): Promise<void>;
+  /**
+   * Make several changes at once, all or nothing (see {@link GalleryUpdate}); concurrent
+   * updates of one store from any number of processes each see the others' changes.
+   * @throws {FileNotFoundError} when no gallery is stored and `create` is not given.
+   * @throws {IncompatibleFileError} when `create` differs from the stored gallery.
+   * @throws {ConfigError} for an identity to remove or rename that is not enrolled, a new
+   *   name already taken, or a bad threshold. @throws {ShapeError} for a bad embedding.
+   */
+  update(changes: GalleryUpdate): Promise<GalleryUpdateResult>;
+  /** The sources each of `names` holds (identities not enrolled are left out). */
+  sourcesOf(names: readonly string[]): Promise<Map<string, string[]>>;
   /** Remove an identity and its embeddings; false when it was not enrolled. */
   remove(name: string): Promise<boolean>;
   /** @throws {ConfigError} when `from` is not enrolled or `to` already is. */
@@ -131,6 +185,38 @@ export function checkEnrollEntries(entries: readonly EnrollEntry[], dimension: n
       }
     });
   }
+}
+
+/** Check a threshold given to a store. @throws {ConfigError} when it is not a positive number. */
+export function checkThreshold(threshold: number): void {
+  if (!(Number.isFinite(threshold) && threshold > 0)) throw new ConfigError('threshold', `must be a positive number, got ${threshold}`);
+}
+
+/**
+ * The embeddings of `entries`, one by one, each marked `skip` when `skipEnrolledSources` and
+ * its identity already holds its source (`held(name)`, or an earlier embedding of the batch).
+ */
+export function planEnrollment(
+  entries: readonly EnrollEntry[],
+  skipEnrolledSources: boolean,
+  held: (name: string) => Iterable<string | undefined>,
+): { name: string; embedding: ArrayLike<number>; source: string | undefined; imageHash: string | undefined; skip: boolean }[] {
+  const seen = new Map<string, Set<string>>();
+  const plan = [];
+  for (const entry of entries) {
+    let sources = seen.get(entry.name);
+    if (skipEnrolledSources && !sources) {
+      sources = new Set([...held(entry.name)].filter((s): s is string => s !== undefined));
+      seen.set(entry.name, sources);
+    }
+    for (let i = 0; i < entry.embeddings.length; i++) {
+      const source = entry.sources?.[i];
+      const skip = skipEnrolledSources && source !== undefined && sources!.has(source);
+      if (skipEnrolledSources && source !== undefined) sources!.add(source);
+      plan.push({ name: entry.name, embedding: entry.embeddings[i]!, source, imageHash: entry.imageHashes?.[i], skip });
+    }
+  }
+  return plan;
 }
 
 /** The description of an in-memory gallery. */

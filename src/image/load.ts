@@ -2,7 +2,7 @@
  * One function that turns any {@link ImageInput} into an RGB tensor.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ImageDecodeError, ShapeError } from '../errors.js';
+import { DisposedError, ImageDecodeError, ShapeError } from '../errors.js';
 import type { ImageInput, RawImage } from './types.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
@@ -49,6 +49,7 @@ export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
  */
 export async function loadImage(input: ImageInput): Promise<tf.Tensor3D> {
   if (input instanceof tf.Tensor) {
+    if (input.isDisposed) throw new DisposedError('image tensor');
     if (input.rank !== 3 || input.shape[2] !== 3) {
       throw new ShapeError('image tensor', '[height, width, 3]', JSON.stringify(input.shape));
     }

@@ -95,13 +95,24 @@ function resizeAreaExactU8(src: PixelBuffer<Uint8Array>, dstHeight: number, dstW
       buf.fill(0);
       const base = sy * sw * cn;
       if (cn === 3) {
-        for (let k = 0; k < n; k++) {
-          const d = xdi[k] * 3;
-          const s = base + xsi[k] * 3;
-          const a = xal[k];
-          buf[d] = buf[d] + f32(S[s] * a);
-          buf[d + 1] = buf[d + 1] + f32(S[s + 1] * a);
-          buf[d + 2] = buf[d + 2] + f32(S[s + 2] * a);
+        // The terms of one output pixel are consecutive (the table is in output order), so
+        // they accumulate in locals, each partial sum rounded to float as OpenCV's `buf` is.
+        let k = 0;
+        while (k < n) {
+          const dd = xdi[k];
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          for (; k < n && xdi[k] === dd; k++) {
+            const s = base + xsi[k] * 3;
+            const a = xal[k];
+            a0 = f32(a0 + f32(S[s] * a));
+            a1 = f32(a1 + f32(S[s + 1] * a));
+            a2 = f32(a2 + f32(S[s + 2] * a));
+          }
+          buf[dd * 3] = a0;
+          buf[dd * 3 + 1] = a1;
+          buf[dd * 3 + 2] = a2;
         }
       } else {
         for (let k = 0; k < n; k++) {
@@ -304,13 +315,23 @@ export function resizeAreaPadded(image: PixelBuffer, win: PaddedWindow, dstHeigh
       buf.fill(0);
       if (sy >= rowStart && sy < rowEnd) {
         const base = (sy + win.rowOffset) * imgRow;
-        for (let k = 0; k < n; k++) {
+        // Terms of one output pixel are consecutive: sum them in locals, in the same order.
+        let k = 0;
+        while (k < n) {
           const d = xd[k];
-          const s = base + xs[k];
-          const a = xa[k];
-          buf[d] += S[s] * a;
-          buf[d + 1] += S[s + 1] * a;
-          buf[d + 2] += S[s + 2] * a;
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          for (; k < n && xd[k] === d; k++) {
+            const s = base + xs[k];
+            const a = xa[k];
+            a0 += S[s] * a;
+            a1 += S[s + 1] * a;
+            a2 += S[s + 2] * a;
+          }
+          buf[d] = a0;
+          buf[d + 1] = a1;
+          buf[d + 2] = a2;
         }
       }
       bufRow = sy;

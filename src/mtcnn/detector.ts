@@ -3,8 +3,9 @@
  * R-Net refinement, O-Net refinement and five landmarks), reproducing davidsandberg/facenet's
  * `detect_face` exactly — or, with the seed's weights, the seed project's detector.
  */
+import { ConfigError, DisposedError } from '../errors.js';
 import type { ImageInput } from '../image/types.js';
-import { detectFacenet } from './pipeline-facenet.js';
+import { detectFacenet, trackFacenet } from './pipeline-facenet.js';
 import { detectSeed } from './pipeline-seed.js';
 import {
   DEFAULT_OPTIONS,
@@ -15,14 +16,14 @@ import {
   type ResolvedOptions,
 } from './pipeline-types.js';
 import { readPixels } from './stages.js';
-import type { FaceDetection } from '../face/types.js';
+import { scaleDetection, type Box, type FaceDetection } from '../face/types.js';
 import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
 
 /**
  * A loaded detector. Holds the network weights as tensors until {@link Mtcnn.dispose}.
  *
  * ```ts
- * const mtcnn = await loadMtcnn();            // Caffe weights, reference settings
+ * const mtcnn = await loadMtcnn();            // the shipped weights, reference settings
  * const faces = await mtcnn.detect('group.jpg');
  * for (const f of faces) console.log(f.box, f.score, f.landmarks);
  * mtcnn.dispose();
@@ -54,7 +55,7 @@ export class Mtcnn {
   }
 
   private live(): MtcnnParams {
-    if (!this.params) throw new Error('Mtcnn: used after dispose()');
+    if (!this.params) throw new DisposedError('Mtcnn');
     return this.params;
   }
 
@@ -63,7 +64,8 @@ export class Mtcnn {
    *
    * @returns faces in decreasing order of the final pick (highest score first); boxes are
    *   `[x1, y1, x2, y2]` exactly as the reference returns them (after the last regression,
-   *   not squared, not clipped to the image).
+   *   not squared, not clipped to the image). A file or encoded bytes larger than
+   *   `MAX_DECODE_PIXELS` is searched downscaled, and its boxes are given in its own pixels.
    * @throws {ImageDecodeError} / {FileNotFoundError} for an unreadable image,
    *   {ConfigError} for bad options.
    */
@@ -80,11 +82,42 @@ export class Mtcnn {
     const params = this.live();
     const o = opts ? resolveOptions(this.options, opts) : this.options;
     const t0 = performance.now();
-    const pixels = [];
+    const pixels: Awaited<ReturnType<typeof readPixels>>[] = [];
     for (const img of images) pixels.push(await readPixels(img));
     const timer = new StageTimer();
     const run = params.variant === 'seed' ? detectSeed : detectFacenet;
     const result = await run(params, pixels, o, timer);
+    this.lastTimings = { ...timer.times, total: performance.now() - t0 };
+    // A file decoded downscaled (past the decoder's pixel cap): boxes in the file's pixels.
+    return result.map((faces, i) => faces.map((f) => scaleDetection(f, 1 / pixels[i].scale)));
+  }
+
+  /**
+   * Follow faces from an earlier frame of a video into this one without the P-Net stage:
+   * R-Net and O-Net look only around `previous` boxes (each squared, and once more with
+   * some room for motion), so a frame costs a few crops instead of a whole image pyramid.
+   * Faces that moved far, or new faces, are not found — run {@link detect} every few frames
+   * and whenever fewer faces come back than went in.
+   *
+   * @param previous boxes `[x1, y1, x2, y2]`, e.g. the `box` of the faces {@link detect}
+   *   found in the previous frame.
+   * @returns the faces found, as {@link detect} returns them (at most about one per box).
+   * @throws {ConfigError} with the seed's weights (whose pipeline has no such entry),
+   *   {ImageDecodeError} / {FileNotFoundError} for an unreadable image.
+   */
+  async track(image: ImageInput, previous: readonly Readonly<Box>[], opts?: MtcnnOptions): Promise<FaceDetection[]> {
+    const params = this.live();
+    if (params.variant === 'seed') throw new ConfigError('weights', "track() needs the facenet pipeline; the seed's weights only detect()");
+    for (const b of previous) {
+      if (b.length !== 4 || !b.every(Number.isFinite) || !(b[2] > b[0] && b[3] > b[1])) {
+        throw new ConfigError('previous', `each box must be four finite numbers [x1, y1, x2, y2] with x2 > x1 and y2 > y1, got ${JSON.stringify(b)}`);
+      }
+    }
+    const o = opts ? resolveOptions(this.options, opts) : this.options;
+    const t0 = performance.now();
+    const pixels = await readPixels(image);
+    const timer = new StageTimer();
+    const [result] = await trackFacenet(params, [pixels], [previous], o, timer);
     this.lastTimings = { ...timer.times, total: performance.now() - t0 };
     return result;
   }
@@ -99,15 +132,18 @@ export class Mtcnn {
 /** Options of {@link loadMtcnn}: where the weights are, plus detector settings. */
 export interface LoadMtcnnOptions extends MtcnnOptions {
   /**
-   * `'caffe'` (default; davidsandberg/facenet's det1-3.npy), `'faceapi'` (face-api.js's
-   * manifest, same numbers), `'seed'` (the seed's re-trained checkpoints, with the seed's
-   * pipeline and defaults), or a folder holding any of these.
+   * Default: the weights shipped in the package (`models/mtcnn`, face-api.js's conversion of
+   * the original MTCNN, found relative to the package from any working directory). Or a
+   * named set found with `weightsDir` / env `TFJS_FACENET_WEIGHTS` / the download cache:
+   * `'caffe'` (davidsandberg/facenet's det1-3.npy, the same numbers), `'faceapi'`, `'seed'`
+   * (the seed's re-trained checkpoints, with the seed's pipeline and defaults); or a folder
+   * holding any of these.
    */
   weights?: MtcnnWeightsSource;
   /**
    * Folder that holds the named set (`<dir>/mtcnn-caffe/…` or the set's files directly).
-   * Default: env `TFJS_FACENET_WEIGHTS`, then the shared data folder's `weights/`, then the
-   * download cache.
+   * Default: env `TFJS_FACENET_WEIGHTS`, then the download cache. Given alone (no
+   * `weights`), the `caffe` set is read from it.
    */
   weightsDir?: string;
 }
@@ -119,7 +155,7 @@ export interface LoadMtcnnOptions extends MtcnnOptions {
  *   {WeightsFormatError} when they are damaged, {ConfigError} for bad options.
  */
 export async function loadMtcnn(opts: LoadMtcnnOptions = {}): Promise<Mtcnn> {
-  const { weights = 'caffe', weightsDir, ...detectorOptions } = opts;
+  const { weights, weightsDir, ...detectorOptions } = opts;
   const params = await loadMtcnnParams(weights, weightsDir);
   try {
     return new Mtcnn(params, detectorOptions);

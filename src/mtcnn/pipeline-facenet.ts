@@ -17,7 +17,7 @@ import { FACENET_LAYOUT, writeFacenetCrop } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { pyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
-import type { FaceDetection, Point } from '../face/types.js';
+import type { Box, FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
 
@@ -52,8 +52,8 @@ export async function detectFacenet(
   o: ResolvedOptions,
   timer: StageTimer,
 ): Promise<FaceDetection[][]> {
-  const [t1, t2, t3] = o.thresholds;
   const nmsT = o.nmsThresholds;
+  const t1 = o.thresholds[0];
 
   // Stage 1: P-Net over each pyramid level.
   timer.start('pnet');
@@ -69,7 +69,7 @@ export async function detectFacenet(
       return nms(boxes, nmsT.pnetScale, 'Union').map((p) => boxes[p]);
     },
   );
-  let stage: ScoredBox[][] = perImage.map((all) => {
+  const stage: ScoredBox[][] = perImage.map((all) => {
     if (all.length === 0) return [];
     const pick = nms(all, nmsT.pnetAll, 'Union');
     return pick.map((p) => {
@@ -79,13 +79,54 @@ export async function detectFacenet(
     });
   });
   timer.stop('pnet');
+  return refineAndOutput(params, images, stage, o, timer);
+}
 
+/**
+ * Follow faces found in an earlier frame without P-Net: each earlier box, squared as P-Net's
+ * candidates are, and a copy enlarged by `1 / 0.8` (room for motion) go straight to R-Net, then
+ * O-Net, exactly as P-Net's candidates would. A face that moved too far, or left, is not
+ * found; the caller then runs a full detection.
+ *
+ * @param previous per image, the boxes `[x1, y1, x2, y2]` to look around.
+ */
+export async function trackFacenet(
+  params: MtcnnParams,
+  images: readonly PixelBuffer[],
+  previous: readonly (readonly Readonly<Box>[])[],
+  o: ResolvedOptions,
+  timer: StageTimer,
+): Promise<FaceDetection[][]> {
+  const stage = previous.map((boxes) =>
+    boxes.flatMap(([x1, y1, x2, y2]) => {
+      const square = rerec({ x1, y1, x2, y2, score: 1 });
+      const grow = ((square.x2 - square.x1) * (1 / TRACK_SHRINK - 1)) / 2;
+      const wide = { x1: square.x1 - grow, y1: square.y1 - grow, x2: square.x2 + grow, y2: square.y2 + grow, score: 1 };
+      return [fixBox(square), fixBox(wide)];
+    }),
+  );
+  return refineAndOutput(params, images, stage, o, timer);
+}
+
+/** The face's share of the width of the wider box {@link trackFacenet} also tries. */
+const TRACK_SHRINK = 0.8;
+
+/** Stages 2 and 3 on square integer candidate boxes (per image). */
+async function refineAndOutput(
+  params: MtcnnParams,
+  images: readonly PixelBuffer[],
+  candidates: ScoredBox[][],
+  o: ResolvedOptions,
+  timer: StageTimer,
+): Promise<FaceDetection[][]> {
+  const [, t2, t3] = o.thresholds;
+  const nmsT = o.nmsThresholds;
   // Stage 2: R-Net on all candidates of all images at once.
   timer.start('rnet');
-  const r = cropBatch(images, stage, 24);
+  const r = cropBatch(images, candidates, 24);
   const rOut = r.count > 0 ? await runRefine(params, 'rnet', r.input, r.count, o.maxBatch) : new Float32Array(0);
   let row = 0;
-  stage = r.kept.map((list) => {
+  const stage = r.kept.map((list) => {
     const passed: ScoredBox[] = [];
     const regs: [number, number, number, number][] = [];
     for (const b of list) {

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { ScoredBox } from './box.js';
 import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnVariant } from './weights.js';
+import { MIN_FACE_SIZE_FLOOR } from './pyramid.js';
 
 /** IoU thresholds of the four non-maximum suppressions. */
 export interface NmsThresholds {
@@ -66,6 +67,9 @@ export function resolveOptions(base: ResolvedOptions, opts: MtcnnOptions = {}): 
   const minFaceSize = opts.minFaceSize ?? base.minFaceSize;
   if (typeof minFaceSize !== 'number' || !(minFaceSize > 0 && Number.isFinite(minFaceSize))) {
     throw new ConfigError('minFaceSize', `must be a positive number, got ${String(minFaceSize)}`);
+  }
+  if (minFaceSize < MIN_FACE_SIZE_FLOOR) {
+    throw new ConfigError('minFaceSize', `must be at least ${MIN_FACE_SIZE_FLOOR} pixels (P-Net's window), got ${minFaceSize}`);
   }
   const scaleFactor = opts.scaleFactor ?? base.scaleFactor;
   if (typeof scaleFactor !== 'number' || !(scaleFactor > 0 && scaleFactor < 1)) {

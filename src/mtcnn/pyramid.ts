@@ -47,12 +47,38 @@ export function powInt(base: number, k: number): number {
   return r[0] + r[1];
 }
 
+/**
+ * The smallest face size the detector accepts: P-Net's 12-pixel window. Below it the
+ * pyramid would upsample the image (memory grows as (12 / minFaceSize)²: 0.1 asks for a
+ * 14 400 times larger first level), and faces that small hold too little for recognition.
+ */
+export const MIN_FACE_SIZE_FLOOR = 12;
+
+/**
+ * The most pixels of the largest pyramid level (2^22, 4.2 MP): P-Net's activations on it are
+ * the detector's peak memory. The default minimum face size (20) stays under it for any image
+ * the decoder makes (≤ 2^23 pixels); smaller minimum sizes on large images are refused.
+ */
+export const MAX_PYRAMID_LEVEL_PIXELS = 2 ** 22;
+
 function checkPyramidArgs(height: number, width: number, minFaceSize: number, factor: number): void {
   if (!(Number.isFinite(minFaceSize) && minFaceSize > 0)) {
     throw new ConfigError('minFaceSize', `must be a positive number, got ${minFaceSize}`);
   }
+  if (minFaceSize < MIN_FACE_SIZE_FLOOR) {
+    throw new ConfigError('minFaceSize', `must be at least ${MIN_FACE_SIZE_FLOOR} pixels (P-Net's window), got ${minFaceSize}`);
+  }
   if (!(factor > 0 && factor < 1)) throw new ConfigError('scaleFactor', `must be in (0, 1), got ${factor}`);
   if (!(height > 0 && width > 0)) throw new ConfigError('image size', `must be positive, got ${width}×${height}`);
+  const scale = 12 / minFaceSize;
+  const levelPixels = Math.ceil(height * scale) * Math.ceil(width * scale);
+  if (levelPixels > MAX_PYRAMID_LEVEL_PIXELS) {
+    const least = Math.ceil(12 * Math.sqrt((height * width) / MAX_PYRAMID_LEVEL_PIXELS));
+    throw new ConfigError(
+      'minFaceSize',
+      `${minFaceSize} on a ${width}×${height} image needs a ${levelPixels}-pixel first pyramid level, more than the ${MAX_PYRAMID_LEVEL_PIXELS} allowed: use a minimum face size of at least ${least} or a smaller image`,
+    );
+  }
 }
 
 /**

@@ -18,12 +18,13 @@ import type { MtcnnParams } from './weights.js';
  * file) become a `Uint8Array`, so resampling follows OpenCV's 8-bit arithmetic exactly as the
  * reference (which reads uint8 images) does; other values stay float64.
  */
-export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
-  // Files and encoded bytes (Node) decode straight to 8-bit RGB, no tensor round trip.
+export async function readPixels(input: ImageInput): Promise<PixelBuffer & { scale: number }> {
+  // Files and encoded bytes (Node) decode straight to 8-bit RGB, no tensor round trip; past
+  // the decoder's pixel cap they come downscaled, by `scale`.
   if (isNode && (typeof input === 'string' || input instanceof Uint8Array)) {
     const { decodeImageFile, decodeImageBytes } = await import('../image/decode-node.js');
     const raw = typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
-    return { data: raw.data as Uint8Array, height: raw.height, width: raw.width, channels: 3 };
+    return { data: raw.data as Uint8Array, height: raw.height, width: raw.width, channels: 3, scale: raw.scale };
   }
   const t = await loadImage(input);
   let values: Float32Array;
@@ -42,7 +43,7 @@ export async function readPixels(input: ImageInput): Promise<PixelBuffer> {
     }
   }
   const data = integral ? Uint8Array.from(values) : Float64Array.from(values);
-  return { data, height, width, channels: 3 };
+  return { data, height, width, channels: 3, scale: 1 };
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;

@@ -409,16 +409,27 @@ export async function readMtcnnParams(format: 'caffe' | 'faceapi' | 'seed', dir:
   return paramsFromSeed(all, dir);
 }
 
+/** The folder, relative to the package root, of the MTCNN weights the package ships (face-api.js format). */
+export const SHIPPED_MTCNN_DIR = 'models/mtcnn';
+
 /**
- * Load MTCNN weights (Node): a named set (`'caffe'`, `'faceapi'`, `'seed'`), looked up with
- * the weights resolver (the `weightsDir` option, env `TFJS_FACENET_WEIGHTS`, the shared data
- * folder, the download cache), or a folder path whose format is recognised from its files.
+ * Load MTCNN weights (Node). With no `weights` (and no `weightsDir`): the set the package
+ * ships ({@link SHIPPED_MTCNN_DIR}, found relative to the package, the same numbers as
+ * `caffe`). Otherwise a named set (`'caffe'`, `'faceapi'`, `'seed'`; `'caffe'` when only
+ * `weightsDir` is given), looked up with the weights resolver (the `weightsDir` option, env
+ * `TFJS_FACENET_WEIGHTS`, the download cache), or a folder path whose format is recognised
+ * from its files.
  *
  * @throws {FileNotFoundError} when the files are missing.
  * @throws {WeightsFormatError} when they are not valid MTCNN weights.
  * @throws {ConfigError} when a folder holds no recognised format.
  */
-export async function loadMtcnnParams(weights: MtcnnWeightsSource = 'caffe', weightsDir?: string): Promise<MtcnnParams> {
+export async function loadMtcnnParams(weights?: MtcnnWeightsSource, weightsDir?: string): Promise<MtcnnParams> {
+  if (weights === undefined && weightsDir === undefined) {
+    const { shippedPath } = await import('../runtime/package-root.js');
+    return readMtcnnParams('faceapi', shippedPath(...SHIPPED_MTCNN_DIR.split('/')));
+  }
+  weights ??= 'caffe';
   if ((SET_NAMES as readonly string[]).includes(weights)) {
     const set = weights as (typeof SET_NAMES)[number];
     const { resolveWeightsDir } = await import('../weights/download.js');

@@ -2,37 +2,23 @@
  * Where the package's default recognition model lives, in one place. Every tool that takes
  * a `--model DIR` falls back to it.
  *
- * The default model is a FaceNet (Inception-ResNet-v1) saved with `saveModel` plus its
- * `preprocessing.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
+ * The default model is the most accurate one the package ships — today dlib's
+ * face-recognition ResNet — saved with `saveModel` plus its `preprocessing.json` and
+ * `calibration.json`, in {@link DEFAULT_MODEL_DIR} under the package root. Node only.
  */
 import { ModelNotFoundError } from '../errors.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
+import { packageRootSync } from '../runtime/package-root.js';
 
 /** The default model's directory, relative to the package root. */
-export const DEFAULT_MODEL_DIR = 'models/default';
-
-const PACKAGE_NAME = 'tfjs-facenet';
+export const DEFAULT_MODEL_DIR = 'models/dlib';
 
 /**
  * The package root: the nearest folder above this module whose `package.json` is named
  * `tfjs-facenet` (the same from `src/` and from the bundled `dist/`).
  */
 export async function packageRoot(): Promise<string> {
-  const { readFileSync } = nodeBuiltins('finding the default model folder').fs;
-  const { dirname, join } = nodeBuiltins('finding the default model folder').path;
-  const { fileURLToPath } = nodeBuiltins('finding the default model folder').url;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === PACKAGE_NAME) return dir;
-    } catch {
-      // no (readable) package.json here: keep climbing
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new ModelNotFoundError(DEFAULT_MODEL_DIR, `cannot find the ${PACKAGE_NAME} package root`);
-    dir = parent;
-  }
+  return packageRootSync();
 }
 
 /** Absolute path of the default model directory (not checked for existence). */
@@ -55,7 +41,7 @@ export async function resolveModelDir(dir?: string): Promise<string> {
     const hint =
       dir !== undefined
         ? 'pass the directory of a model saved with saveModel (model.json + weights)'
-        : `the default model is not installed; train one (tfjs-facenet train) and save it to ${DEFAULT_MODEL_DIR}/, or pass --model DIR`;
+        : `the package's own ${DEFAULT_MODEL_DIR}/ folder is missing: reinstall tfjs-facenet, or pass a model folder`;
     throw new ModelNotFoundError(location, hint);
   }
   return location;

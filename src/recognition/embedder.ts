@@ -10,14 +10,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ConfigError, NoFaceError, ShapeError } from '../errors.js';
+import { ConfigError, NoFaceError, ShapeError, DisposedError } from '../errors.js';
 import { loadImage } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../face/crop.js';
 import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../face/align.js';
 import type { FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
-import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type Preprocessing } from '../face/embedding.js';
+import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type ModelCalibration, type Preprocessing } from '../face/embedding.js';
 import { sha256 } from '../io/sha256.js';
 import { resizeArea } from '../image/resize-area.js';
 
@@ -51,6 +51,8 @@ export interface FacenetEmbedderOptions {
   dimension?: number;
   /** Required for a function model: its input side. */
   inputSize?: number;
+  /** The model's threshold and detection-score floor (its folder's `calibration.json`). */
+  calibration?: ModelCalibration;
   /** Model fingerprint; default computed from a layers model's layers and weights ({@link modelFingerprint}). */
   fingerprint?: string;
   /**
@@ -127,6 +129,15 @@ function checkPreprocessing(p: Preprocessing): Preprocessing {
   return p;
 }
 
+/** @throws {ConfigError} naming the first field of a calibration record that is out of range. */
+export function checkCalibration(c: ModelCalibration): ModelCalibration {
+  if (!(Number.isFinite(c.threshold) && c.threshold > 0)) throw new ConfigError('calibration.threshold', `must be a positive number, got ${c.threshold}`);
+  if (!(c.falseAcceptRate >= 0 && c.falseAcceptRate < 1)) throw new ConfigError('calibration.falseAcceptRate', `must be in [0, 1), got ${c.falseAcceptRate}`);
+  if (!(c.minDetectionScore >= 0 && c.minDetectionScore <= 1)) throw new ConfigError('calibration.minDetectionScore', `must be in [0, 1], got ${c.minDetectionScore}`);
+  if (typeof c.calibratedOn !== 'string') throw new ConfigError('calibration.calibratedOn', 'must be a text');
+  return { threshold: c.threshold, falseAcceptRate: c.falseAcceptRate, calibratedOn: c.calibratedOn, minDetectionScore: c.minDetectionScore };
+}
+
 /** Faces cropped from one image, ready for {@link FacenetEmbedder.embedCrops}. */
 export interface FaceCrops {
   /** The detections the crops come from, in crop order. */
@@ -184,11 +195,13 @@ export class FacenetEmbedder implements Embedder {
   readonly dimension: number;
   readonly fingerprint: string;
   readonly preprocessing: Readonly<Preprocessing>;
+  calibration?: Readonly<ModelCalibration>;
   /** Embedding length of the network itself (half of {@link dimension} with flip). */
   readonly modelDimension: number;
   private readonly run: EmbeddingFunction;
   private readonly batchSize: number;
   private owned: ReadonlyArray<{ dispose(): void }> = [];
+  private disposed = false;
 
   private constructor(
     run: EmbeddingFunction,
@@ -213,7 +226,13 @@ export class FacenetEmbedder implements Embedder {
   dispose(): void {
     const owned = this.owned;
     this.owned = [];
+    this.disposed = true;
     for (const r of owned) r.dispose();
+  }
+
+  /** Refuse use after {@link dispose} with a typed error instead of a failure deep in tfjs. */
+  private checkLive(): void {
+    if (this.disposed) throw new DisposedError('FacenetEmbedder');
   }
 
   /**
@@ -264,6 +283,7 @@ export class FacenetEmbedder implements Embedder {
     }
     const embedder = new FacenetEmbedder(run, dim, fingerprint, preprocessing, batchSize, opts.detector);
     embedder.owned = [...(opts.owned ?? [])];
+    if (opts.calibration) embedder.calibration = Object.freeze(checkCalibration(opts.calibration));
     return embedder;
   }
 
@@ -273,6 +293,7 @@ export class FacenetEmbedder implements Embedder {
    *   most central); `'all'` keeps every face. Default `'all'`.
    */
   async cropFaces(image: ImageInput | tf.Tensor3D, select: 'main' | 'all' = 'all'): Promise<FaceCrops> {
+    this.checkLive();
     const img = await loadImage(image);
     try {
       const detections = await this.detector.detect(img);
@@ -319,6 +340,7 @@ export class FacenetEmbedder implements Embedder {
    * their mirror images — without flip combination. Length {@link modelDimension}.
    */
   async embedCropsRaw(crops: tf.Tensor4D, opts: { mirror?: boolean } = {}): Promise<Float32Array[]> {
+    this.checkLive();
     const [n, h, w, c] = crops.shape;
     const s = this.preprocessing.imageSize;
     if (h !== s || w !== s || c !== 3) throw new ShapeError('crops', `[n, ${s}, ${s}, 3]`, JSON.stringify(crops.shape));
@@ -361,6 +383,7 @@ export class FacenetEmbedder implements Embedder {
   }
 
   async embed(images: readonly ImageInput[]): Promise<Float32Array[]> {
+    this.checkLive();
     const out: Float32Array[] = [];
     for (let start = 0; start < images.length; start += this.batchSize) {
       const chunk = images.slice(start, start + this.batchSize);
@@ -393,6 +416,7 @@ export class FacenetEmbedder implements Embedder {
   }
 
   async embedAllFaces(image: ImageInput): Promise<FaceEmbedding[]> {
+    this.checkLive();
     const { detections, crops } = await this.cropFaces(image, 'all');
     try {
       const embs = detections.length ? await this.embedCrops(crops) : [];

@@ -18,6 +18,7 @@ import type { ImageInput } from '../image/types.js';
 import type { Gallery } from '../gallery/gallery.js';
 import { assertGalleryMatchesEmbedder } from './identify.js';
 import { isImageFile } from '../datasets/images.js';
+import { listFolder } from '../datasets/folders.js';
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -37,8 +38,6 @@ export async function listEnrollmentSources(
 ): Promise<{ sources: EnrollSource[]; ignored: string[] }> {
   const sources: EnrollSource[] = [];
   const ignored: string[] = [];
-  const sorted = async (dir: string) =>
-    (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const input of inputs) {
     let s;
     try {
@@ -51,34 +50,116 @@ export async function listEnrollmentSources(
       else ignored.push(input);
       continue;
     }
-    for (const e of await sorted(input)) {
-      const p = nodePath.join(input, e.name);
-      if (e.isDirectory()) {
-        for (const f of await sorted(p)) {
-          const fp = nodePath.join(p, f.name);
-          if (f.isFile() && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: fp });
-          else ignored.push(fp);
+    // listFolder follows symbolic links: a linked person folder is enrolled like a real one.
+    for (const e of await listFolder(input)) {
+      if (e.kind === 'dir') {
+        for (const f of await listFolder(e.path)) {
+          if (f.kind === 'file' && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: f.path });
+          else ignored.push(f.path);
         }
-      } else if (isImageFile(e.name)) {
-        sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: p });
+      } else if (e.kind === 'file' && isImageFile(e.name)) {
+        sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: e.path });
       } else {
-        ignored.push(p);
+        ignored.push(e.path);
       }
     }
   }
   return { sources, ignored };
 }
 
+/** An image that failed to enroll, with the typed error's message and code. */
+export interface EnrollFailure {
+  path: string;
+  name: string;
+  reason: string;
+  code: string;
+}
+
 /** What {@link enrollImages} did. */
 export interface EnrollReport {
   enrolled: EnrollSource[];
   /** Images that could not be enrolled (no face, unreadable), with the reason. */
-  failed: { path: string; name: string; reason: string; code: string }[];
+  failed: EnrollFailure[];
+  /**
+   * Images left out because their identity already holds an embedding of the same file
+   * (same absolute path): enrolling a folder again does not double it.
+   */
+  skipped: EnrollSource[];
+}
+
+/** An image's embedding, ready to be added to a gallery. */
+export interface EnrolledEmbedding {
+  source: EnrollSource;
+  embedding: Float32Array;
+}
+
+/**
+ * The source recorded for an enrolled image: its absolute path, so that runs from different
+ * working directories recognise the same file.
+ */
+export function enrollmentSourceKey(path: string): string {
+  return nodePath.resolve(path);
+}
+
+/** Whether `gallery` already holds an embedding of `source` under its identity. */
+export function isEnrolled(gallery: Gallery, source: EnrollSource): boolean {
+  const key = enrollmentSourceKey(source.path);
+  return gallery.sourcesOf(source.name).some((s) => s !== undefined && enrollmentSourceKey(s) === key);
+}
+
+/**
+ * Embed the main face of every image (nothing is added to a gallery). Images without a face
+ * or that cannot be read are reported in `failed`, and the rest go on.
+ */
+export async function embedEnrollment(
+  embedder: Embedder,
+  sources: readonly EnrollSource[],
+  opts: { onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
+): Promise<{ embedded: EnrolledEmbedding[]; failed: EnrollFailure[] }> {
+  const embedded: EnrolledEmbedding[] = [];
+  const failed: EnrollFailure[] = [];
+  let done = 0;
+  for (const source of sources) {
+    try {
+      const [embedding] = await embedder.embed([source.path]);
+      embedded.push({ source, embedding });
+    } catch (e) {
+      if (!(e instanceof FacenetError)) throw e;
+      failed.push({ path: source.path, name: source.name, reason: e.message, code: e.code });
+    }
+    opts.onProgress?.(++done, sources.length, source);
+  }
+  return { embedded, failed };
+}
+
+/**
+ * Add embeddings to `gallery`, each under its identity with its absolute path as source,
+ * leaving out those whose file that identity already holds. Safe to repeat: this is how a
+ * run's embeddings are merged into a gallery another process has changed meanwhile.
+ */
+export function addEnrolled(
+  gallery: Gallery,
+  embedded: readonly EnrolledEmbedding[],
+): { added: EnrollSource[]; skipped: EnrollSource[] } {
+  const added: EnrollSource[] = [];
+  const skipped: EnrollSource[] = [];
+  for (const { source, embedding } of embedded) {
+    if (isEnrolled(gallery, source)) {
+      skipped.push(source);
+      continue;
+    }
+    gallery.add(source.name, embedding, [enrollmentSourceKey(source.path)]);
+    added.push(source);
+  }
+  return { added, skipped };
 }
 
 /**
  * Embed the main face of every image and add it to its identity. Images without a face
- * or that cannot be read are reported and skipped; the rest go on.
+ * or that cannot be read are reported and skipped; the rest go on. Images the gallery
+ * already holds for the same identity are not embedded again (`skipped`).
+ * For a gallery file that other processes may write too, embed with {@link embedEnrollment}
+ * and add with {@link addEnrolled} inside `updateGallery`.
  * @throws {IncompatibleFileError} when the gallery was made with another model or preprocessing.
  */
 export async function enrollImages(
@@ -88,18 +169,9 @@ export async function enrollImages(
   opts: { onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
 ): Promise<EnrollReport> {
   assertGalleryMatchesEmbedder(gallery, embedder);
-  const report: EnrollReport = { enrolled: [], failed: [] };
-  let done = 0;
-  for (const src of sources) {
-    try {
-      const [embedding] = await embedder.embed([src.path]);
-      gallery.add(src.name, embedding, [src.path]);
-      report.enrolled.push(src);
-    } catch (e) {
-      if (!(e instanceof FacenetError)) throw e;
-      report.failed.push({ path: src.path, name: src.name, reason: e.message, code: e.code });
-    }
-    opts.onProgress?.(++done, sources.length, src);
-  }
-  return report;
+  const fresh = sources.filter((s) => !isEnrolled(gallery, s));
+  const already = sources.filter((s) => isEnrolled(gallery, s));
+  const { embedded, failed } = await embedEnrollment(embedder, fresh, opts);
+  const { added, skipped } = addEnrolled(gallery, embedded);
+  return { enrolled: added, failed, skipped: [...already, ...skipped] };
 }

@@ -14,7 +14,11 @@ import type { Embedder } from '../face/embedding.js';
  * only accepts an embedder with the same ones (and always the same dimension).
  * @throws {IncompatibleFileError} naming `source`.
  */
-export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedder, source = 'gallery'): void {
+export function assertGalleryMatchesEmbedder(
+  gallery: Pick<Gallery, 'dimension' | 'fingerprint' | 'preprocessing'>,
+  embedder: Embedder,
+  source = 'gallery',
+): void {
   checkGalleryCompatible(
     gallery,
     {
@@ -24,6 +28,15 @@ export function assertGalleryMatchesEmbedder(gallery: Gallery, embedder: Embedde
     },
     source,
   );
+}
+
+/** Options of {@link identifyFaces}. */
+export interface IdentifyOptions extends MatchOptions {
+  /**
+   * Faces detected with a lower score are reported unnamed. Default: the model's
+   * `calibration.minDetectionScore`, else 0.
+   */
+  minDetectionScore?: number;
 }
 
 /** One face found by {@link identifyFaces}. */
@@ -41,19 +54,21 @@ export async function identifyFaces(
   gallery: Gallery,
   embedder: Embedder,
   image: ImageInput,
-  opts: MatchOptions = {},
+  opts: IdentifyOptions = {},
 ): Promise<IdentifiedFace[]> {
   assertGalleryMatchesEmbedder(gallery, embedder);
   const faces = await embedder.embedAllFaces(image);
   if (faces.length === 0) return [];
+  const { minDetectionScore = embedder.calibration?.minDetectionScore ?? 0, ...matchOptions } = opts;
   const matches = gallery.matchMany(
     faces.map((f) => f.embedding),
-    opts,
+    matchOptions,
   );
   return faces.map((f, i) => ({
     box: f.detection.box,
     score: f.detection.score,
-    name: matches[i].name,
+    // A detection scoring below the floor is most likely not a face: never name it.
+    name: f.detection.score >= minDetectionScore ? matches[i].name : null,
     distance: matches[i].distance,
     candidates: matches[i].candidates,
   }));

@@ -5,8 +5,8 @@
 import { DownloadError, ModelNotFoundError, WeightsFormatError } from '../errors.js';
 import { loadModel, MODEL_JSON } from '../facenet/model-io.js';
 import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
-import { PREPROCESSING_FILE } from './load.js';
-import type { Preprocessing } from '../face/embedding.js';
+import { CALIBRATION_FILE, PREPROCESSING_FILE } from './load.js';
+import type { ModelCalibration, Preprocessing } from '../face/embedding.js';
 
 /** Options of {@link loadFacenetEmbedderFromUrl}. */
 export interface LoadEmbedderFromUrlOptions {
@@ -65,10 +65,22 @@ export async function loadFacenetEmbedderFromUrl(opts: LoadEmbedderFromUrlOption
       throw new WeightsFormatError(preprocessingUrl, `unreadable preprocessing record: ${(e as Error).message}`, { cause: e });
     }
   }
+  let calibration: ModelCalibration | undefined;
+  const calibrationUrl = new URL(CALIBRATION_FILE, jsonUrl).href;
+  const cal = await fetchFn(calibrationUrl);
+  if (cal.ok) {
+    try {
+      calibration = (await cal.json()) as ModelCalibration;
+    } catch (e) {
+      model.dispose();
+      throw new WeightsFormatError(calibrationUrl, `unreadable calibration record: ${(e as Error).message}`, { cause: e });
+    }
+  }
   try {
     return await FacenetEmbedder.create({
       model,
       detector: opts.detector,
+      calibration,
       preprocessing: { ...recorded, ...opts.preprocessing },
       batchSize: opts.batchSize,
       owned: [model],

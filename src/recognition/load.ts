@@ -1,14 +1,15 @@
 /**
  * Loading a FaceNet embedder from a model directory (Node only), with the preprocessing
  * recorded beside the model in `preprocessing.json`, so that every tool that uses the
- * model crops and standardizes faces the same way.
+ * model crops and standardizes faces the same way, and its calibration (`calibration.json`:
+ * threshold and detection-score floor) so that every tool names faces the same way.
  */
 import { ConfigError, FileNotFoundError, WeightsFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { loadModel } from '../facenet/model-io.js';
 import { loadMtcnn, type LoadMtcnnOptions } from '../mtcnn/detector.js';
-import { FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
-import type { Preprocessing } from '../face/embedding.js';
+import { checkCalibration, FacenetEmbedder, type FaceDetector, type FacenetEmbedderOptions } from './embedder.js';
+import type { ModelCalibration, Preprocessing } from '../face/embedding.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
 
 /** Name of the preprocessing record in a model directory. */
@@ -22,14 +23,14 @@ export async function writeModelPreprocessing(modelDir: string, p: Preprocessing
   await writeFileAtomic(join(modelDir, PREPROCESSING_FILE), JSON.stringify(record, null, 2) + '\n');
 }
 
-/**
- * The preprocessing recorded in a model directory, or undefined when there is none.
- * @throws {WeightsFormatError} for an unreadable record.
- */
-export async function readModelPreprocessing(modelDir: string): Promise<Partial<Preprocessing> | undefined> {
+/** Name of the calibration record (threshold, detection-score floor) in a model directory. */
+export const CALIBRATION_FILE = 'calibration.json';
+
+/** A JSON object record of a model directory, or undefined when the file is absent. */
+async function readModelRecord<T>(modelDir: string, file: string, what: string): Promise<Partial<T> | undefined> {
   const { readFile } = nodeBuiltins('loading a model folder').fsp;
   const { join } = nodeBuiltins('loading a model folder').path;
-  const path = join(modelDir, PREPROCESSING_FILE);
+  const path = join(modelDir, file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -38,12 +39,34 @@ export async function readModelPreprocessing(modelDir: string): Promise<Partial<
     throw e;
   }
   try {
-    const o = JSON.parse(text) as Partial<Preprocessing>;
+    const o = JSON.parse(text) as Partial<T>;
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not an object');
     return o;
   } catch (e) {
-    throw new WeightsFormatError(path, `unreadable preprocessing record: ${(e as Error).message}`);
+    throw new WeightsFormatError(path, `unreadable ${what} record: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The preprocessing recorded in a model directory, or undefined when there is none.
+ * @throws {WeightsFormatError} for an unreadable record.
+ */
+export async function readModelPreprocessing(modelDir: string): Promise<Partial<Preprocessing> | undefined> {
+  return readModelRecord<Preprocessing>(modelDir, PREPROCESSING_FILE, 'preprocessing');
+}
+
+/**
+ * The calibration recorded in a model directory (see {@link ModelCalibration}), or undefined.
+ * @throws {WeightsFormatError} for an unreadable record.
+ */
+export async function readModelCalibration(modelDir: string): Promise<ModelCalibration | undefined> {
+  return (await readModelRecord<ModelCalibration>(modelDir, CALIBRATION_FILE, 'calibration')) as ModelCalibration | undefined;
+}
+
+/** Record a model's calibration beside it (atomically). */
+export async function writeModelCalibration(modelDir: string, c: ModelCalibration): Promise<void> {
+  const { join } = nodeBuiltins('writing a model folder').path;
+  await writeFileAtomic(join(modelDir, CALIBRATION_FILE), JSON.stringify(checkCalibration(c), null, 2) + '\n');
 }
 
 /** Options of {@link loadFacenetEmbedder}. */
@@ -77,6 +100,7 @@ export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<Fa
     throw new WeightsFormatError(opts.modelDir, (e as Error).message, { cause: e });
   }
   const recorded = await readModelPreprocessing(opts.modelDir);
+  const calibration = await readModelCalibration(opts.modelDir);
   const created = opts.detector ? null : await loadMtcnn(opts.detectorOptions).catch((e) => {
     model.dispose();
     throw e;
@@ -88,6 +112,7 @@ export async function loadFacenetEmbedder(opts: LoadEmbedderOptions): Promise<Fa
       model,
       detector,
       preprocessing: { ...recorded, ...opts.preprocessing },
+      calibration,
       batchSize: opts.batchSize,
       owned,
     });

@@ -25,13 +25,29 @@ export interface ShippedModel {
 export const RECOGNITION_MODELS: Readonly<Record<string, ShippedModel>> = Object.freeze({
   default: {
     dir: DEFAULT_MODEL_DIR,
-    description: 'FaceNet (Inception-ResNet-v1, 96 px, 128-d) trained by tfjs-facenet on CelebA',
+    description: "the default: dlib's face-recognition ResNet (the most accurate model shipped; see 'dlib')",
   },
   dlib: {
     dir: 'models/dlib',
     description: "dlib's face-recognition ResNet (150 px chip, 128-d), weights from face-api.js, public domain",
   },
+  'facenet-celeba': {
+    dir: 'models/facenet-celeba',
+    description: 'FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) trained by tfjs-facenet on 249 CelebA people (non-commercial)',
+  },
 });
+
+/**
+ * The folder of a model on disk (Node): a shipped model's name ({@link RECOGNITION_MODELS},
+ * found inside the package from any working directory; default `'default'`) or a folder path.
+ * @returns the absolute folder, which holds a `model.json`.
+ * @throws {ModelNotFoundError} when it holds no model.
+ */
+export async function modelFolder(source = 'default'): Promise<string> {
+  const shipped = Object.hasOwn(RECOGNITION_MODELS, source) ? RECOGNITION_MODELS[source] : undefined;
+  if (!shipped) return resolveModelDir(source);
+  return resolveModelDir(nodeBuiltins(`loading the shipped model "${source}"`).path.join(await packageRoot(), shipped.dir));
+}
 
 /** Options of {@link loadEmbedder}: those of the folder loader, plus the `fetch` used for URLs. */
 export interface LoadEmbedderByNameOptions extends Omit<LoadEmbedderOptions, 'modelDir'> {
@@ -58,9 +74,6 @@ export async function loadEmbedder(source = 'default', opts: LoadEmbedderByNameO
     }
     return loadFacenetEmbedderFromUrl({ ...folderOptions, detector: opts.detector, modelUrl: source, fetch: fetchFn });
   }
-  const shipped = Object.hasOwn(RECOGNITION_MODELS, source) ? RECOGNITION_MODELS[source] : undefined;
-  const modelDir = shipped
-    ? await resolveModelDir(nodeBuiltins(`loading the shipped model "${source}"`).path.join(await packageRoot(), shipped.dir))
-    : await resolveModelDir(source);
+  const modelDir = await modelFolder(source);
   return loadFacenetEmbedder({ ...folderOptions, modelDir });
 }

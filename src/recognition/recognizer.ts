@@ -10,10 +10,10 @@
  * recognizer.dispose();
  * ```
  */
-import { Gallery, type MatchOptions } from '../gallery/gallery.js';
+import { Gallery } from '../gallery/gallery.js';
 import { embeddingDistance } from '../gallery/metric.js';
 import type { ImageInput } from '../image/types.js';
-import { identifyFaces, assertGalleryMatchesEmbedder, type IdentifiedFace } from './identify.js';
+import { identifyFaces, assertGalleryMatchesEmbedder, type IdentifiedFace, type IdentifyOptions } from './identify.js';
 import { loadEmbedder, type LoadEmbedderByNameOptions } from './models.js';
 import type { Embedder } from '../face/embedding.js';
 
@@ -49,7 +49,12 @@ export class FaceRecognizer {
     this.embedder = opts.embedder;
     this.gallery =
       opts.gallery ??
-      Gallery.create({ dimension: opts.embedder.dimension, fingerprint: opts.embedder.fingerprint, preprocessing: { ...opts.embedder.preprocessing } });
+      Gallery.create({
+        dimension: opts.embedder.dimension,
+        fingerprint: opts.embedder.fingerprint,
+        preprocessing: { ...opts.embedder.preprocessing },
+        threshold: opts.embedder.calibration?.threshold,
+      });
     assertGalleryMatchesEmbedder(this.gallery, this.embedder);
     this.ownsEmbedder = opts.ownsEmbedder ?? false;
   }
@@ -79,7 +84,7 @@ export class FaceRecognizer {
   }
 
   /** Every face of an image, with the identity it matches (or null when unknown). */
-  identify(image: ImageInput, opts: MatchOptions = {}): Promise<IdentifiedFace[]> {
+  identify(image: ImageInput, opts: IdentifyOptions = {}): Promise<IdentifiedFace[]> {
     return identifyFaces(this.gallery, this.embedder, image, opts);
   }
 

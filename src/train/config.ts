@@ -117,6 +117,13 @@ export interface TrainConfig {
   distillationMetric: 'cosine' | 'l2';
   /** Weight of the relational loss (the batch's pairwise similarities, used with `teacherCache`). Default 0. */
   relationalDistillationFactor: number;
+  /**
+   * Subtract the mean of the training images' teacher embeddings from each and renormalise
+   * before matching. A teacher whose unit embeddings lie in a narrow cone (dlib's: different
+   * people at cosine ≈ 0.9) otherwise lets a student that predicts the cone's axis score a
+   * small loss while telling no one apart. Default false.
+   */
+  centerTeacherEmbeddings: boolean;
 
   // ---- optimization ----
   /** Default 'adam' (the seed's; epsilon 0.1 like the reference). */
@@ -165,6 +172,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, 'dataDir' | 'outDir'> = {
   distillationFactor: 1,
   distillationMetric: 'cosine',
   relationalDistillationFactor: 0,
+  centerTeacherEmbeddings: false,
   optimizer: 'adam',
   learningRate: 0.01,
   schedule: { kind: 'piecewise', boundaries: [10, 20, 40], factor: 0.1 },
@@ -314,6 +322,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   nonNeg('distillationFactor');
   nonNeg('relationalDistillationFactor');
   need(c.teacherCache === null || (typeof c.teacherCache === 'string' && c.teacherCache.length > 0), 'teacherCache', `must be a file path or null, got ${fmt(c.teacherCache)}`);
+  need(typeof c.centerTeacherEmbeddings === 'boolean', 'centerTeacherEmbeddings', `must be true or false, got ${fmt(c.centerTeacherEmbeddings)}`);
   need(c.distillationMetric === 'cosine' || c.distillationMetric === 'l2', 'distillationMetric', `must be "cosine" or "l2", got ${fmt(c.distillationMetric)}`);
   need(
     typeof c.centerLossAlpha === 'number' && c.centerLossAlpha >= 0 && c.centerLossAlpha < 1,

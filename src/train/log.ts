@@ -44,8 +44,50 @@ export class JsonLinesLog {
     return this.chain;
   }
 
+  /**
+   * Cut the log back to a resumed checkpoint: drop everything from the first record of a
+   * step after `step` on (those steps are trained again), so that no step appears twice.
+   * Rewritten atomically; queued like a write.
+   */
+  truncateAfterStep(step: number): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      await this.ready;
+      let text: string;
+      try {
+        text = await fsp.readFile(this.path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw e;
+      }
+      const kept = keepLinesUpToStep(text, step);
+      if (kept.length === text.length) return;
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      await fsp.writeFile(tmp, kept);
+      await fsp.rename(tmp, this.path);
+    });
+    return this.chain;
+  }
+
   /** Wait for every queued write. */
   flush(): Promise<void> {
     return this.chain;
   }
+}
+
+/**
+ * The lines of a JSON-lines log before the first record whose `step` is greater than `step`
+ * (unparseable lines — a write cut by a kill — are kept where they are; readers skip them).
+ */
+export function keepLinesUpToStep(text: string, step: number): string {
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    try {
+      const r = JSON.parse(line) as { step?: unknown };
+      if (typeof r.step === 'number' && r.step > step) return text.slice(0, offset);
+    } catch {
+      // not a record
+    }
+    offset += line.length + 1;
+  }
+  return text;
 }

@@ -2,8 +2,8 @@
  * Resuming: which checkpoint a run continues from, and whether it may (the options that
  * decide what the run computes must not have changed).
  */
-import { FileNotFoundError, IncompatibleFileError } from '../errors.js';
-import { latestTrainingCheckpoint, loadTrainingCheckpoint } from './checkpoint.js';
+import { FacenetError, FileNotFoundError, IncompatibleFileError } from '../errors.js';
+import { listTrainingCheckpoints, loadTrainingCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 
 /** Options whose change makes a checkpoint unusable for resuming. */
@@ -39,21 +39,40 @@ export function describeRun(c: TrainConfig): string {
 export interface ResumePoint {
   resumeFrom: string | null;
   restored: Awaited<ReturnType<typeof loadTrainingCheckpoint>> | null;
+  /** Newer checkpoints passed over because they could not be read (resume `true` only). */
+  damaged: { path: string; reason: string }[];
 }
 
 /**
  * Find and load the checkpoint to resume from: `resume` is a checkpoint folder, or `true`
- * for the newest one under `checkpointsRoot`.
+ * for the newest one under `checkpointsRoot` that can be read (a damaged newer one — a
+ * kill mid-save, a bad disk — is passed over and listed in `damaged`).
  * @throws {FileNotFoundError} when there is none; {IncompatibleFileError} when it was made
  *   with other resume-critical options.
  */
 export async function findResumePoint(resume: string | boolean | undefined, checkpointsRoot: string, cfg: TrainConfig): Promise<ResumePoint> {
   let resumeFrom: string | null = null;
-  if (resume) {
-    resumeFrom = typeof resume === 'string' ? resume : await latestTrainingCheckpoint(checkpointsRoot);
-    if (!resumeFrom) throw new FileNotFoundError(checkpointsRoot, 'checkpoint to resume from');
+  let restored: ResumePoint['restored'] = null;
+  const damaged: ResumePoint['damaged'] = [];
+  if (resume === true) {
+    // The newest checkpoint that loads; damaged newer ones are passed over and reported.
+    const all = await listTrainingCheckpoints(checkpointsRoot);
+    if (all.length === 0) throw new FileNotFoundError(checkpointsRoot, 'checkpoint to resume from');
+    for (const c of [...all].reverse()) {
+      try {
+        restored = await loadTrainingCheckpoint(c.path);
+        resumeFrom = c.path;
+        break;
+      } catch (e) {
+        if (!(e instanceof FacenetError)) throw e;
+        damaged.push({ path: c.path, reason: e.message });
+      }
+    }
+    if (!restored) throw new IncompatibleFileError(checkpointsRoot, `no checkpoint can be read: ${damaged.map((d) => d.reason).join('; ')}`);
+  } else if (resume) {
+    resumeFrom = resume;
+    restored = await loadTrainingCheckpoint(resume);
   }
-  const restored = resumeFrom ? await loadTrainingCheckpoint(resumeFrom) : null;
   if (restored) {
     for (const k of RESUME_CRITICAL) {
       if (JSON.stringify(restored.state.config[k]) !== JSON.stringify(cfg[k])) {
@@ -64,5 +83,5 @@ export async function findResumePoint(resume: string | boolean | undefined, chec
       }
     }
   }
-  return { resumeFrom, restored };
+  return { resumeFrom, restored, damaged };
 }

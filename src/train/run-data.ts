@@ -6,7 +6,7 @@ import { ConfigError, IncompatibleFileError } from '../errors.js';
 import { BatchLoader, BatchSampler, type WarningSink } from './batches.js';
 import type { TrainConfig } from './config.js';
 import { datasetFingerprint, readImageFolder, splitDataset, type LabeledImages } from './dataset.js';
-import { readTeacherCache } from './teacher-cache.js';
+import { centerEmbeddings, readTeacherCache } from './teacher-cache.js';
 import type { ResumePoint } from './resume.js';
 import { resolveSchedule } from './schedule.js';
 
@@ -66,7 +66,12 @@ async function teacherLookup(cachePath: string, images: LabeledImages, cfg: Trai
   if (missing.length > 0) {
     throw new ConfigError('teacherCache', `${cachePath} has no teacher embedding for ${missing.length} training images (first: ${missing[0]})`);
   }
-  return (index, mirrored) => cache.get(keys[index], mirrored)!;
+  if (!cfg.centerTeacherEmbeddings) return (index, mirrored) => cache.get(keys[index], mirrored)!;
+  // The mean over exactly the embeddings training will use (mirrors only with random flips).
+  const plain = keys.map((k) => cache.get(k, false)!);
+  const mirrors = cfg.randomFlip ? keys.map((k) => cache.get(k, true)!) : [];
+  const centred = centerEmbeddings([...plain, ...mirrors]);
+  return (index, mirrored) => centred[mirrored && cfg.randomFlip ? keys.length + index : index];
 }
 
 /** What {@link prepareRunData} returns. */

@@ -17,6 +17,7 @@
  */
 import { ConfigError, DataFormatError, FileNotFoundError } from '../errors.js';
 import { crc32c } from '../io/crc32c.js';
+import { isAlive } from '../util/file-lock.js';
 
 const FORMAT = 'tfjs-facenet-teacher-cache';
 
@@ -91,15 +92,6 @@ export function encodeTeacherRecords(records: readonly TeacherRecord[], dimensio
   return out;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A cache's contents, read without taking the writer's lock (e.g. by a training run). */
 export interface TeacherEmbeddings {
   header: TeacherCacheHeader;
@@ -140,6 +132,32 @@ export async function readTeacherCache(path: string): Promise<TeacherEmbeddings>
     get: (key, mirrored = false) => entries.get(recordId(key, mirrored)),
     has: (key, mirrored = false) => entries.has(recordId(key, mirrored)),
   };
+}
+
+/**
+ * Each vector minus the vectors' mean, scaled to unit length (a vector equal to the mean
+ * stays zero). Pure; the inputs are not changed.
+ */
+export function centerEmbeddings(vectors: readonly Float32Array[]): Float32Array[] {
+  if (vectors.length === 0) return [];
+  const d = vectors[0].length;
+  const mean = new Float64Array(d);
+  for (const v of vectors) for (let i = 0; i < d; i++) mean[i] += v[i];
+  for (let i = 0; i < d; i++) mean[i] /= vectors.length;
+  return vectors.map((v) => {
+    const out = new Float32Array(d);
+    let norm = 0;
+    for (let i = 0; i < d; i++) {
+      const x = v[i] - mean[i];
+      out[i] = x;
+      norm += x * x;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < d; i++) out[i] *= inv;
+    }
+    return out;
+  });
 }
 
 /** An open teacher cache (see the module comment). */

@@ -28,7 +28,7 @@ import { JsonLinesLog } from './log.js';
 import { findResumePoint } from './resume.js';
 import { validateModel } from './validate.js';
 import { BatchPrefetcher } from './prefetch.js';
-import { applyUpdate, buildTrainingParts, restoreTrainingParts, trainingCheckpointState, trainingPartsToArrays } from './parts.js';
+import { applyUpdate, buildTrainingParts, restoreTrainingParts, trainingCheckpointState, trainingPartsToArrays, type TrainingParts } from './parts.js';
 import { prepareRunData } from './run-data.js';
 import { applyForPrelogits, withSeededMathRandom } from './model-state.js';
 import { Rng } from './rng.js';
@@ -159,6 +159,92 @@ export function buildDefaultModel(config: TrainConfig): tfl.LayersModel {
   });
 }
 
+/** @throws {ConfigError} for out-of-range loop options. */
+function checkTrainOptions(options: TrainOptions): void {
+  if (options.maxSteps !== undefined && !(Number.isInteger(options.maxSteps) && options.maxSteps >= 0)) {
+    throw new ConfigError('maxSteps', `must be an integer ≥ 0, got ${options.maxSteps}`);
+  }
+  if (options.evaluateEvery && !(Number.isInteger(options.evaluateEvery.epochs) && options.evaluateEvery.epochs >= 1)) {
+    throw new ConfigError('evaluateEvery.epochs', `must be an integer ≥ 1, got ${options.evaluateEvery.epochs}`);
+  }
+}
+
+/**
+ * One update: the gradients of its micro-batches (waiting for prefetched images as needed),
+ * then the optimizer step; returns its metrics, timed.
+ */
+async function runUpdate(
+  engine: GradientEngine,
+  prefetcher: BatchPrefetcher,
+  parts: TrainingParts,
+  cfg: TrainConfig,
+  at: { step: number; epochIndex: number; lr: number; lastUpdateEnd: number },
+): Promise<StepMetrics> {
+  let dataWait = 0;
+  const tCompute = performance.now();
+  const acc = await engine.computeStep(
+    at.step,
+    async (m) => {
+      const p = prefetcher.take(at.step, m);
+      const t = performance.now();
+      const b = await p;
+      dataWait += performance.now() - t;
+      return b;
+    },
+    cfg.accumulationSteps,
+  );
+  const tUpdate = performance.now();
+  const regularization = applyUpdate(parts, acc, at.lr, cfg);
+  parts.ema?.update(at.step + 1);
+  const tDone = performance.now();
+  return stepMetrics(acc, {
+    step: at.step + 1,
+    epoch: at.epochIndex + 1,
+    regularization,
+    learningRate: at.lr,
+    elapsedMs: Date.now() - at.lastUpdateEnd,
+    dataWaitMs: dataWait,
+    gradientsMs: tUpdate - tCompute - dataWait,
+    updateMs: tDone - tUpdate,
+  });
+}
+
+/** The caller's evaluation at the end of an epoch, when it is due (with the moving-average weights when kept). */
+async function evaluateAtEpoch(
+  ev: TrainOptions['evaluateEvery'],
+  parts: TrainingParts,
+  model: tfl.LayersModel,
+  epochNumber: number,
+  step: number,
+): Promise<Record<string, number> | undefined> {
+  if (!ev || epochNumber % ev.epochs !== 0) return undefined;
+  const { outputIndex } = parts.state;
+  const ctx: EvaluationContext = {
+    epoch: epochNumber,
+    step,
+    model,
+    embed: (images) => tf.tidy(() => l2Normalize(applyForPrelogits(model, images, outputIndex, false), 1) as tf.Tensor2D),
+  };
+  return parts.ema ? parts.ema.withAverages(() => ev.fn(ctx)) : ev.fn(ctx);
+}
+
+/** Export the trained model (with the moving averages when kept) to `outDir/model`; null when that fails (reported). */
+async function exportAtEnd(
+  model: tfl.LayersModel,
+  ema: TrainingParts['ema'],
+  cfg: TrainConfig,
+  preprocessing: Partial<Preprocessing> | undefined,
+  warn: WarningSink,
+): Promise<string | null> {
+  const dir = nodePath.join(cfg.outDir, 'model');
+  try {
+    await (ema ? ema.withAverages(() => exportTrainedModel(model, dir, cfg, preprocessing)) : exportTrainedModel(model, dir, cfg, preprocessing));
+    return dir;
+  } catch (e) {
+    warn(`could not export the model to ${dir}: ${(e as Error).message}`);
+    return null;
+  }
+}
 
 /**
  * Train. Returns when the configured epochs are done, the schedule says stop,
@@ -188,17 +274,15 @@ export async function train(
     void log.write({ type: 'warning', message, ...detail });
     options.onWarning?.(message, detail);
   };
-  if (options.maxSteps !== undefined && !(Number.isInteger(options.maxSteps) && options.maxSteps >= 0)) {
-    throw new ConfigError('maxSteps', `must be an integer ≥ 0, got ${options.maxSteps}`);
-  }
-  if (options.evaluateEvery && !(Number.isInteger(options.evaluateEvery.epochs) && options.evaluateEvery.epochs >= 1)) {
-    throw new ConfigError('evaluateEvery.epochs', `must be an integer ≥ 1, got ${options.evaluateEvery.epochs}`);
-  }
+  checkTrainOptions(options);
 
-  const { resumeFrom, restored } = await findResumePoint(options.resume, ckptRoot, cfg);
+  const { resumeFrom, restored, damaged } = await findResumePoint(options.resume, ckptRoot, cfg);
+  // Steps after the checkpoint are trained again: their old log records go (before any new line).
+  if (restored) void log.truncateAfterStep(restored.state.step);
+  for (const d of damaged) warn(`checkpoint ${d.path} is damaged; resuming from ${resumeFrom}`, { checkpoint: d.path, reason: d.reason });
 
   const data = await prepareRunData(cfg, restored, resumeFrom, warn);
-  const { trainSet, valSet, numClasses, trainFp, valFp, sampler, loader, valLoader, stepsPerEpoch, totalSteps, schedule } = data;
+  const { trainSet, valSet, numClasses, sampler, loader, valLoader, stepsPerEpoch, totalSteps, schedule } = data;
 
   // ---- model and training state ----
   const ownsModel = !(options.model && typeof options.model !== 'function');
@@ -214,8 +298,7 @@ export async function train(
   const prefetcher = new BatchPrefetcher(loader, sampler, cfg.accumulationSteps, totalSteps);
   try {
     const parts = buildTrainingParts(model, cfg, numClasses, options.prelogitsOutput, warn, toDispose);
-    const { state, head, centerLoss, ema } = parts;
-    const { outputIndex } = state;
+    const { state } = parts;
     let step = restored ? restoreTrainingParts(parts, restored, resumeFrom!, warn) : 0;
 
     let lastCheckpoint: string | null = resumeFrom;
@@ -234,18 +317,7 @@ export async function train(
 
     const validate = () => validateModel(parts, valSet, valLoader);
 
-    const evaluate = async (epochNumber: number): Promise<Record<string, number> | undefined> => {
-      const ev = options.evaluateEvery;
-      if (!ev || epochNumber % ev.epochs !== 0) return undefined;
-      const ctx: EvaluationContext = {
-        epoch: epochNumber,
-        step,
-        model,
-        embed: (images) =>
-          tf.tidy(() => l2Normalize(applyForPrelogits(model, images, outputIndex, false), 1) as tf.Tensor2D),
-      };
-      return ema ? ema.withAverages(() => ev.fn(ctx)) : ev.fn(ctx);
-    };
+    const evaluate = (epochNumber: number) => evaluateAtEpoch(options.evaluateEvery, parts, model, epochNumber, step);
 
     await log.write({
       type: 'start',
@@ -283,40 +355,11 @@ export async function train(
         bar = startProgress(`epoch ${epochIndex + 1}/${cfg.epochs}`, stepsPerEpoch, { force: true });
         bar.tick(step % stepsPerEpoch);
       }
-      const s = step;
-      let dataWait = 0;
-      const tCompute = performance.now();
-      const acc = await engine!.computeStep(
-        s,
-        async (m) => {
-          const p = prefetcher.take(s, m);
-          const t = performance.now();
-          const b = await p;
-          dataWait += performance.now() - t;
-          return b;
-        },
-        cfg.accumulationSteps,
-      );
-      const tUpdate = performance.now();
-      const regularization = applyUpdate(parts, acc, lr, cfg);
+      const metrics = await runUpdate(engine!, prefetcher, parts, cfg, { step, epochIndex, lr, lastUpdateEnd: epoch.lastUpdateEnd });
       step++;
       stepsThisCall++;
-      ema?.update(step);
-      const tDone = performance.now();
-
-      const now = Date.now();
-      const metrics = stepMetrics(acc, {
-        step,
-        epoch: epochIndex + 1,
-        regularization,
-        learningRate: lr,
-        elapsedMs: now - epoch.lastUpdateEnd,
-        dataWaitMs: dataWait,
-        gradientsMs: tUpdate - tCompute - dataWait,
-        updateMs: tDone - tUpdate,
-      });
       lastStepMetrics = metrics;
-      epoch.add(metrics, now);
+      epoch.add(metrics, Date.now());
       void log.write({ type: 'step', ...metrics });
       options.onStep?.(metrics);
       bar?.tick(1, { loss: metrics.loss, acc: metrics.accuracy, lr });
@@ -335,13 +378,10 @@ export async function train(
         bar = null;
         const epochNumber = step / stepsPerEpoch;
         const isLast = step === totalSteps;
-        const validation =
-          cfg.validateEveryEpochs > 0 && (epochNumber % cfg.validateEveryEpochs === 0 || isLast) ? await validate() : undefined;
-        const evaluation = await evaluate(epochNumber);
-        const em = epoch.finish(epochNumber, step, validation, evaluation);
-        lastEpochMetrics = em;
-        await log.write({ type: 'epoch', ...em });
-        options.onEpoch?.(em);
+        const validation = cfg.validateEveryEpochs > 0 && (epochNumber % cfg.validateEveryEpochs === 0 || isLast) ? await validate() : undefined;
+        lastEpochMetrics = epoch.finish(epochNumber, step, validation, await evaluate(epochNumber));
+        await log.write({ type: 'epoch', ...lastEpochMetrics });
+        options.onEpoch?.(lastEpochMetrics);
         if (epochNumber % cfg.checkpointEveryEpochs === 0 || isLast) await save();
       } else if (cfg.checkpointEverySteps > 0 && step % cfg.checkpointEverySteps === 0) {
         await save();
@@ -351,16 +391,8 @@ export async function train(
     bar = null;
     if (lastCheckpoint === null || !lastCheckpoint.endsWith(checkpointDirName(step))) await save();
 
-    let modelDir: string | null = null;
-    if (stopReason !== 'aborted' && stopReason !== 'max-steps' && options.exportModel !== false) {
-      const dir = nodePath.join(cfg.outDir, 'model');
-      try {
-        await (ema ? ema.withAverages(() => exportTrainedModel(model, dir, cfg, options.preprocessing)) : exportTrainedModel(model, dir, cfg, options.preprocessing));
-        modelDir = dir;
-      } catch (e) {
-        warn(`could not export the model to ${dir}: ${(e as Error).message}`);
-      }
-    }
+    const finished = stopReason !== 'aborted' && stopReason !== 'max-steps' && options.exportModel !== false;
+    const modelDir = finished ? await exportAtEnd(model, parts.ema, cfg, options.preprocessing, warn) : null;
     await log.write({ type: 'stop', reason: stopReason, step, checkpoint: lastCheckpoint, modelDir });
     await log.flush();
     return {

@@ -227,18 +227,41 @@ export async function downloadWeights(opts: DownloadWeightsOptions): Promise<Dow
   const dir = path.join(root, entry.folder);
   const full = { ...opts, fetchImpl, baseUrl: opts.baseUrl ?? DEFAULT_WEIGHTS_BASE_URL };
   const files: DownloadedFile[] = [];
-  for (const file of entry.files) {
-    const check = await checkWeightFile(dir, file);
-    if (check.status === 'ok') {
-      opts.onProgress?.({ set: entry.name, file: file.name, phase: 'cached', receivedBytes: file.bytes, totalBytes: file.bytes });
-      files.push({ name: file.name, path: check.path, fetched: false });
-      continue;
+  try {
+    for (const file of entry.files) {
+      const check = await checkWeightFile(dir, file);
+      if (check.status === 'ok') {
+        opts.onProgress?.({ set: entry.name, file: file.name, phase: 'cached', receivedBytes: file.bytes, totalBytes: file.bytes });
+        files.push({ name: file.name, path: check.path, fetched: false });
+        continue;
+      }
+      await fetchOne(entry, file, check.path, full);
+      opts.onProgress?.({ set: entry.name, file: file.name, phase: 'done', receivedBytes: file.bytes, totalBytes: file.bytes });
+      files.push({ name: file.name, path: check.path, fetched: true });
     }
-    await fetchOne(entry, file, check.path, full);
-    opts.onProgress?.({ set: entry.name, file: file.name, phase: 'done', receivedBytes: file.bytes, totalBytes: file.bytes });
-    files.push({ name: file.name, path: check.path, fetched: true });
+  } catch (e) {
+    await removeEmptyFolders(dir);
+    throw e;
   }
   return { set: entry.name, dir, files };
+}
+
+/**
+ * Remove `dir` and its sub-folders where they hold no file, so that a failed download does
+ * not leave an empty set folder behind (which looks like an installed set). Files, complete
+ * ones from an earlier run included, are kept.
+ */
+async function removeEmptyFolders(dir: string): Promise<void> {
+  const { fsp, path } = await node();
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) await removeEmptyFolders(path.join(dir, e.name));
+  // rmdir refuses a folder that still holds something: exactly the ones to keep.
+  await fsp.rmdir(dir).catch(() => {});
 }
 
 /** Options of {@link resolveWeightsDir}. */
@@ -254,8 +277,9 @@ export interface ResolveWeightsOptions {
 
 /**
  * Find the folder that holds every file of a weight set. Looks, in order, in:
- * `weightsDir`; the env `TFJS_FACENET_WEIGHTS`; the shared data directory's
- * `weights/<folder>` (env `TFJS_FACENET_SHARED`, default `../shared`); the download cache.
+ * `weightsDir`; the env `TFJS_FACENET_WEIGHTS`; when the env `TFJS_FACENET_SHARED` is set (the
+ * project's tests and benchmarks), its `weights/<folder>`; the download cache; for `faceapi`,
+ * the copy shipped in the package (`models/mtcnn`).
  * Presence of every file is checked, not checksums (see {@link verifyWeights}).
  *
  * @throws {FileNotFoundError} when an explicitly given folder (option or env) lacks the set,
@@ -281,13 +305,23 @@ export async function resolveWeightsDir(set: WeightSetName, opts: ResolveWeights
       `weight set "${set}" (${entry.files.map((f) => f.name).join(', ')}, looked for in <dir>/${entry.folder}/ and <dir>/; dir from ${what})`,
     );
   }
-  const { sharedDir } = await import('../util/shared-data.js');
-  const shared = path.join(sharedDir(), 'weights', entry.folder);
-  if (complete(shared)) return shared;
+  // The tests' and benchmarks' data folder, only when they name it: never a default of the
+  // library, whose users have no ../shared (the detector's own weights ship in the package).
+  let shared: string | undefined;
+  if (process.env.TFJS_FACENET_SHARED) {
+    shared = path.join(path.resolve(process.env.TFJS_FACENET_SHARED), 'weights', entry.folder);
+    if (complete(shared)) return shared;
+  }
   const cache = path.join(path.resolve(opts.cacheDir ?? (await defaultCacheDir())), entry.folder);
   if (complete(cache)) return cache;
+  // The package ships the face-api.js set (models/mtcnn), so that one is always found.
+  if (set === 'faceapi') {
+    const { shippedPath } = await import('../runtime/package-root.js');
+    const shipped = shippedPath('models', 'mtcnn');
+    if (complete(shipped)) return shipped;
+  }
   throw new FileNotFoundError(
     cache,
-    `weight set "${set}" (not in ${shared} either; run \`tfjs-facenet weights download ${set}\` or set TFJS_FACENET_WEIGHTS)`,
+    `weight set "${set}" (${shared ? `not in ${shared} either; ` : ''}run \`tfjs-facenet weights download ${set}\` or set TFJS_FACENET_WEIGHTS)`,
   );
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../../errors.js';
 import { startProgress } from '../../util/progress.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import type { FaceSelection } from '../../face/crop.js';
+import { EXIT, batchExitCode } from '../exit-codes.js';
 
 interface AlignFlags {
   imageSize: string;
@@ -83,7 +84,7 @@ async function runAlign(input: string, output: string, flags: AlignFlags): Promi
   process.stdout.write(lines.join('\n') + '\n');
   for (const f of s.noFace) process.stderr.write(`no face: ${f}\n`);
   for (const f of s.failed) process.stderr.write(`failed: ${f.file}: ${f.error}\n`);
-  if (s.failed.length > 0 || s.interrupted) process.exitCode = 1;
+  process.exitCode = s.interrupted ? EXIT.INTERRUPTED : batchExitCode(s.total, s.failed.length);
 }
 
 export function register(program: Command): void {

@@ -8,6 +8,7 @@ import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { isImageFile } from '../../datasets/images.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import type { FaceDetection } from '../../face/types.js';
+import { batchExitCode } from '../exit-codes.js';
 
 /** One image to process, with the name used for its outputs (relative, no extension). */
 interface ImageJob {
@@ -87,6 +88,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { rawToTensor } = await import('../../image/load.js');
   const { annotateImage } = await import('../../face/annotate.js');
   const { cropFace } = await import('../../face/crop.js');
+  const { scaleDetection } = await import('../../face/types.js');
   const { writeFileAtomic } = await import('../../util/atomic.js');
   const { startProgress } = await import('../../util/progress.js');
 
@@ -106,13 +108,15 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
         const faces = await mtcnn.detect(image);
         totalFaces += faces.length;
         read++;
+        // An image past the decoder's pixel cap was searched downscaled: report in its own pixels.
+        const reported = faces.map((f) => scaleDetection(f, 1 / raw.scale));
         if (flags.json) {
           process.stdout.write(
-            JSON.stringify({ file: job.file, width: raw.width, height: raw.height, faces: faces.map(faceToJson) }) + '\n',
+            JSON.stringify({ file: job.file, width: raw.sourceWidth, height: raw.sourceHeight, faces: reported.map(faceToJson) }) + '\n',
           );
         } else {
-          process.stdout.write(`${job.file}  ${raw.width}×${raw.height}  ${faces.length} face${faces.length === 1 ? '' : 's'}\n`);
-          faces.forEach((f, i) => {
+          process.stdout.write(`${job.file}  ${raw.sourceWidth}×${raw.sourceHeight}  ${faces.length} face${faces.length === 1 ? '' : 's'}\n`);
+          reported.forEach((f, i) => {
             const b = f.box.map((v) => v.toFixed(1).padStart(7)).join(' ');
             process.stdout.write(`  #${String(i).padEnd(3)} score ${f.score.toFixed(4)}  box ${b}\n`);
           });
@@ -145,7 +149,7 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   if (!flags.json) {
     process.stdout.write(`${read} image(s), ${totalFaces} face(s), ${failures.length} failed\n`);
   }
-  if (failures.length > 0) process.exitCode = 1;
+  process.exitCode = batchExitCode(read + failures.length, failures.length);
 }
 
 export function register(program: Command): void {

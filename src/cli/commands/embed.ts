@@ -22,15 +22,15 @@ export function register(program: Command): void {
     .command('embed')
     .description("print embeddings: of each image's main face (MTCNN), or with --aligned of each image as a face crop")
     .argument('<images...>', 'image files')
-    .option('--model <dir>', 'model directory (default: the package default model)')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-celeba) or a model folder', 'default')
     .option('--aligned', "images are aligned face crops: resize to the model's input (bilinear), no detection")
     .option('--json', 'print one JSON object per image: {"file", "embedding"}');
   addDetectorOptions(cmd).action(async (images: string[], flags: EmbedFlags) => {
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
-    const { resolveModelDir } = await import('../../recognition/default-model.js');
+    const { modelFolder } = await import('../../recognition/models.js');
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-    const modelDir = await resolveModelDir(flags.model);
+    const modelDir = await modelFolder(flags.model);
     // With --aligned nothing is detected: the detector is never loaded, and calling it is a bug.
     const noDetection = {
       detect: (): never => {

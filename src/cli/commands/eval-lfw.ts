@@ -1,5 +1,5 @@
 /**
- * `tfjs-facenet eval-lfw --model DIR`: the LFW verification benchmark (accuracy, VAL@FAR,
+ * `tfjs-facenet eval-lfw [--model NAME|DIR]`: the LFW verification benchmark (accuracy, VAL@FAR,
  * AUC, EER) with an ROC curve as SVG / PNG.
  */
 import type { Command } from 'commander';
@@ -32,7 +32,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('eval-lfw')
     .description('evaluate a FaceNet model on the LFW verification benchmark (10-fold accuracy, VAL@FAR=1e-3, AUC, EER)')
-    .requiredOption('--model <dir>', 'model directory (model.json + weights, optional preprocessing.json)')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-celeba) or a model folder', 'default')
     .option('--lfw <dir>', 'LFW image folder (default: <shared>/data/lfw)')
     .option('--pairs <file>', 'pairs.txt (default: <shared>/data/lfw-pairs.txt)')
     .option('--pairs-per-fold <n>', 'use only the first n matched and n mismatched pairs of each fold (quick runs)')
@@ -66,8 +66,9 @@ export function register(program: Command): void {
     const { writeFileAtomic } = await import('../../util/atomic.js');
     const { startProgress } = await import('../../util/progress.js');
 
+    const { modelFolder } = await import('../../recognition/models.js');
     const embedder = await loadFacenetEmbedder({
-      modelDir: flags.model,
+      modelDir: await modelFolder(flags.model),
       detectorOptions: detectorOptionsFrom(flags),
       preprocessing: flags.margin !== undefined ? { margin: parseMargin(flags.margin) } : undefined,
     });

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .description('identify every face in images against a gallery (file, pglite:DIR or postgres://…): name (or unknown), distance and box')
     .argument('<images...>', 'image files')
     .requiredOption('--gallery <store>', 'gallery made by `tfjs-facenet enroll`: a file, pglite:DIR or postgres://…')
-    .option('--model <dir>', 'model directory (default: the one the gallery was enrolled with)')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default, dlib) or a model folder (default: the one the gallery was enrolled with, else default)')
     .option('--top-k <n>', 'candidates to list per face', '1')
     .option('--threshold <t>', "decision threshold (default: the gallery's)")
     .option('--aggregation <a>', "'nearest' embedding or 'mean' embedding per identity", 'nearest')
@@ -41,8 +41,9 @@ export function register(program: Command): void {
     // The whole gallery in memory: one SIMD scan matches every face of an image at once.
     const store = await openGalleryStore(flags.gallery);
     const gallery = await store.load().finally(() => store.close());
-    const modelDir = flags.model ?? gallery.modelLocation;
-    if (!modelDir) throw new ConfigError('--model', `${flags.gallery} does not say which model made it; pass --model`);
+    const { modelFolder } = await import('../../recognition/models.js');
+    // A gallery that does not say which model made it is checked against the default's fingerprint below.
+    const modelDir = await modelFolder(flags.model ?? gallery.modelLocation ?? 'default');
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');

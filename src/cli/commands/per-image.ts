@@ -1,10 +1,11 @@
 /** The batch-job loop of the commands that take a list of images. */
 import { FacenetError } from '../../errors.js';
+import { batchExitCode } from '../exit-codes.js';
 
 /**
  * Run `fn` on each image in turn. A {@link FacenetError} (unreadable image, no face, …) is
  * reported on stderr naming the image, and the loop goes on; other errors are bugs and
- * propagate. When any image failed, the process exit code becomes 1.
+ * propagate. The exit code says whether some (1) or all (3) images failed.
  */
 export async function forEachImage(images: readonly string[], fn: (image: string) => Promise<void>): Promise<void> {
   let failures = 0;
@@ -17,5 +18,5 @@ export async function forEachImage(images: readonly string[], fn: (image: string
       process.stderr.write(`tfjs-facenet: ${image}: ${e.message}\n`);
     }
   }
-  if (failures > 0) process.exitCode = 1;
+  process.exitCode = batchExitCode(images.length, failures);
 }

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { WEIGHT_SET_NAMES, weightSet, type WeightSetName } from '../../weights/catalog.js';
 import { defaultCacheDir, downloadWeights, resolveWeightsDir, verifyWeights } from '../../weights/download.js';
 import { startProgress } from '../../util/progress.js';
@@ -83,12 +84,13 @@ export function register(program: Command): void {
 
   weights
     .command('verify')
-    .description('check sizes and SHA-256 of the weight files where each set is found (exit 1 on any mismatch)')
+    .description('check sizes and SHA-256 of the weight files where each set is found (exit 1 on any mismatch, 3 when no set is found)')
     .argument('[set]', `weight set: ${WEIGHT_SET_NAMES.join(', ')} or all`, 'all')
     .option('--weights <dir>', 'weights folder to check (default: where `weights path` finds each set)')
     .option('--cache <dir>', 'cache root to look in last')
     .action(async (setArg: string, opts: { weights?: string; cache?: string }) => {
       let bad = 0;
+      let verified = 0;
       for (const set of parseSets(setArg)) {
         let dir: string;
         try {
@@ -100,6 +102,7 @@ export function register(program: Command): void {
           continue;
         }
         const checks = await verifyWeights(set, dir);
+        verified++;
         const failed = checks.filter((c) => c.status !== 'ok');
         bad += failed.length;
         process.stdout.write(`${set}: ${dir}: ${checks.length - failed.length}/${checks.length} ok\n`);
@@ -108,6 +111,9 @@ export function register(program: Command): void {
           process.stdout.write(`  ${c.name}: ${c.status}${detail}\n`);
         }
       }
-      if (bad > 0) process.exitCode = 1;
+      if (verified === 0) {
+        process.stderr.write('tfjs-facenet: no weight set found to verify\n');
+        process.exitCode = EXIT.NOTHING_DONE;
+      } else if (bad > 0) process.exitCode = EXIT.SOME_FAILED;
     });
 }

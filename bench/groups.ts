@@ -1,0 +1,81 @@
+/**
+ * The demo, counted: the seven sample people are enrolled (all their portraits) and every
+ * box MTCNN finds in the group photos bbt1…bbt5 is named or called unknown with the model's
+ * own threshold and detection-score floor; each box is compared with bench/groups-truth.json
+ * (matched by overlap, IoU ≥ 0.5).
+ *
+ *   npm run bench:groups -- [--models default,dlib] [--json out/bench-groups.json]
+ */
+import { Command } from 'commander';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import '../src/runtime/install-node.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { FaceRecognizer } from '../src/recognition/recognizer.js';
+import { sharedPath } from '../src/util/shared-data.js';
+import type { Box } from '../src/face/types.js';
+import { NoFaceError } from '../src/errors.js';
+
+const program = new Command('bench:groups')
+  .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
+  .option('--json <file>', 'write the results as JSON')
+  .parse();
+const o = program.opts<{ models: string; json?: string }>();
+
+interface Truth { box: Box; name: string | null }
+const truth = JSON.parse(await readFile(resolve(import.meta.dirname, 'groups-truth.json'), 'utf8')) as { images: Record<string, Truth[]> };
+
+function iou(a: Box, b: Box): number {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = w * h;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+await initBackend();
+const peopleDir = sharedPath('data', 'samples', 'people');
+const people = (await readdir(peopleDir)).sort();
+const results = [];
+for (const model of o.models.split(',')) {
+  const rec = await FaceRecognizer.load(model);
+  const noFace: string[] = [];
+  for (const p of people) {
+    for (const f of (await readdir(join(peopleDir, p))).sort()) {
+      try {
+        await rec.enroll(p, [join(peopleDir, p, f)]);
+      } catch (e) {
+        if (!(e instanceof NoFaceError)) throw e;
+        noFace.push(f);
+      }
+    }
+  }
+  if (noFace.length) console.error(`no face found in ${noFace.join(', ')} (not enrolled)`);
+  const counts = { correct: 0, wrong: 0, unknown: 0, nonFaceNamed: 0, nonFaceUnnamed: 0, unmatchedBoxes: 0 };
+  const details: { image: string; truth: string | null; named: string | null; nearest: string | null; distance: number; score: number }[] = [];
+  for (const image of Object.keys(truth.images).sort()) {
+    const faces = await rec.identify(sharedPath('data', 'samples', 'groups', image));
+    for (const f of faces) {
+      const t = truth.images[image].find((x) => iou(x.box, f.box) >= 0.5);
+      if (!t) {
+        counts.unmatchedBoxes++;
+        continue;
+      }
+      details.push({ image, truth: t.name, named: f.name, nearest: f.candidates[0]?.name ?? null, distance: f.distance, score: f.score });
+      if (t.name === null) counts[f.name ? 'nonFaceNamed' : 'nonFaceUnnamed']++;
+      else if (f.name === null) counts.unknown++;
+      else counts[f.name === t.name ? 'correct' : 'wrong']++;
+    }
+  }
+  const cal = rec.embedder.calibration;
+  rec.dispose();
+  results.push({ model, threshold: rec.gallery.threshold, minDetectionScore: cal?.minDetectionScore ?? 0, counts, details });
+  const faces = counts.correct + counts.wrong + counts.unknown;
+  console.log(
+    `${basename(model).padEnd(10)} of ${faces} faces: ${counts.correct} named correctly, ${counts.wrong} wrongly, ${counts.unknown} unknown; ` +
+      `non-faces named ${counts.nonFaceNamed} of ${counts.nonFaceNamed + counts.nonFaceUnnamed}  (threshold ${rec.gallery.threshold.toFixed(3)}, detection floor ${cal?.minDetectionScore ?? 0})`,
+  );
+}
+if (o.json) {
+  await mkdir(dirname(resolve(o.json)), { recursive: true });
+  await writeFile(resolve(o.json), JSON.stringify({ command: process.argv.slice(2), results }, null, 2) + '\n');
+}
