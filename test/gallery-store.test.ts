@@ -14,6 +14,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Gallery } from '../src/gallery/gallery.js';
 import { openGalleryStore, galleryStoreKind } from '../src/gallery/open-store.js';
 import { parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
+import { encodeEmbeddingRows } from '../src/gallery/sql-copy.js';
 import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
 import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
 import type { GalleryStore } from '../src/gallery/store.js';
@@ -351,6 +352,21 @@ describe('database store details', () => {
     const x = Float32Array.from([0.1, -1 / 3, 1e-30, 3.4e38, 0]);
     expect(parseVector(vectorLiteral(x))).toEqual(x);
     expect(vectorLiteral(v(0.5, -2))).toBe('[0.5,-2]');
+  });
+
+  it('encodes bulk-load rows in PostgreSQL binary COPY format (worked out byte by byte)', () => {
+    const bytes = encodeEmbeddingRows([{ identityId: 258, embedding: v(1, -2), source: 'é', imageSha256: null }]);
+    const expected = [
+      ...[0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00], // PGCOPY\n\377\r\n\0
+      ...[0, 0, 0, 0, 0, 0, 0, 0], // flags, header extension length
+      ...[0, 4], // four fields
+      ...[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2], // int8 258
+      ...[0, 0, 0, 12, 0, 2, 0, 0, 0x3f, 0x80, 0, 0, 0xc0, 0, 0, 0], // vector: dim 2, unused 0, 1.0f, -2.0f
+      ...[0, 0, 0, 2, 0xc3, 0xa9], // text 'é' in UTF-8
+      ...[0xff, 0xff, 0xff, 0xff], // NULL
+      ...[0xff, 0xff], // trailer
+    ];
+    expect([...bytes]).toEqual(expected);
   });
 
   it('records its schema version, refuses a newer one and migrates an empty database once', async () => {

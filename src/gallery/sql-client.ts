@@ -7,6 +7,11 @@
 /** Runs one parameterized statement (`$1`, `$2`, …). */
 export interface SqlQueryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+  /**
+   * Bulk-load `data`, rows in PostgreSQL's binary COPY format, into `table (columns)`.
+   * Absent where the driver cannot send COPY data (then rows are inserted by statements).
+   */
+  copyBinary?(table: string, columns: readonly string[], data: Uint8Array<ArrayBuffer>): Promise<void>;
 }
 
 /** A database connection (or pool) with transactions. */

@@ -15,6 +15,10 @@ import type { SqlClient, SqlQueryable } from './sql-client.js';
 export function pgliteClient(db: PGlite, location?: string, closeDatabase = true): SqlClient {
   const run = (q: Pick<PGlite, 'query'>): SqlQueryable => ({
     query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
+    // PGlite reads COPY data from a Blob given with the query, named '/dev/blob'.
+    copyBinary: async (table, columns, data) => {
+      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([data]) });
+    },
   });
   return {
     location: location ?? `pglite:${db.dataDir ?? 'memory'}`,

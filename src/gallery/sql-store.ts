@@ -16,6 +16,7 @@ import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
 import { checkName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
 import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
+import { encodeEmbeddingRows } from './sql-copy.js';
 import { embeddingTableStatements, lockGallery, migrateGallerySchema } from './sql-schema.js';
 import {
   checkCreateCompatible,
@@ -37,6 +38,8 @@ import {
 const HNSW_INDEX = 'facenet_embedding_hnsw';
 /** Rows per statement of a bulk insert (bounded message size; thousands of rows per round trip). */
 const BULK_ROWS = 2000;
+/** Rows per binary COPY (≈ 27 MB at 128-d: bounded memory in PGlite's 32-bit heap). */
+const COPY_ROWS = 50_000;
 
 /** Options of {@link SqlGalleryStore.open}. */
 export interface SqlGalleryStoreOptions {
@@ -185,7 +188,10 @@ export class SqlGalleryStore implements GalleryStore {
     return rows;
   }
 
-  /** Insert rows `(identity, embedding, source, hash)` with a few large statements. */
+  /**
+   * Insert rows `(identity, embedding, source, hash)`: by binary COPY where the driver can
+   * (PGlite), else with a few large `unnest` statements.
+   */
   private async insertEmbeddings(
     tx: SqlQueryable,
     identityIds: readonly unknown[],
@@ -193,8 +199,18 @@ export class SqlGalleryStore implements GalleryStore {
     sources: readonly (string | null)[],
     hashes: readonly (string | null)[],
   ): Promise<void> {
-    for (let at = 0; at < embeddings.length; at += BULK_ROWS) {
-      const end = Math.min(embeddings.length, at + BULK_ROWS);
+    const copy = tx.copyBinary?.bind(tx);
+    const chunk = copy ? COPY_ROWS : BULK_ROWS;
+    for (let at = 0; at < embeddings.length; at += chunk) {
+      const end = Math.min(embeddings.length, at + chunk);
+      if (copy) {
+        const rows = [];
+        for (let i = at; i < end; i++) {
+          rows.push({ identityId: identityIds[i] as bigint | number | string, embedding: embeddings[i]!, source: sources[i]!, imageSha256: hashes[i]! });
+        }
+        await copy('facenet_embedding', ['identity_id', 'embedding', 'source', 'image_sha256'], encodeEmbeddingRows(rows));
+        continue;
+      }
       await tx.query(
         `INSERT INTO facenet_embedding (identity_id, embedding, source, image_sha256)
          SELECT * FROM unnest($1::bigint[], $2::vector[], $3::text[], $4::text[])`,
