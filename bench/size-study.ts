@@ -112,7 +112,7 @@ console.log(`backend ${info.name}, load average ${loadavg().map((l) => l.toFixed
 
 const root = resolve(import.meta.dirname, '..');
 const dlib = await loadModel(join(root, 'models', 'dlib'));
-const baseline = { name: 'dlib', inputSize: 150, width: 1, blocks: 'ResNet-29', embeddingSize: 128, ...(await measure('dlib', dlib, 150)) };
+const baseline = { inputSize: 150, width: 1, blocks: 'ResNet-29', embeddingSize: 128, ...(await measure('dlib', dlib, 150)) };
 dlib.dispose();
 console.log(`dlib baseline: ${baseline.cpuMsBatch1.toFixed(1)} / ${baseline.cpuMsBatch8.toFixed(1)} CPU ms per face (batch 1 / 8), ${baseline.mbFloat32.toFixed(1)} MB`);
 
