@@ -101,7 +101,7 @@ describe('the packed package', () => {
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'package.json']) {
       expect(packedFiles).toContain(f);
     }
-    for (const model of ['dlib', 'facenet-celeba']) {
+    for (const model of ['dlib', 'facenet-distilled', 'facenet-celeba']) {
       expect(packedFiles).toContain(`models/${model}/model.json`);
       expect(packedFiles).toContain(`models/${model}/preprocessing.json`);
       expect(packedFiles.some((f) => new RegExp(`^models/${model}/weights-[0-9a-f]+\\.bin$`).test(f))).toBe(true);
