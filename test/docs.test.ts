@@ -12,15 +12,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'facenet-docs-'));
 const guidesDir = join(root, 'docs', 'guides');
 
 let build: { code: number; output: string };
+let listing: { code: number; output: string; stdout?: string } = { code: 1, output: 'not run' };
 
-function run(args: string[]): Promise<{ code: number; output: string }> {
+function run(args: string[]): Promise<{ code: number; output: string; stdout: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
@@ -29,7 +29,7 @@ function run(args: string[]): Promise<{ code: number; output: string }> {
       { cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, maxBuffer: 16 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        done({ code, output: `${stdout}\n${stderr}` });
+        done({ code, output: `${stdout}\n${stderr}`, stdout });
       },
     );
   });
@@ -42,7 +42,12 @@ beforeAll(async () => {
     return;
   }
   const typedoc = join(root, 'node_modules', 'typedoc', 'bin', 'typedoc');
-  build = await run([typedoc, '--out', out, '--json', join(out, 'project.json')]);
+  const [site, listed] = await Promise.all([
+    run([typedoc, '--out', out, '--json', join(out, 'project.json')]),
+    run(['--input-type=module', '-e', LIST_EXPORTS]),
+  ]);
+  build = site;
+  listing = listed;
   // Two TypeScript programs (the entries' exports, then typedoc's): ~25 s on an idle machine,
   // several minutes on a loaded one.
 }, 900_000);
@@ -93,31 +98,30 @@ describe('API documentation site', () => {
 });
 
 /**
- * Every export of every package entry, worked out here from package.json `exports` and the
- * tsconfig `paths` that map those names to the sources (not from the docs script's own list).
+ * Every export of every package entry (name → entries), worked out here from package.json
+ * `exports` and the tsconfig `paths` that map those names to the sources (not from the docs
+ * script's own list). In a child process: building the TypeScript program takes a minute or
+ * more on a loaded machine and would block the test worker.
  */
-function packageExports(): Map<string, string[]> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-  const entries = Object.keys(pkg.exports)
-    .filter((k) => k !== './package.json')
-    .map((k) => (k === '.' ? 'tfjs-facenet' : `tfjs-facenet/${k.slice(2)}`));
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: () => {},
-  })!;
-  const paths = config.options.paths!;
-  // A package entry the sources do not map would go undocumented unnoticed.
-  expect(entries.filter((e) => !paths[e])).toEqual([]);
-  const files = entries.map((e) => resolve(root, paths[e][0]));
-  const program = ts.createProgram(files, config.options);
-  const checker = program.getTypeChecker();
-  const found = new Map<string, string[]>();
-  entries.forEach((entry, i) => {
-    const module = checker.getSymbolAtLocation(program.getSourceFile(files[i])!)!;
-    for (const s of checker.getExportsOfModule(module)) found.set(s.name, [...(found.get(s.name) ?? []), entry]);
-  });
-  return found;
-}
+const LIST_EXPORTS = `
+import { readFileSync } from 'node:fs';
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json')
+  .map((k) => (k === '.' ? 'tfjs-facenet' : 'tfjs-facenet/' + k.slice(2)));
+const config = ts.getParsedCommandLineOfConfigFile('tsconfig.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic() {} });
+const paths = config.options.paths;
+const unmapped = entries.filter((e) => !paths[e]);
+const files = entries.filter((e) => paths[e]).map((e) => ts.sys.resolvePath(paths[e][0]));
+const program = ts.createProgram(files, config.options);
+const checker = program.getTypeChecker();
+const found = {};
+files.forEach((f, i) => {
+  for (const s of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(f)))) {
+    (found[s.name] ??= []).push(entries[i]);
+  }
+});
+console.log(JSON.stringify({ unmapped, exports: found }));
+`;
 
 interface JsonReflection {
   name: string;
@@ -145,7 +149,11 @@ describe('API documentation site: sections', () => {
   it('documents every export of the package entries once, and none declared internal', () => {
     expect(build.code, build.output).toBe(0);
     const documented = project().children.flatMap((m) => (m.children ?? []).map((c) => c.name));
-    const exported = packageExports();
+    expect(listing.code, listing.output).toBe(0);
+    const { unmapped, exports } = JSON.parse(listing.stdout!) as { unmapped: string[]; exports: Record<string, string[]> };
+    // A package entry the sources do not map would go undocumented unnoticed.
+    expect(unmapped).toEqual([]);
+    const exported = new Map(Object.entries(exports));
     const internal = new Set(Object.keys(groups.internal));
     const missing = [...exported.keys()].filter((n) => !internal.has(n) && !documented.includes(n));
     expect(missing, 'exported but not on the site').toEqual([]);
