@@ -104,6 +104,7 @@ describe('API documentation site', () => {
  * more on a loaded machine and would block the test worker.
  */
 const LIST_EXPORTS = `
+import ts from 'typescript';
 import { readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const entries = Object.keys(pkg.exports).filter((k) => k !== './package.json')
