@@ -33,8 +33,9 @@ const program = new Command('bench:size-study')
   .option('--lfw <name=file...>', 'LFW accuracy of a trained architecture: eval-lfw output file')
   .option('--json <file>', 'write the results as JSON')
   .option('--svg <file>', 'plot ms/face against file size')
+  .option('--replot <json>', 'only draw --svg from the JSON of an earlier run (no measuring)')
   .parse();
-const o = program.opts<{ inputs: string; widths: string; blocks: string; embeddings: string; faces: string; lfw?: string[]; json?: string; svg?: string }>();
+const o = program.opts<{ inputs: string; widths: string; blocks: string; embeddings: string; faces: string; lfw?: string[]; json?: string; svg?: string; replot?: string }>();
 const list = (s: string) => s.split(',').filter(Boolean);
 const faces = Number(o.faces);
 
@@ -107,6 +108,13 @@ async function lfwOf(file: string): Promise<string> {
   return `${Number(m[1]).toFixed(4)} ± ${Number(m[2]).toFixed(4)}`;
 }
 
+if (o.replot) {
+  if (!o.svg) throw new Error('bench:size-study: --replot needs --svg');
+  const earlier = JSON.parse(await readFile(resolve(o.replot), 'utf8')) as { baseline: Row; rows: Row[] };
+  await writeFile(resolve(o.svg), sizeStudySvg(earlier.baseline, earlier.rows));
+  process.exit(0);
+}
+
 const info = await initBackend({ backend: 'wasm' });
 console.log(`backend ${info.name}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
@@ -163,9 +171,9 @@ if (o.json) {
 
 /** CPU ms per face (batch 8) against float32 file size, log-log; labelled points; dlib's cost as a line. */
 function sizeStudySvg(base: Row, points: Row[]): string {
-  const W = 720;
+  const W = 820;
   const H = 440;
-  const m = { l: 70, r: 20, t: 30, b: 50 };
+  const m = { l: 70, r: 150, t: 30, b: 50 };
   const all = [base, ...points];
   const lx = (v: number) => Math.log10(v);
   const [x0, x1] = [Math.min(...all.map((r) => lx(r.mbFloat32))) - 0.1, Math.max(...all.map((r) => lx(r.mbFloat32))) + 0.1];
@@ -188,7 +196,7 @@ function sizeStudySvg(base: Row, points: Row[]): string {
   parts.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle">MB (float32 weights)</text>`);
   parts.push(`<text x="16" y="${H / 2}" text-anchor="middle" transform="rotate(-90 16 ${H / 2})">CPU ms per face</text>`);
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(base.cpuMsBatch8)}" y2="${py(base.cpuMsBatch8)}" stroke="#c33" stroke-dasharray="5 4"/>`);
-  parts.push(`<text x="${W - m.r - 4}" y="${py(base.cpuMsBatch8) - 5}" text-anchor="end" fill="#c33">dlib's cost (the limit)</text>`);
+  parts.push(`<text x="${W - m.r + 4}" y="${py(base.cpuMsBatch8) + 4}" fill="#c33">dlib's cost (the limit)</text>`);
   for (const r of all) {
     const fill = r === base ? '#c33' : r.lfw ? '#16a' : '#888';
     const label = r === base ? `dlib${r.lfw ? ` · LFW ${r.lfw.split(' ')[0]}` : ''}` : `${r.inputSize}px w${r.width} ${r.blocks}${r.lfw ? ` · LFW ${r.lfw.split(' ')[0]}` : ''}`;
