@@ -12,6 +12,8 @@ import '@tensorflow/tfjs-layers';
 import '../runtime/install-node.js';
 import { FacenetError } from '../errors.js';
 import { initBackend } from '../runtime/backend.js';
+import { decodeImageFile } from '../image/decode-node.js';
+import { scaleDetection } from '../face/types.js';
 import { loadMtcnn, type Mtcnn } from '../mtcnn/detector.js';
 import { loadFacenetEmbedder } from './load.js';
 import { embedAlignedFace } from './aligned.js';
@@ -52,8 +54,14 @@ async function main(): Promise<void> {
   const run = async (job: PoolJob): Promise<PoolJobResult> => {
     switch (job.kind) {
       case 'detect': {
-        const faces = await mtcnn.detect(input(job.image), job.options);
-        return { kind: 'detect', faces };
+        if (typeof job.image !== 'string') {
+          const faces = await mtcnn.detect(input(job.image), job.options);
+          return { kind: 'detect', faces, width: job.image.width, height: job.image.height };
+        }
+        // A file: decoded here (once) so that its own size can go back with the faces.
+        const raw = await decodeImageFile(job.image);
+        const faces = (await mtcnn.detect(raw, job.options)).map((f) => scaleDetection(f, 1 / raw.scale));
+        return { kind: 'detect', faces, width: raw.sourceWidth, height: raw.sourceHeight };
       }
       case 'track': {
         const faces = await mtcnn.track(input(job.image), job.previous, job.options);

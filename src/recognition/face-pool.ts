@@ -48,6 +48,14 @@ export interface FacePoolOptions {
  */
 export type PoolImage = string | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels?: 3 | 4 };
 
+/** What {@link FacePool.detectImage} returns. */
+export interface PoolDetection {
+  faces: FaceDetection[];
+  /** The image's width and height in its own pixels (what the boxes refer to). */
+  width: number;
+  height: number;
+}
+
 /** @internal A job as sent to a worker. */
 export type PoolJob = { id: number } & PoolJobSpec;
 
@@ -60,7 +68,8 @@ export type PoolJobSpec =
 
 /** @internal What a worker sends back for a job. */
 export type PoolJobResult =
-  | { kind: 'detect' | 'track'; faces: FaceDetection[] }
+  | { kind: 'detect'; faces: FaceDetection[]; width: number; height: number }
+  | { kind: 'track'; faces: FaceDetection[] }
   | { kind: 'embed'; embedding: Float32Array }
   | { kind: 'embedAll'; faces: FaceEmbedding[] };
 
@@ -217,8 +226,16 @@ export class FacePool {
 
   /** `Mtcnn.detect` of one image, in a worker (boxes in the image's own pixels). */
   async detect(image: PoolImage, options?: MtcnnOptions): Promise<FaceDetection[]> {
-    const r = await this.submit({ kind: 'detect', image, options });
-    return (r as { faces: FaceDetection[] }).faces;
+    return (await this.detectImage(image, options)).faces;
+  }
+
+  /**
+   * {@link detect}, with the size of the image (a file's own size, as displayed: EXIF
+   * orientation applied), so that a caller handing over file paths need not decode them.
+   */
+  async detectImage(image: PoolImage, options?: MtcnnOptions): Promise<PoolDetection> {
+    const r = (await this.submit({ kind: 'detect', image, options })) as PoolDetection & { kind: 'detect' };
+    return { faces: r.faces, width: r.width, height: r.height };
   }
 
   /** `Mtcnn.track` of one frame from earlier boxes, in a worker. */
