@@ -58,6 +58,8 @@ export { saveGallery, loadGallery, updateGallery } from '../gallery/file.js';
 export type { LoadGalleryOptions, UpdateGalleryOptions } from '../gallery/file.js';
 export type { FileLockOptions } from '../util/file-lock.js';
 export { galleryPairs } from '../recognition/threshold.js';
+export { FacePool } from '../recognition/face-pool.js';
+export type { FacePoolOptions, PoolImage, PoolDetection } from '../recognition/face-pool.js';
 export { listEnrollmentSources, enrollImages, embedEnrollment, addEnrolled, isEnrolled, enrollmentSourceKey } from '../recognition/enroll.js';
 export type { EnrollSource, EnrollReport, EnrollFailure, EnrolledEmbedding } from '../recognition/enroll.js';
 export { HnswGalleryIndex, loadHnswlib } from '../gallery/hnsw.js';
