@@ -14,7 +14,8 @@ export { initBackend, backendName } from './runtime/backend.js';
 export type { BackendName, BackendOptions, BackendInfo } from './runtime/backend.js';
 
 // Images and faces.
-export { loadImage, rawToTensor } from './image/load.js';
+export { loadImage, loadImageScaled, rawToTensor } from './image/load.js';
+export type { ScaledImage } from './image/load.js';
 export type { ImageInput, RawImage, BrowserImage } from './image/types.js';
 export type { Box, Point, FaceDetection } from './face/types.js';
 export { selectFaces, cropFace, cropFaces } from './face/crop.js';

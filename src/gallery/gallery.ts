@@ -79,7 +79,11 @@ interface Identity {
   count: number;
 }
 
-function checkName(name: string): string {
+/**
+ * An identity name as a gallery accepts it: a non-empty string without control characters.
+ * @throws {ConfigError} naming the name otherwise.
+ */
+export function checkIdentityName(name: string): string {
   if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f]/.test(name)) {
     throw new ConfigError('name', `an identity name must be a non-empty string without control characters, got ${JSON.stringify(name)}`);
   }
@@ -217,7 +221,7 @@ export class Gallery {
     embeddings: ArrayLike<number> | readonly ArrayLike<number>[],
     sources?: readonly (string | undefined)[],
   ): void {
-    checkName(name);
+    checkIdentityName(name);
     const list: ArrayLike<number>[] =
       Array.isArray(embeddings) && (embeddings.length === 0 || typeof embeddings[0] !== 'number')
         ? [...(embeddings as ArrayLike<number>[])]
@@ -276,7 +280,7 @@ export class Gallery {
       }
     }
     const distinct = new Set(names);
-    for (const n of distinct) checkName(n);
+    for (const n of distinct) checkIdentityName(n);
     const start = this.matrix.rows;
     this.matrix.appendFlat(flat);
     if (this.rowLabel.length < this.matrix.rows) {
@@ -335,7 +339,7 @@ export class Gallery {
    * @throws {ConfigError} when `from` is not enrolled or `to` already is.
    */
   rename(from: string, to: string): void {
-    checkName(to);
+    checkIdentityName(to);
     const id = this.byName.get(from);
     if (id === undefined) throw new ConfigError('name', `no identity named "${from}"`);
     if (from === to) return;

@@ -3,7 +3,7 @@
  * or JSON lines), optionally save annotated images and face crops.
  */
 import type { Command } from 'commander';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { isImageFile } from '../../datasets/images.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
@@ -36,7 +36,10 @@ async function collectImages(inputs: string[], onError: (file: string, error: st
     try {
       s = await stat(input);
     } catch {
-      onError(input, 'no such file or folder');
+      // A link that loops or points nowhere is an image that cannot be read: the decoder
+      // names what is wrong with it.
+      if ((await lstat(input).catch(() => null))?.isSymbolicLink()) jobs.push({ file: input, outName: basename(input, extname(input)) });
+      else onError(input, 'no such file or folder');
       continue;
     }
     if (s.isDirectory()) await walk(input, dirname(resolve(input)));
