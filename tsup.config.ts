@@ -16,6 +16,7 @@ export default defineConfig([
       mtcnn: 'src/mtcnn/index.ts',
       'align-worker': 'src/datasets/align-worker.ts',
       'train-worker': 'src/train/parallel-worker.ts',
+      'face-pool-worker': 'src/recognition/face-pool-worker.ts',
     },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', io: 'src/io/index.ts', mtcnn: 'src/mtcnn/index.ts' } },

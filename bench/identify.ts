@@ -23,7 +23,7 @@ import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { loadImage } from '../src/image/load.js';
 import { selectFaces } from '../src/face/crop.js';
 import type { FaceDetection } from '../src/face/types.js';
-import { loadFacenetEmbedder } from '../src/recognition/load.js';
+import { loadFacenetEmbedder, writeModelCalibration } from '../src/recognition/load.js';
 import { calibrateThreshold } from '../src/recognition/threshold.js';
 import { sharedPath } from '../src/util/shared-data.js';
 
@@ -32,9 +32,10 @@ const program = new Command('bench:identify')
   .option('--holdout <file>', 'identities to use', 'bench/celeba-holdout.txt')
   .option('--enroll <n>', 'images enrolled per identity', '3')
   .option('--json <file>', 'write the results as JSON')
+  .option('--write-calibration', "write each model's threshold at FAR 10⁻³ and the detection floor (1 % quantile of the main faces' scores) into <model>/calibration.json")
   .option('--detections <file>', 'keep the MTCNN detections here and reuse them on the next run', 'out/celeba-holdout-detections.json')
   .parse();
-const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string; detections?: string }>();
+const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
 const enrollCount = Number(o.enroll);
 
 const root = resolve(import.meta.dirname, '..');
@@ -146,6 +147,17 @@ for (const m of o.models.split(',')) {
     msPerFace: embedMs / withFace.length,
   };
   results.push(r);
+  if (o.writeCalibration) {
+    // The 1 % quantile of real faces' scores, to the hundredth: about 1 % of real faces are not named.
+    const minDetectionScore = Math.round(quantile(0.01) * 100) / 100;
+    await writeModelCalibration(modelDir(m), {
+      threshold: Number(cal.threshold.toFixed(6)),
+      falseAcceptRate: 1e-3,
+      calibratedOn: `all ${distances.length.toLocaleString('en')} pairs of the ${withFace.length} photos with a face of the ${ids.length} CelebA hold-out identities (${o.holdout}): FAR ${cal.far.toFixed(5)}, TAR ${cal.tar.toFixed(4)}; npm run bench:identify -- --write-calibration`,
+      minDetectionScore,
+    });
+    console.error(`${m}: wrote ${join(modelDir(m), 'calibration.json')} (threshold ${cal.threshold.toFixed(6)}, detection floor ${minDetectionScore})`);
+  }
   console.log(
     `${m.padEnd(12)} top-1 ${r.top1.toFixed(4)} (${correct}/${queries.length})  threshold@FAR1e-3 ${r.threshold.toFixed(4)} (TAR ${r.tar.toFixed(4)})  ${r.msPerFace.toFixed(1)} ms/face (embedding only, ${tf.getBackend()})`,
   );

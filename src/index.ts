@@ -14,7 +14,8 @@ export { initBackend, backendName } from './runtime/backend.js';
 export type { BackendName, BackendOptions, BackendInfo } from './runtime/backend.js';
 
 // Images and faces.
-export { loadImage, rawToTensor } from './image/load.js';
+export { loadImage, loadImageScaled, rawToTensor } from './image/load.js';
+export type { ScaledImage } from './image/load.js';
 export type { ImageInput, RawImage, BrowserImage } from './image/types.js';
 export type { Box, Point, FaceDetection } from './face/types.js';
 export { selectFaces, cropFace, cropFaces } from './face/crop.js';
@@ -72,6 +73,7 @@ export { SqlGalleryStore } from './gallery/sql-store.js';
 export type { SqlGalleryStoreOptions } from './gallery/sql-store.js';
 export type { SqlClient, SqlQueryable } from './gallery/sql-client.js';
 export { pgliteClient } from './gallery/sql-pglite.js';
+export type { PgliteDatabase, PgliteQueryable } from './gallery/sql-pglite.js';
 export { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from './gallery/sql-schema.js';
 export { calibrateThreshold, calibrateGallery } from './recognition/threshold.js';
 export type { Calibration } from './recognition/threshold.js';

@@ -101,7 +101,7 @@ describe('the packed package', () => {
     for (const f of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/cli.js', 'package.json']) {
       expect(packedFiles).toContain(f);
     }
-    for (const model of ['dlib', 'facenet-celeba']) {
+    for (const model of ['dlib', 'facenet-distilled', 'facenet-celeba']) {
       expect(packedFiles).toContain(`models/${model}/model.json`);
       expect(packedFiles).toContain(`models/${model}/preprocessing.json`);
       expect(packedFiles.some((f) => new RegExp(`^models/${model}/weights-[0-9a-f]+\\.bin$`).test(f))).toBe(true);
@@ -225,7 +225,7 @@ describe('the packed package', () => {
     // Every JavaScript block names its file in its first line; each runs as saved.
     const blocks = readmeCodeBlocks(readme).filter((b) => b.lang === 'js' || b.lang === 'ts');
     const files = blocks.map((b) => /^\/\/ (\S+\.(?:mjs|cjs))$/.exec(b.code.split('\n')[0])?.[1]);
-    expect(files).toEqual(['detect.mjs', 'recognize.mjs', 'gallery.mjs', 'detect.cjs']);
+    expect(files).toEqual(['detect.mjs', 'recognize.mjs', 'gallery.mjs', 'detect.cjs', 'store.mjs']);
     const results = new Map<string, string>();
     for (const [i, block] of blocks.entries()) {
       writeFileSync(join(readmeProject, files[i]!), block.code);
@@ -242,6 +242,8 @@ describe('the packed package', () => {
     expect(recognized[faces]).toMatch(/^(true|false) \d+\.\d+/);
     expect(results.get('gallery.mjs')!.trim().split('\n')).toHaveLength(faces);
     expect(existsSync(join(readmeProject, 'people.gallery'))).toBe(true);
+    // store.mjs: amy's second portrait is named after her first (default model's threshold).
+    expect(results.get('store.mjs')!).toMatch(/^amy \d\.\d{3}\n$/);
   });
 
   it('gives TypeScript users types under both module systems, without skipLibCheck', async () => {

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataFormatError } from '../src/errors.js';
+import { ConfigError, DataFormatError, LockTimeoutError } from '../src/errors.js';
 import { centerEmbeddings, encodeTeacherRecords, parseTeacherRecords, TeacherCache } from '../src/train/teacher-cache.js';
 
 const header = { teacher: 'abc123', dimension: 4 };
@@ -60,7 +60,7 @@ describe('teacher cache', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tcache-'));
     const path = join(dir, 'teacher.cache');
     const cache = await TeacherCache.open(path, header);
-    await expect(TeacherCache.open(path, header)).rejects.toThrow(ConfigError);
+    await expect(TeacherCache.open(path, header)).rejects.toThrow(LockTimeoutError);
     await cache.close();
     await expect(TeacherCache.open(path, { teacher: 'other', dimension: 4 })).rejects.toThrow(DataFormatError);
     await expect(TeacherCache.open(path, { teacher: 'abc123', dimension: 8 })).rejects.toThrow(/4-d embeddings of teacher abc123/);
@@ -68,7 +68,7 @@ describe('teacher cache', () => {
     writeFileSync(foreign, 'hello\nworld');
     await expect(TeacherCache.open(foreign, header)).rejects.toThrow(/not a teacher-embedding cache/);
     // A lock left by a process that no longer exists is taken over.
-    writeFileSync(`${path}.lock`, '999999999');
+    writeFileSync(`${path}.lock`, JSON.stringify({ host: hostname(), pid: 999999999, time: 0, token: 'gone' }));
     const reopened = await TeacherCache.open(path, header);
     await reopened.close();
   });
@@ -78,6 +78,7 @@ describe('teacher cache', () => {
     const path = join(dir, 'teacher.cache');
     // A child appends records in batches of 10 forever; it is killed mid-run.
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      import ${JSON.stringify(join(import.meta.dirname, '../src/runtime/install-node.ts'))};
       import { TeacherCache } from ${JSON.stringify(join(import.meta.dirname, '../src/train/teacher-cache.ts'))};
       const c = await TeacherCache.open(${JSON.stringify(path)}, { teacher: 'abc123', dimension: 4 });
       for (let b = 0; ; b++) {

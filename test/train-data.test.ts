@@ -21,7 +21,7 @@ import { resolveTrainConfig, seedPreset, DEFAULT_TRAIN_CONFIG } from '../src/tra
 import { saveTrainingCheckpoint, loadTrainingCheckpoint, listTrainingCheckpoints, pruneTrainingCheckpoints, latestTrainingCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingCheckpointState } from '../src/train/checkpoint.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError } from '../src/errors.js';
 import type { NamedArrays } from '../src/io/types.js';
-import { configFromFlags } from '../src/cli/commands/train.js';
+import { configFromFlags, exportPreprocessing } from '../src/cli/commands/train.js';
 
 beforeAll(async () => {
   await setupBackend();
@@ -389,6 +389,14 @@ describe('train command options', () => {
     await expect(configFromFlags({ data: 'd', out: dir, resume: true, progress: true })).rejects.toThrow(FileNotFoundError);
     await writeFile(file, '{ not json');
     await expect(configFromFlags({ data: 'd', out: 'o', config: file, progress: true })).rejects.toThrow(/--config/);
+  });
+
+  it("records the training data's alignment for the exported model", () => {
+    expect(exportPreprocessing({})).toEqual({});
+    expect(exportPreprocessing({ alignment: 'chip' })).toEqual({ alignment: 'chip', margin: 0.25 });
+    expect(exportPreprocessing({ alignment: 'crop', margin: '40' })).toEqual({ alignment: 'crop', margin: 40 });
+    expect(() => exportPreprocessing({ alignment: 'warp' })).toThrow(/--alignment/);
+    expect(() => exportPreprocessing({ margin: '-1' })).toThrow(/--margin/);
   });
 });
 

@@ -1,9 +1,10 @@
 /** Resuming past a damaged newest checkpoint, and a training log cut back to the checkpoint. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, readFile, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkpointDirName } from '../src/train/checkpoint.js';
+import { checkpointDirName, saveTrainingCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingCheckpointState } from '../src/train/checkpoint.js';
+import { resolveTrainConfig } from '../src/train/config.js';
 import { findResumePoint } from '../src/train/resume.js';
 import { JsonLinesLog, keepLinesUpToStep } from '../src/train/log.js';
 import { IncompatibleFileError } from '../src/errors.js';
@@ -60,5 +61,34 @@ describe('resume with damaged checkpoints', () => {
     // Both were tried: the newest (step 200) and the one before it.
     expect(err.message).toContain(checkpointDirName(200));
     expect(err.message).toContain(checkpointDirName(100));
+  });
+
+  it('resumes from the previous checkpoint when the newest is damaged, and lists the damaged one', async () => {
+    const root = join(tmp, 'fallback');
+    const config = resolveTrainConfig({ dataDir: join(tmp, 'data'), outDir: join(tmp, 'out') });
+    const state = (step: number): TrainingCheckpointState => ({
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      step,
+      epoch: 0,
+      config,
+      dataset: { trainFingerprint: 'a', validationFingerprint: 'b', classNames: ['x'], trainImages: 1, validationImages: 0 },
+      modelWeights: [{ name: 'w', shape: [3], trainable: true }],
+      optimizer: { kind: 'adam', iterations: step },
+      rng: { seed: config.seed, scheme: 'derive(seed,purpose,step,micro)' },
+      movingAverage: false,
+      savedAt: new Date(0).toISOString(),
+    });
+    const weights = (v: number) => new Map([['model/0', { shape: [3], dtype: 'float32' as const, data: new Float32Array([v, v, v]) }]]);
+    await saveTrainingCheckpoint(root, state(100), weights(1));
+    const newest = await saveTrainingCheckpoint(root, state(200), weights(2));
+    // A kill or a bad disk: the newest checkpoint's data file is cut short.
+    await truncate(join(newest, 'tensors.bin'), 5);
+    const point = await findResumePoint(true, root, config);
+    expect(point.resumeFrom).toBe(join(root, checkpointDirName(100)));
+    expect(point.restored!.state.step).toBe(100);
+    expect(Array.from(point.restored!.tensors.get('model/0')!.data as Float32Array)).toEqual([1, 1, 1]);
+    expect(point.damaged.map((d) => d.path)).toEqual([newest]);
+    expect(point.damaged[0].reason).toMatch(/has 5 bytes, the index expects 12/);
   });
 });

@@ -33,6 +33,17 @@ export interface FolderEntry {
   path: string;
   /** `dir` or `file` after following a symbolic link; `other` for a broken link, socket, …. */
   kind: 'dir' | 'file' | 'other';
+  /** A symbolic link whose target is missing or loops back (its `kind` is `other`). */
+  brokenLink?: true;
+}
+
+/**
+ * Whether a folder entry is an image to process: a file with an image extension, or a
+ * broken link with one — listed so that it is reported as failing (the decoder names the
+ * missing target or the loop), not silently dropped.
+ */
+export function isImageEntry(e: FolderEntry): boolean {
+  return (e.kind === 'file' || e.brokenLink === true) && isImageFile(e.name);
 }
 
 /**
@@ -47,11 +58,13 @@ export async function listFolder(dir: string): Promise<FolderEntry[]> {
   for (const e of entries.sort((a, b) => byCodePoint(a.name, b.name))) {
     const path = nodePath.join(dir, e.name);
     let kind: FolderEntry['kind'] = e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+    let brokenLink = false;
     if (e.isSymbolicLink()) {
       const target = await fsp.stat(path).catch(() => null);
       kind = target?.isDirectory() ? 'dir' : target?.isFile() ? 'file' : 'other';
+      brokenLink = target === null;
     }
-    out.push({ name: e.name, path, kind });
+    out.push(brokenLink ? { name: e.name, path, kind, brokenLink } : { name: e.name, path, kind });
   }
   return out;
 }
@@ -76,7 +89,8 @@ export async function listIdentityFolders(root: string): Promise<IdentityFolders
   for (const folder of entries.filter((e) => e.kind === 'dir')) {
     const images: string[] = [];
     for (const f of await listFolder(folder.path)) {
-      if (f.kind === 'file') (isImageFile(f.name) ? images : ignored).push(f.path);
+      if (isImageEntry(f)) images.push(f.path);
+      else if (f.kind === 'file') ignored.push(f.path);
     }
     classes.push({ name: folder.name, images });
   }

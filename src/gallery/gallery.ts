@@ -80,10 +80,10 @@ interface Identity {
 }
 
 /**
- * @throws {ConfigError} unless `name` is a usable identity name (non-empty, no control characters).
- * @internal shared with the gallery stores.
+ * An identity name as a gallery accepts it: a non-empty string without control characters.
+ * @throws {ConfigError} naming the name otherwise.
  */
-export function checkName(name: string): string {
+export function checkIdentityName(name: string): string {
   if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f]/.test(name)) {
     throw new ConfigError('name', `an identity name must be a non-empty string without control characters, got ${JSON.stringify(name)}`);
   }
@@ -221,7 +221,7 @@ export class Gallery {
     embeddings: ArrayLike<number> | readonly ArrayLike<number>[],
     sources?: readonly (string | undefined)[],
   ): void {
-    checkName(name);
+    checkIdentityName(name);
     const list: ArrayLike<number>[] =
       Array.isArray(embeddings) && (embeddings.length === 0 || typeof embeddings[0] !== 'number')
         ? [...(embeddings as ArrayLike<number>[])]
@@ -280,7 +280,7 @@ export class Gallery {
       }
     }
     const distinct = new Set(names);
-    for (const n of distinct) checkName(n);
+    for (const n of distinct) checkIdentityName(n);
     const start = this.matrix.rows;
     this.matrix.appendFlat(flat);
     if (this.rowLabel.length < this.matrix.rows) {
@@ -339,7 +339,7 @@ export class Gallery {
    * @throws {ConfigError} when `from` is not enrolled or `to` already is.
    */
   rename(from: string, to: string): void {
-    checkName(to);
+    checkIdentityName(to);
     const id = this.byName.get(from);
     if (id === undefined) throw new ConfigError('name', `no identity named "${from}"`);
     if (from === to) return;

@@ -3,8 +3,22 @@
  * folder (Node) or in IndexedDB (browser). Browser-safe: the caller creates the database
  * with the pgvector extension, e.g. `new PGlite('idb://faces', { extensions: { vector } })`.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
+
+/** What {@link pgliteClient} uses of a PGlite transaction (structural: no PGlite types needed). */
+export interface PgliteQueryable {
+  query<R>(sql: string, params?: unknown[], options?: { blob?: Blob }): Promise<{ rows: R[] }>;
+}
+
+/**
+ * What {@link pgliteClient} uses of a PGlite database. Structural, so this package's
+ * declarations do not depend on PGlite's (which need `skipLibCheck`); a `PGlite` instance fits.
+ */
+export interface PgliteDatabase extends PgliteQueryable {
+  readonly dataDir?: string;
+  transaction<T>(callback: (tx: PgliteQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
 
 /**
  * A {@link SqlClient} on a PGlite database (which must have been created with the
@@ -12,8 +26,8 @@ import type { SqlClient, SqlQueryable } from './sql-client.js';
  * @param location names the database in messages (default its data directory).
  * @param closeDatabase close `db` when the client is closed. Default true.
  */
-export function pgliteClient(db: PGlite, location?: string, closeDatabase = true): SqlClient {
-  const run = (q: Pick<PGlite, 'query'>): SqlQueryable => ({
+export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabase = true): SqlClient {
+  const run = (q: PgliteQueryable): SqlQueryable => ({
     query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
     // PGlite reads COPY data from a Blob given with the query, named '/dev/blob'.
     copyBinary: async (table, columns, data) => {

@@ -13,7 +13,7 @@
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import type { Preprocessing } from '../face/embedding.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
-import { checkName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
+import { checkIdentityName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
 import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { encodeEmbeddingRows } from './sql-copy.js';
@@ -273,7 +273,7 @@ export class SqlGalleryStore implements GalleryStore {
 
   async update(changes: GalleryUpdate): Promise<GalleryUpdateResult> {
     if (changes.threshold !== undefined) checkThreshold(changes.threshold);
-    for (const { to } of changes.rename ?? []) checkName(to);
+    for (const { to } of changes.rename ?? []) checkIdentityName(to);
     // Gallery.create checks the options and works out the default threshold.
     const wanted = changes.create ? galleryInfo(Gallery.create({ ...changes.create, storage: { initialCapacity: 1 } })) : null;
     const skipEnrolled = changes.skipEnrolledSources ?? false;
@@ -325,7 +325,7 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    checkName(to);
+    checkIdentityName(to);
     await this.requiredInfo(this.client);
     try {
       await this.client.transaction((tx) => this.renameIn(tx, from, to));

@@ -5,7 +5,7 @@
  * implementation passes the same test suite (`test/gallery-store.test.ts`).
  */
 import { ConfigError, IncompatibleFileError, ShapeError } from '../errors.js';
-import { checkName, type Gallery, type GalleryModelInfo, type GalleryOptions, type MatchResult } from './gallery.js';
+import { checkIdentityName, type Gallery, type GalleryModelInfo, type GalleryOptions, type MatchResult } from './gallery.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
 import type { GalleryMetric } from './metric.js';
 
@@ -171,7 +171,7 @@ export interface GalleryStore {
  */
 export function checkEnrollEntries(entries: readonly EnrollEntry[], dimension: number): void {
   for (const entry of entries) {
-    checkName(entry.name);
+    checkIdentityName(entry.name);
     if (entry.embeddings.length === 0) throw new ShapeError(`embeddings of ${entry.name}`, 'at least one embedding', '0');
     for (const [what, list] of [['sources', entry.sources], ['imageHashes', entry.imageHashes]] as const) {
       if (list && list.length !== entry.embeddings.length) {

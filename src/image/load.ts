@@ -42,12 +42,48 @@ export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
 /**
  * Read an image as a `[height, width, 3]` float32 tensor of RGB values in 0…255.
  * The caller owns (and must dispose) the result; a tensor passed in is returned as a new
- * tensor (cast to float32), never the same object.
+ * tensor (cast to float32), never the same object. A file larger than the decoder's pixel
+ * cap comes downscaled ({@link loadImageScaled} says by how much).
  *
  * @throws {ImageDecodeError} for a corrupt, empty, truncated or non-image file, naming it.
  * @throws {FileNotFoundError} for a path that does not exist.
  */
 export async function loadImage(input: ImageInput): Promise<tf.Tensor3D> {
+  return (await loadImageScaled(input)).tensor;
+}
+
+/** An image as a tensor, and how its pixels relate to the input's own. */
+export interface ScaledImage {
+  /** `[height, width, 3]` float32 RGB 0…255; the caller disposes it. */
+  tensor: tf.Tensor3D;
+  /**
+   * Tensor size ÷ the input's own size: 1, except for a file or encoded bytes larger than
+   * the decoder's pixel cap (`MAX_DECODE_PIXELS`), which are decoded downscaled.
+   */
+  scale: number;
+  /** Width of the input in its own pixels. */
+  sourceWidth: number;
+  /** Height of the input in its own pixels. */
+  sourceHeight: number;
+}
+
+/**
+ * {@link loadImage}, also saying how the tensor's pixels relate to the input's, so that
+ * coordinates found on the tensor can be given in the input's own pixels.
+ */
+export async function loadImageScaled(input: ImageInput): Promise<ScaledImage> {
+  if (isNode && (typeof input === 'string' || input instanceof Uint8Array)) {
+    const { decodeImageFile, decodeImageBytes } = await import('./decode-node.js');
+    const raw =
+      typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
+    return { tensor: rawToTensor(raw), scale: raw.scale, sourceWidth: raw.sourceWidth, sourceHeight: raw.sourceHeight };
+  }
+  const tensor = await loadUnscaled(input);
+  return { tensor, scale: 1, sourceWidth: tensor.shape[1], sourceHeight: tensor.shape[0] };
+}
+
+/** Every input but Node files and bytes: used as it is, never resized. */
+async function loadUnscaled(input: ImageInput): Promise<tf.Tensor3D> {
   if (input instanceof tf.Tensor) {
     if (input.isDisposed) throw new DisposedError('image tensor');
     if (input.rank !== 3 || input.shape[2] !== 3) {
@@ -56,16 +92,11 @@ export async function loadImage(input: ImageInput): Promise<tf.Tensor3D> {
     return tf.cast(input, 'float32') as tf.Tensor3D;
   }
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    if (!isNode) {
-      if (typeof input === 'string') {
-        throw new ImageDecodeError(input, 'file paths are only supported in Node; pass an <img>, canvas or ImageBitmap');
-      }
-      throw new ImageDecodeError('image bytes', 'byte buffers are only supported in Node');
+    // Node files and bytes were decoded by loadImageScaled.
+    if (typeof input === 'string') {
+      throw new ImageDecodeError(input, 'file paths are only supported in Node; pass an <img>, canvas or ImageBitmap');
     }
-    const { decodeImageFile, decodeImageBytes } = await import('./decode-node.js');
-    const raw =
-      typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
-    return rawToTensor(raw);
+    throw new ImageDecodeError('image bytes', 'byte buffers are only supported in Node');
   }
   if (isRawImage(input)) return rawToTensor(input);
   try {

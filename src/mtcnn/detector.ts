@@ -117,9 +117,12 @@ export class Mtcnn {
     const t0 = performance.now();
     const pixels = await readPixels(image);
     const timer = new StageTimer();
-    const [result] = await trackFacenet(params, [pixels], [previous], o, timer);
+    // Boxes come and go in the file's own pixels, also for a file decoded downscaled.
+    const s = pixels.scale;
+    const inDecoded = s === 1 ? previous : previous.map((b) => b.map((v) => v * s) as Box);
+    const [result] = await trackFacenet(params, [pixels], [inDecoded], o, timer);
     this.lastTimings = { ...timer.times, total: performance.now() - t0 };
-    return result;
+    return s === 1 ? result : result.map((f) => scaleDetection(f, 1 / s));
   }
 
   /** Release the weight tensors. The detector cannot be used afterwards. */

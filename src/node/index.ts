@@ -62,6 +62,8 @@ export { openGalleryStore, galleryStoreKind } from '../gallery/open-store.js';
 export type { GalleryStoreKind } from '../gallery/open-store.js';
 export { pgPoolClient, redactConnectionString } from '../gallery/sql-pg.js';
 export { galleryPairs } from '../recognition/threshold.js';
+export { FacePool } from '../recognition/face-pool.js';
+export type { FacePoolOptions, PoolImage, PoolDetection } from '../recognition/face-pool.js';
 export { listEnrollmentSources, enrollImages, embedEnrollment, addEnrolled, isEnrolled, enrollmentSourceKey } from '../recognition/enroll.js';
 export type { EnrollSource, EnrollReport, EnrollFailure, EnrolledEmbedding } from '../recognition/enroll.js';
 export { HnswGalleryIndex, loadHnswlib } from '../gallery/hnsw.js';

@@ -11,11 +11,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, NoFaceError, ShapeError, DisposedError } from '../errors.js';
-import { loadImage } from '../image/load.js';
+import { loadImage, loadImageScaled } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import { cropFaces, selectFaces } from '../face/crop.js';
 import { alignFaces, FACE_CHIP_DEFAULTS, faceChipPoints } from '../face/align.js';
-import type { FaceDetection } from '../face/types.js';
+import { scaleDetection, type FaceDetection } from '../face/types.js';
 import { standardizeFaces } from './standardize.js';
 import { DEFAULT_PREPROCESSING, type Embedder, type FaceEmbedding, type ModelCalibration, type Preprocessing } from '../face/embedding.js';
 import { sha256 } from '../io/sha256.js';
@@ -144,7 +144,9 @@ export interface FaceCrops {
   detections: FaceDetection[];
   /** `[n, imageSize, imageSize, 3]` RGB 0…255 (n may be 0). The caller disposes it. */
   crops: tf.Tensor4D;
+  /** Width of the image the detections are in: the input's own pixels (see {@link FacenetEmbedder.cropFaces}). */
   width: number;
+  /** Height of the image the detections are in. */
   height: number;
 }
 
@@ -291,13 +293,24 @@ export class FacenetEmbedder implements Embedder {
    * Detect the faces of one image and cut them out as the preprocessing says.
    * @param select `'main'` keeps the face `align_dataset_mtcnn.py` would keep (largest,
    *   most central); `'all'` keeps every face. Default `'all'`.
+   * @returns the crops, and the detections and image size in the input's own pixels (a file
+   *   larger than `MAX_DECODE_PIXELS` is searched and cropped downscaled).
    */
   async cropFaces(image: ImageInput | tf.Tensor3D, select: 'main' | 'all' = 'all'): Promise<FaceCrops> {
     this.checkLive();
-    const img = await loadImage(image);
+    // A file past the decoder's pixel cap is searched and cropped downscaled; its detections
+    // and size are reported in the file's own pixels, as the detector reports them.
+    const { tensor: img, scale, sourceWidth, sourceHeight } = await loadImageScaled(image);
     try {
       const detections = await this.detector.detect(img);
-      return this.cropDetections(img, detections, select);
+      const found = this.cropDetections(img, detections, select);
+      if (scale === 1) return found;
+      return {
+        detections: found.detections.map((d) => scaleDetection(d, 1 / scale)),
+        crops: found.crops,
+        width: sourceWidth,
+        height: sourceHeight,
+      };
     } finally {
       img.dispose();
     }

@@ -15,10 +15,10 @@ import * as nodePath from 'node:path';
 import { FacenetError, FileNotFoundError } from '../errors.js';
 import type { Embedder } from '../face/embedding.js';
 import type { ImageInput } from '../image/types.js';
-import type { Gallery } from '../gallery/gallery.js';
+import { checkIdentityName, type Gallery } from '../gallery/gallery.js';
 import { assertGalleryMatchesEmbedder } from './identify.js';
 import { isImageFile } from '../datasets/images.js';
-import { listFolder } from '../datasets/folders.js';
+import { isImageEntry, listFolder } from '../datasets/folders.js';
 
 /** One image and the identity it enrolls. */
 export interface EnrollSource {
@@ -54,10 +54,10 @@ export async function listEnrollmentSources(
     for (const e of await listFolder(input)) {
       if (e.kind === 'dir') {
         for (const f of await listFolder(e.path)) {
-          if (f.kind === 'file' && isImageFile(f.name)) sources.push({ name: opts.name ?? e.name, path: f.path });
+          if (isImageEntry(f)) sources.push({ name: opts.name ?? e.name, path: f.path });
           else ignored.push(f.path);
         }
-      } else if (e.kind === 'file' && isImageFile(e.name)) {
+      } else if (isImageEntry(e)) {
         sources.push({ name: opts.name ?? nodePath.basename(e.name, nodePath.extname(e.name)), path: e.path });
       } else {
         ignored.push(e.path);
@@ -121,6 +121,9 @@ export async function embedEnrollment(
   let done = 0;
   for (const source of sources) {
     try {
+      // A name no gallery can hold (a file name with a line feed…) fails this image alone,
+      // before the work of embedding it, not the whole batch when it is added.
+      checkIdentityName(source.name);
       const [embedding] = await embedder.embed([source.path]);
       embedded.push({ source, embedding });
     } catch (e) {

@@ -41,6 +41,7 @@ export interface IdentifyOptions extends MatchOptions {
 
 /** One face found by {@link identifyFaces}. */
 export interface IdentifiedFace {
+  /** `[x1, y1, x2, y2]` in the image's own pixels (also for a file decoded downscaled). */
   box: Box;
   score: number;
   /** The identity, or null when unknown. */

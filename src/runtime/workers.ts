@@ -2,7 +2,7 @@
  * Starting a worker thread on one of the library's own modules, in one place: in the built
  * package the bundled script (`dist/<name>.js`) sits beside the bundle that asks; running
  * from the TypeScript sources (tsx, vitest) the `.ts` module is started through tsx's loader
- * API. Used by the dataset-alignment job and the data-parallel training engine. Node only.
+ * API. Used by the dataset-alignment job, the data-parallel training engine and the face pool. Node only.
  */
 import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';

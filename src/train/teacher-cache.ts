@@ -11,13 +11,13 @@
  * all little-endian. Records are appended and flushed to disk in groups; a record cut short by
  * a crash (or damaged) fails its length or checksum, and it and everything after it are cut
  * off when the cache is next opened — what was complete is kept. A later record for the same
- * key and augmentation replaces an earlier one. One writer at a time: opening takes a lock
- * file (`<file>.lock`, holding the writer's pid; a lock left by a dead process is taken over).
+ * key and augmentation replaces an earlier one. One writer at a time: opening takes the
+ * project's lock file (`<file>.lock`, see `util/file-lock.ts`; a dead writer's lock is taken over).
  * Node only.
  */
 import { ConfigError, DataFormatError, FileNotFoundError } from '../errors.js';
 import { crc32c } from '../io/crc32c.js';
-import { isAlive } from '../util/file-lock.js';
+import { acquireFileLock, type FileLock } from '../util/file-lock.js';
 
 const FORMAT = 'tfjs-facenet-teacher-cache';
 
@@ -167,13 +167,13 @@ export class TeacherCache {
     readonly header: TeacherCacheHeader,
     private readonly entries: Map<string, Float32Array>,
     private readonly handle: import('node:fs/promises').FileHandle,
-    private readonly lockPath: string,
+    private readonly lock: FileLock,
   ) {}
 
   /**
    * Open (or create) the cache at `path` for this teacher. A torn or damaged tail is cut off.
    * @throws {DataFormatError} for a file that is not a teacher cache or belongs to another
-   *   teacher or dimension; {@link ConfigError} when another live process has it open.
+   *   teacher or dimension; {@link LockTimeoutError} when another live process has it open.
    */
   static async open(path: string, header: TeacherCacheHeader): Promise<TeacherCache> {
     if (!header.teacher || !Number.isInteger(header.dimension) || header.dimension < 1) {
@@ -182,20 +182,8 @@ export class TeacherCache {
     const fs = await import('node:fs/promises');
     const { dirname } = await import('node:path');
     await fs.mkdir(dirname(path), { recursive: true });
-    const lockPath = `${path}.lock`;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(lockPath, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-        const owner = Number((await fs.readFile(lockPath, 'utf8').catch(() => '')).trim());
-        if (owner && isAlive(owner)) {
-          throw new ConfigError('teacher cache', `${path} is being written by process ${owner}`);
-        }
-        await fs.rm(lockPath, { force: true });
-      }
-    }
+    // Held while open (hours for a long teacher run): only a dead writer's lock is broken.
+    const lock = await acquireFileLock(path, { timeoutMs: 0, staleMs: Infinity });
     try {
       const headerLine = JSON.stringify({ format: FORMAT, version: 1, teacher: header.teacher, dimension: header.dimension }) + '\n';
       let existing: Uint8Array | undefined;
@@ -225,9 +213,9 @@ export class TeacherCache {
         if (intactBytes < body.length) await fs.truncate(path, newline + 1 + intactBytes);
       }
       const handle = await fs.open(path, 'a');
-      return new TeacherCache(path, { ...header }, entries, handle, lockPath);
+      return new TeacherCache(path, { ...header }, entries, handle, lock);
     } catch (e) {
-      await fs.rm(lockPath, { force: true });
+      await lock.release();
       throw e;
     }
   }
@@ -256,9 +244,8 @@ export class TeacherCache {
 
   /** Close the file and release the lock. */
   async close(): Promise<void> {
-    const fs = await import('node:fs/promises');
     await this.handle.close();
-    await fs.rm(this.lockPath, { force: true });
+    await this.lock.release();
   }
 }
 

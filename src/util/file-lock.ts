@@ -62,12 +62,21 @@ function isStale(owner: LockOwner | null, mtimeMs: number, host: string, staleMs
   return owner.host === host && owner.pid !== process.pid && !isAlive(owner.pid);
 }
 
+/** A lock taken by {@link acquireFileLock}. */
+export interface FileLock {
+  /** The lock file. */
+  readonly lockPath: string;
+  /** Remove the lock file if it is still this holder's (it may have been judged stale and broken). */
+  release(): Promise<void>;
+}
+
 /**
- * Run `fn` while holding the lock of `path`; the lock is released afterwards, also when
- * `fn` throws.
- * @throws {LockTimeoutError} when the lock could not be taken within `timeoutMs`.
+ * Take the lock of `path`, waiting up to `timeoutMs` (0: one attempt, plus one after breaking
+ * a stale lock). Long holders (a writer open for hours) pass `staleMs: Infinity`, so only a
+ * dead owner's lock is broken.
+ * @throws {LockTimeoutError} when the lock could not be taken in time.
  */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+export async function acquireFileLock(path: string, opts: FileLockOptions = {}): Promise<FileLock> {
   const { fsp, os, crypto, path: nodePath } = nodeBuiltins('locking files');
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const staleMs = opts.staleMs ?? 120_000;
@@ -76,7 +85,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
   const me: LockOwner = { host, pid: process.pid, time: Date.now(), token: crypto.randomBytes(8).toString('hex') };
   await fsp.mkdir(nodePath.dirname(lockPath), { recursive: true });
   const started = Date.now();
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     try {
       const handle = await fsp.open(lockPath, 'wx');
       try {
@@ -88,34 +97,49 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    await breakIfStale(lockPath, host, staleMs);
-    if (Date.now() - started > timeoutMs) {
+    const broken = await breakIfStale(lockPath, host, staleMs);
+    if (broken && attempt === 0) continue;
+    if (Date.now() - started >= timeoutMs) {
       let holder = 'unknown';
       try {
         holder = (await fsp.readFile(lockPath, 'utf8')) || holder;
       } catch {
         // released meanwhile; report as unknown
       }
-      throw new LockTimeoutError(lockPath, timeoutMs, holder);
+      throw new LockTimeoutError(lockPath, Date.now() - started, holder);
     }
     const poll = opts.pollMs ?? 25 + Math.random() * 50;
     await new Promise((r) => setTimeout(r, poll));
   }
+  return {
+    lockPath,
+    async release() {
+      try {
+        const owner = parseOwner(await fsp.readFile(lockPath, 'utf8'));
+        if (owner?.token === me.token) await fsp.rm(lockPath, { force: true });
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * Run `fn` while holding the lock of `path`; the lock is released afterwards, also when
+ * `fn` throws.
+ * @throws {LockTimeoutError} when the lock could not be taken within `timeoutMs`.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+  const lock = await acquireFileLock(path, opts);
   try {
     return await fn();
   } finally {
-    // Remove the lock only if it is still ours (it could have been judged stale and broken).
-    try {
-      const owner = parseOwner(await fsp.readFile(lockPath, 'utf8'));
-      if (owner?.token === me.token) await fsp.rm(lockPath, { force: true });
-    } catch {
-      // already gone
-    }
+    await lock.release();
   }
 }
 
-/** Remove the lock at `lockPath` when it is stale. */
-async function breakIfStale(lockPath: string, host: string, staleMs: number): Promise<void> {
+/** Remove the lock at `lockPath` when it is stale; whether one was removed. */
+async function breakIfStale(lockPath: string, host: string, staleMs: number): Promise<boolean> {
   const { fsp, crypto } = nodeBuiltins('locking files');
   let text: string;
   let mtimeMs: number;
@@ -123,15 +147,15 @@ async function breakIfStale(lockPath: string, host: string, staleMs: number): Pr
     text = await fsp.readFile(lockPath, 'utf8');
     mtimeMs = (await fsp.stat(lockPath)).mtimeMs;
   } catch {
-    return; // released meanwhile
+    return false; // released meanwhile
   }
   const owner = parseOwner(text);
-  if (!isStale(owner, mtimeMs, host, staleMs, Date.now())) return;
+  if (!isStale(owner, mtimeMs, host, staleMs, Date.now())) return false;
   const aside = `${lockPath}.stale.${crypto.randomBytes(4).toString('hex')}`;
   try {
     await fsp.rename(lockPath, aside);
   } catch {
-    return; // someone else moved it first
+    return false; // someone else moved it first
   }
   // Between reading and renaming, another process may have broken the stale lock and taken a
   // fresh one; if what was moved is not the lock judged stale, put it back (link fails if a
@@ -139,4 +163,5 @@ async function breakIfStale(lockPath: string, host: string, staleMs: number): Pr
   const moved = await fsp.readFile(aside, 'utf8').catch(() => '');
   if (moved !== text) await fsp.link(aside, lockPath).catch(() => undefined);
   await fsp.rm(aside, { force: true });
+  return moved === text;
 }

@@ -3,11 +3,12 @@
  * or JSON lines), optionally save annotated images and face crops.
  */
 import type { Command } from 'commander';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { isImageFile } from '../../datasets/images.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import type { FaceDetection } from '../../face/types.js';
+import type { DecodedImage } from '../../image/decode-node.js';
 import { batchExitCode } from '../exit-codes.js';
 
 /** One image to process, with the name used for its outputs (relative, no extension). */
@@ -35,7 +36,10 @@ async function collectImages(inputs: string[], onError: (file: string, error: st
     try {
       s = await stat(input);
     } catch {
-      onError(input, 'no such file or folder');
+      // A link that loops or points nowhere is an image that cannot be read: the decoder
+      // names what is wrong with it.
+      if ((await lstat(input).catch(() => null))?.isSymbolicLink()) jobs.push({ file: input, outName: basename(input, extname(input)) });
+      else onError(input, 'no such file or folder');
       continue;
     }
     if (s.isDirectory()) await walk(input, dirname(resolve(input)));
@@ -68,12 +72,14 @@ interface DetectFlags {
   crops?: string;
   imageSize: string;
   margin: string;
+  workers: string;
 }
 
 async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const detector = detectorOptionsFrom(flags);
   const imageSize = parseInteger('--image-size', flags.imageSize, 1);
   const margin = parseInteger('--margin', flags.margin, 0);
+  const workers = parseInteger('--workers', flags.workers, 1);
   const failures: { file: string; error: string }[] = [];
   const report = (file: string, error: string) => {
     failures.push({ file, error });
@@ -93,58 +99,99 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   const { startProgress } = await import('../../util/progress.js');
 
   await initBackend();
-  const mtcnn = await loadMtcnn(detector);
   let totalFaces = 0;
   let read = 0;
   // The bar goes to stderr; it is shown only when the per-image lines on stdout go elsewhere
   // (a file or a pipe), so that the two never interleave on one terminal.
   const bar = process.stdout.isTTY ? undefined : startProgress('detect', jobs.length);
-  try {
-    for (const job of jobs) {
-      let image: import('@tensorflow/tfjs-core').Tensor3D | undefined;
+
+  /** Print one image's faces (in its own pixels) and write its annotated copy and crops. */
+  const emit = async (job: ImageJob, width: number, height: number, reported: FaceDetection[], decoded?: DecodedImage) => {
+    totalFaces += reported.length;
+    read++;
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ file: job.file, width, height, faces: reported.map(faceToJson) }) + '\n');
+    } else {
+      process.stdout.write(`${job.file}  ${width}×${height}  ${reported.length} face${reported.length === 1 ? '' : 's'}\n`);
+      reported.forEach((f, i) => {
+        const b = f.box.map((v) => v.toFixed(1).padStart(7)).join(' ');
+        process.stdout.write(`  #${String(i).padEnd(3)} score ${f.score.toFixed(4)}  box ${b}\n`);
+      });
+    }
+    if (!flags.annotate && !flags.crops) return;
+    const raw = decoded ?? (await decodeImageFile(job.file));
+    // Drawing and cropping work on the decoded pixels (downscaled past the decoder's cap).
+    const faces = reported.map((f) => scaleDetection(f, raw.scale));
+    if (flags.annotate) {
+      const png = await annotateImage(raw, faces.map((f, i) => ({ ...f, label: `#${i}` })));
+      await writeFileAtomic(join(flags.annotate, `${job.outName}.png`), png);
+    }
+    if (flags.crops) {
+      const image = rawToTensor(raw, job.file);
       try {
-        const raw = await decodeImageFile(job.file);
-        image = rawToTensor(raw, job.file);
-        const faces = await mtcnn.detect(image);
-        totalFaces += faces.length;
-        read++;
-        // An image past the decoder's pixel cap was searched downscaled: report in its own pixels.
-        const reported = faces.map((f) => scaleDetection(f, 1 / raw.scale));
-        if (flags.json) {
-          process.stdout.write(
-            JSON.stringify({ file: job.file, width: raw.sourceWidth, height: raw.sourceHeight, faces: reported.map(faceToJson) }) + '\n',
-          );
-        } else {
-          process.stdout.write(`${job.file}  ${raw.sourceWidth}×${raw.sourceHeight}  ${faces.length} face${faces.length === 1 ? '' : 's'}\n`);
-          reported.forEach((f, i) => {
-            const b = f.box.map((v) => v.toFixed(1).padStart(7)).join(' ');
-            process.stdout.write(`  #${String(i).padEnd(3)} score ${f.score.toFixed(4)}  box ${b}\n`);
-          });
+        for (let i = 0; i < faces.length; i++) {
+          const crop = cropFace(image, faces[i].box, { imageSize, margin });
+          const ints = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(crop), 0, 255), 'int32'));
+          const data = Uint8Array.from(await ints.data());
+          tf.dispose([crop, ints]);
+          const png = await encodeImage({ data, width: imageSize, height: imageSize, channels: 3 }, 'png');
+          await writeFileAtomic(join(flags.crops, `${job.outName}_${i}.png`), png);
         }
-        if (flags.annotate) {
-          const png = await annotateImage(raw, faces.map((f, i) => ({ ...f, label: `#${i}` })));
-          await writeFileAtomic(join(flags.annotate, `${job.outName}.png`), png);
-        }
-        if (flags.crops) {
-          for (let i = 0; i < faces.length; i++) {
-            const crop = cropFace(image, faces[i].box, { imageSize, margin });
-            const ints = tf.tidy(() => tf.cast(tf.clipByValue(tf.round(crop), 0, 255), 'int32'));
-            const data = Uint8Array.from(await ints.data());
-            tf.dispose([crop, ints]);
-            const png = await encodeImage({ data, width: imageSize, height: imageSize, channels: 3 }, 'png');
-            await writeFileAtomic(join(flags.crops, `${job.outName}_${i}.png`), png);
+      } finally {
+        image.dispose();
+      }
+    }
+  };
+
+  try {
+    if (workers > 1) {
+      // Worker threads detect (and decode) several images at once; output stays in input order.
+      const { FacePool } = await import('../../recognition/face-pool.js');
+      const pool = await FacePool.start({ workers, detector });
+      try {
+        const window = 4 * workers;
+        const submit = (job: ImageJob) => {
+          const p = pool.detectImage(job.file);
+          p.catch(() => undefined); // a failure is reported when its turn comes
+          return p;
+        };
+        const pending = jobs.slice(0, window).map(submit);
+        for (let k = 0; k < jobs.length; k++) {
+          if (k + window < jobs.length) pending.push(submit(jobs[k + window]));
+          const job = jobs[k];
+          try {
+            const r = await pending[k];
+            await emit(job, r.width, r.height, r.faces);
+          } catch (e) {
+            report(job.file, e instanceof Error ? e.message : String(e));
+          } finally {
+            bar?.tick(1, { faces: totalFaces });
           }
         }
-      } catch (e) {
-        report(job.file, e instanceof Error ? e.message : String(e));
       } finally {
-        image?.dispose();
-        bar?.tick(1, { faces: totalFaces });
+        await pool.close();
+      }
+    } else {
+      const mtcnn = await loadMtcnn(detector);
+      try {
+        for (const job of jobs) {
+          try {
+            const raw = await decodeImageFile(job.file);
+            const faces = await mtcnn.detect(raw);
+            // An image past the decoder's pixel cap was searched downscaled: report in its own pixels.
+            await emit(job, raw.sourceWidth, raw.sourceHeight, faces.map((f) => scaleDetection(f, 1 / raw.scale)), raw);
+          } catch (e) {
+            report(job.file, e instanceof Error ? e.message : String(e));
+          } finally {
+            bar?.tick(1, { faces: totalFaces });
+          }
+        }
+      } finally {
+        mtcnn.dispose();
       }
     }
   } finally {
     bar?.stop();
-    mtcnn.dispose();
   }
   if (!flags.json) {
     process.stdout.write(`${read} image(s), ${totalFaces} face(s), ${failures.length} failed\n`);
@@ -163,5 +210,6 @@ export function register(program: Command): void {
     .option('--crops <dir>', 'save every face crop (margin crop as align_dataset_mtcnn.py), as PNG, in this folder')
     .option('--image-size <n>', 'side of the face crops in pixels (as facenet compare.py)', '160')
     .option('--margin <n>', 'crop margin in source pixels, half on each side (as facenet compare.py)', '44')
+    .option('--workers <n>', 'worker threads detecting at once (each with its own backend); 1 = in this thread', '1')
     .action((inputs: string[], flags: DetectFlags) => runDetect(inputs, flags));
 }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
 import { forEachImage } from './per-image.js';
 
 interface EmbedFlags {
@@ -15,6 +15,17 @@ interface EmbedFlags {
   minSize?: string;
   thresholds?: string;
   factor?: string;
+  workers: string;
+}
+
+/** One image's embedding on stdout. */
+function printEmbedding(image: string, embedding: Float32Array, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ file: image, embedding: Array.from(embedding) }) + '\n');
+  } else {
+    const head = Array.from(embedding.subarray(0, 6), (v) => v.toFixed(4)).join(' ');
+    process.stdout.write(`${image}: ${embedding.length}-d  ${head} …\n`);
+  }
 }
 
 export function register(program: Command): void {
@@ -24,10 +35,36 @@ export function register(program: Command): void {
     .argument('<images...>', 'image files')
     .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-celeba) or a model folder', 'default')
     .option('--aligned', "images are aligned face crops: resize to the model's input (bilinear), no detection")
-    .option('--json', 'print one JSON object per image: {"file", "embedding"}');
+    .option('--json', 'print one JSON object per image: {"file", "embedding"}')
+    .option('--workers <n>', 'worker threads embedding at once (each with its own backend and model); 1 = in this thread', '1');
   addDetectorOptions(cmd).action(async (images: string[], flags: EmbedFlags) => {
+    const workers = parseInteger('--workers', flags.workers, 1);
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
+    if (workers > 1) {
+      const { FacePool } = await import('../../recognition/face-pool.js');
+      const pool = await FacePool.start({ workers, model: flags.model, detector: detectorOptionsFrom(flags) });
+      try {
+        // Submitted a window ahead; printed in input order. Failures are reported per image.
+        const window = 4 * workers;
+        const pending: Promise<Float32Array>[] = [];
+        const submit = (k: number) => {
+          const p = pool.embed(images[k], { aligned: flags.aligned });
+          p.catch(() => undefined); // handled when its turn comes
+          pending.push(p);
+        };
+        for (let k = 0; k < Math.min(window, images.length); k++) submit(k);
+        let next = 0;
+        await forEachImage(images, async (image) => {
+          const k = next++;
+          if (k + window < images.length) submit(k + window);
+          printEmbedding(image, await pending[k], flags.json);
+        });
+      } finally {
+        await pool.close();
+      }
+      return;
+    }
     const { modelFolder } = await import('../../recognition/models.js');
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
     const modelDir = await modelFolder(flags.model);
@@ -45,12 +82,7 @@ export function register(program: Command): void {
     try {
       await forEachImage(images, async (image) => {
         const embedding = flags.aligned ? await embedAlignedFace(embedder, image) : (await embedder.embed([image]))[0];
-        if (flags.json) {
-          process.stdout.write(JSON.stringify({ file: image, embedding: Array.from(embedding) }) + '\n');
-        } else {
-          const head = Array.from(embedding.subarray(0, 6), (v) => v.toFixed(4)).join(' ');
-          process.stdout.write(`${image}: ${embedding.length}-d  ${head} …\n`);
-        }
+        printEmbedding(image, embedding, flags.json);
       });
     } finally {
       (embedder.detector as { dispose?: () => void }).dispose?.();

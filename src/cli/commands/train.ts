@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { ConfigError, FileNotFoundError } from '../../errors.js';
 import { readTrainConfigFile, type TrainConfig } from '../../train/config.js';
+import type { Preprocessing } from '../../face/embedding.js';
 
 interface TrainFlags {
   data?: string;
@@ -30,7 +31,28 @@ interface TrainFlags {
   seed?: string;
   workers?: string;
   maxSteps?: string;
+  alignment?: string;
+  margin?: string;
   progress: boolean;
+}
+
+/** How the exported model's faces are to be aligned (`preprocessing.json`): the training data's alignment. */
+export function exportPreprocessing(flags: Pick<TrainFlags, 'alignment' | 'margin'>): Partial<Preprocessing> {
+  const out: Partial<Preprocessing> = {};
+  if (flags.alignment !== undefined) {
+    if (!['crop', 'landmarks', 'chip'].includes(flags.alignment)) {
+      throw new ConfigError('--alignment', `must be crop, landmarks or chip, got '${flags.alignment}'`);
+    }
+    out.alignment = flags.alignment as Preprocessing['alignment'];
+    // Inference margins matching `align`'s defaults (crop: the reference's 32 px at inference).
+    out.margin = { crop: 32, landmarks: 0.1, chip: 0.25 }[out.alignment];
+  }
+  const margin = num('--margin', flags.margin, false);
+  if (margin !== undefined) {
+    if (margin < 0) throw new ConfigError('--margin', `must be ≥ 0, got ${margin}`);
+    out.margin = margin;
+  }
+  return out;
 }
 
 function num(option: string, value: string | undefined, integer: boolean): number | undefined {
@@ -85,6 +107,7 @@ export async function configFromFlags(flags: TrainFlags): Promise<Partial<TrainC
 
 async function runTrain(flags: TrainFlags): Promise<void> {
   const config = await configFromFlags(flags);
+  const preprocessing = exportPreprocessing(flags);
   const { initBackend } = await import('../../runtime/backend.js');
   const { train } = await import('../../train/trainer.js');
   const info = await initBackend();
@@ -109,6 +132,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       progress: flags.progress && !!process.stderr.isTTY,
       workers: num('--workers', flags.workers, true),
       maxSteps: num('--max-steps', flags.maxSteps, true),
+      preprocessing,
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onEpoch: (e) => {
         const v = e.validation
@@ -154,6 +178,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed (default 666)')
     .option('--workers <n>', 'data-parallel worker threads (default 0: train in the main thread)')
     .option('--max-steps <n>', 'stop after this many updates (a checkpoint is saved)')
+    .option('--alignment <method>', "how the training faces were aligned (crop, landmarks or chip, as `align --method`): recorded in the exported model's preprocessing.json (default crop)")
+    .option('--margin <x>', "the alignment's margin, as `align --margin` (default: that method's default)")
     .option('--no-progress', 'no progress bar')
     .action((flags: TrainFlags) => runTrain(flags));
 }

@@ -1,0 +1,106 @@
+/**
+ * Worker-thread entry of {@link FacePool}: its own TensorFlow.js backend (one tfjs-wasm
+ * instance per thread), MTCNN loaded at start, the recognition model loaded on the first
+ * embedding job. Jobs run strictly one after another, in the order they arrive.
+ *
+ * Protocol (main → worker): `{ type: 'job', job }` or `{ type: 'stop' }`.
+ * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`,
+ * `{ type: 'result', id, result }`, `{ type: 'failed', id, error }`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import '@tensorflow/tfjs-layers';
+import '../runtime/install-node.js';
+import { FacenetError } from '../errors.js';
+import { initBackend } from '../runtime/backend.js';
+import { decodeImageFile } from '../image/decode-node.js';
+import { scaleDetection } from '../face/types.js';
+import { loadMtcnn, type Mtcnn } from '../mtcnn/detector.js';
+import { loadFacenetEmbedder } from './load.js';
+import { embedAlignedFace } from './aligned.js';
+import type { FacenetEmbedder } from './embedder.js';
+import type { PoolError, PoolJob, PoolJobResult, PoolWorkerData, PoolImage } from './face-pool.js';
+import type { ImageInput } from '../image/types.js';
+
+function errorOf(e: unknown): PoolError {
+  if (e instanceof FacenetError) return { code: e.code, name: e.name, message: e.message };
+  return { name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** A pool image as the detector and embedder take it (files decode here, in the worker). */
+function input(image: PoolImage): ImageInput {
+  return typeof image === 'string' ? image : { data: image.data, width: image.width, height: image.height, channels: image.channels ?? 3 };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('face-pool-worker must run in a worker thread');
+  const data = workerData as PoolWorkerData;
+  let mtcnn: Mtcnn;
+  try {
+    await initBackend(data.backend ? { backend: data.backend } : {});
+    mtcnn = await loadMtcnn(data.detector);
+  } catch (e) {
+    port.postMessage({ type: 'init-error', error: errorOf(e) });
+    return;
+  }
+  let embedder: Promise<FacenetEmbedder> | undefined;
+  // The embedder shares this thread's detector (it does not own it).
+  const getEmbedder = () => {
+    if (!data.modelDir) throw new FacenetError('POOL_NO_MODEL', 'this face pool was started without a recognition model (option `model`)');
+    embedder ??= loadFacenetEmbedder({ modelDir: data.modelDir, detector: mtcnn });
+    return embedder;
+  };
+
+  const run = async (job: PoolJob): Promise<PoolJobResult> => {
+    switch (job.kind) {
+      case 'detect': {
+        if (typeof job.image !== 'string') {
+          const faces = await mtcnn.detect(input(job.image), job.options);
+          return { kind: 'detect', faces, width: job.image.width, height: job.image.height };
+        }
+        // A file: decoded here (once) so that its own size can go back with the faces.
+        const raw = await decodeImageFile(job.image);
+        const faces = (await mtcnn.detect(raw, job.options)).map((f) => scaleDetection(f, 1 / raw.scale));
+        return { kind: 'detect', faces, width: raw.sourceWidth, height: raw.sourceHeight };
+      }
+      case 'track': {
+        const faces = await mtcnn.track(input(job.image), job.previous, job.options);
+        return { kind: 'track', faces };
+      }
+      case 'embed': {
+        const e = await getEmbedder();
+        const embedding = job.aligned ? await embedAlignedFace(e, input(job.image)) : (await e.embed([input(job.image)]))[0];
+        return { kind: 'embed', embedding };
+      }
+      case 'embedAll': {
+        const e = await getEmbedder();
+        return { kind: 'embedAll', faces: await e.embedAllFaces(input(job.image)) };
+      }
+    }
+  };
+
+  let chain = Promise.resolve();
+  port.on('message', (msg: { type: 'job'; job: PoolJob } | { type: 'stop' }) => {
+    if (msg.type === 'stop') {
+      chain = chain.then(async () => {
+        if (embedder) (await embedder.catch(() => undefined))?.dispose();
+        mtcnn.dispose();
+        port.close();
+      });
+      return;
+    }
+    const { job } = msg;
+    chain = chain.then(async () => {
+      try {
+        const result = await run(job);
+        // Embeddings travel as copies; detections are plain objects.
+        port.postMessage({ type: 'result', id: job.id, result });
+      } catch (e) {
+        port.postMessage({ type: 'failed', id: job.id, error: errorOf(e) });
+      }
+    });
+  });
+  port.postMessage({ type: 'ready' });
+}
+
+void main();

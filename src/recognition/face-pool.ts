@@ -1,0 +1,305 @@
+/**
+ * A pool of worker threads for detection and embedding jobs (Node): each worker runs its own
+ * TensorFlow.js backend (one tfjs-wasm instance per thread, which has no threads of its own
+ * in Node) with its own MTCNN and, on the first embedding job, its own recognition model.
+ * Jobs go to whichever worker is free, so on a machine with k cores up to k images are
+ * processed at once; results come back to the caller that asked, in any order.
+ *
+ * ```ts
+ * const pool = await FacePool.start({ workers: 2, model: 'default' });
+ * const all = await Promise.all(files.map((f) => pool.detect(f)));
+ * const embeddings = await Promise.all(files.map((f) => pool.embed(f)));
+ * await pool.close();
+ * ```
+ *
+ * Results equal what `Mtcnn.detect` / `track` and `FacenetEmbedder.embed` /
+ * `embedAllFaces` return in the calling thread with the same settings.
+ */
+import type { Worker } from 'node:worker_threads';
+import * as nodeUrl from 'node:url';
+import { ConfigError, DisposedError, FacenetError } from '../errors.js';
+import { startWorker } from '../runtime/workers.js';
+import { nodeBuiltins } from '../runtime/node-platform.js';
+import type { BackendName } from '../runtime/backend.js';
+import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
+import type { MtcnnOptions } from '../mtcnn/pipeline-types.js';
+import type { Box, FaceDetection } from '../face/types.js';
+import type { FaceEmbedding } from '../face/embedding.js';
+import { modelFolder } from './models.js';
+
+/** Options of {@link FacePool.start}. */
+export interface FacePoolOptions {
+  /** Worker threads. Default: the number of CPU cores (`os.availableParallelism()`). */
+  workers?: number;
+  /** Detector of every worker (weights and settings), as for `loadMtcnn`. */
+  detector?: LoadMtcnnOptions;
+  /**
+   * Recognition model for embedding jobs: a shipped model's name (`default`, `dlib`, …) or a
+   * model folder. Default: none — then embedding jobs fail with code `POOL_NO_MODEL`.
+   */
+  model?: string;
+  /** Backend of every worker. Default: as `initBackend` chooses (wasm in Node without tfjs-node). */
+  backend?: BackendName;
+}
+
+/**
+ * An image for a pool job: a file path (decoded in the worker, which spreads decoding over
+ * the pool too) or decoded pixels (copied to the worker).
+ */
+export type PoolImage = string | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels?: 3 | 4 };
+
+/** What {@link FacePool.detectImage} returns. */
+export interface PoolDetection {
+  faces: FaceDetection[];
+  /** The image's width and height in its own pixels (what the boxes refer to). */
+  width: number;
+  height: number;
+}
+
+/** @internal A job as sent to a worker. */
+export type PoolJob = { id: number } & PoolJobSpec;
+
+/** @internal A job before it has an id. */
+export type PoolJobSpec =
+  | { kind: 'detect'; image: PoolImage; options?: MtcnnOptions }
+  | { kind: 'track'; image: PoolImage; previous: Box[]; options?: MtcnnOptions }
+  | { kind: 'embed'; image: PoolImage; aligned: boolean }
+  | { kind: 'embedAll'; image: PoolImage };
+
+/** @internal What a worker sends back for a job. */
+export type PoolJobResult =
+  | { kind: 'detect'; faces: FaceDetection[]; width: number; height: number }
+  | { kind: 'track'; faces: FaceDetection[] }
+  | { kind: 'embed'; embedding: Float32Array }
+  | { kind: 'embedAll'; faces: FaceEmbedding[] };
+
+/** @internal An error thrown in a worker, as sent back. */
+export interface PoolError {
+  code?: string;
+  name: string;
+  message: string;
+}
+
+/** @internal `workerData` of a pool worker. */
+export interface PoolWorkerData {
+  detector?: LoadMtcnnOptions;
+  modelDir?: string;
+  backend?: BackendName;
+}
+
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: PoolError }
+  | { type: 'result'; id: number; result: PoolJobResult }
+  | { type: 'failed'; id: number; error: PoolError };
+
+interface Pending {
+  job: PoolJob;
+  resolve: (r: PoolJobResult) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * A worker's error in the calling thread: library errors keep their code (and class name,
+ * as `name`), so callers that report {@link FacenetError}s and go on keep doing so.
+ */
+function fromWorkerError(e: PoolError): Error {
+  if (e.code) {
+    const err = new FacenetError(e.code, e.message);
+    err.name = e.name;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+/** The worker script: the bundled `face-pool-worker.js` beside this module, or the TypeScript source through tsx. */
+function startPoolWorker(data: PoolWorkerData): Worker {
+  const worker = startWorker(import.meta.url, { bundled: './face-pool-worker.js', source: './face-pool-worker.ts' }, data);
+  if (!worker) throw new FacenetError('WORKER_MISSING', `face pool worker not found next to ${nodeUrl.fileURLToPath(import.meta.url)}`);
+  return worker;
+}
+
+/** Wait for a new worker's `ready` (or its failure to start). */
+function whenReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromWorker) => {
+      if (m.type === 'ready') done(null);
+      else if (m.type === 'init-error') done(fromWorkerError(m.error));
+    };
+    const onError = (e: Error) => done(e);
+    const onExit = (code: number) => done(new FacenetError('WORKER', `face pool worker exited (code ${code}) while starting`));
+    const done = (e: Error | null) => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/** One worker and the job it is running. */
+class PoolWorker {
+  busy: Pending | null = null;
+  dead: Error | null = null;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly onFree: () => void,
+  ) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.type !== 'result' && m.type !== 'failed') return;
+      const p = this.busy;
+      if (!p || p.job.id !== m.id) return;
+      this.busy = null;
+      if (m.type === 'result') p.resolve(m.result);
+      else p.reject(fromWorkerError(m.error));
+      this.onFree();
+    });
+    const die = (e: Error) => {
+      if (this.dead) return;
+      this.dead = e;
+      const p = this.busy;
+      this.busy = null;
+      p?.reject(e);
+      this.onFree();
+    };
+    worker.on('error', (e) => die(new FacenetError('WORKER', `face pool worker failed: ${e.message}`)));
+    worker.on('exit', (code) => die(new FacenetError('WORKER', `face pool worker exited (code ${code})`)));
+  }
+
+  run(p: Pending): void {
+    this.busy = p;
+    this.worker.postMessage({ type: 'job', job: p.job });
+  }
+}
+
+/** Worker threads running detection and embedding jobs; see the module docs. */
+export class FacePool {
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly workers: PoolWorker[]) {}
+
+  /**
+   * Start the workers and wait until each has loaded its backend and detector.
+   * @throws {ConfigError} for a bad worker count, {ModelNotFoundError} for an unknown model,
+   *   or the first worker's start-up error (e.g. unreadable weights); started workers are
+   *   stopped again then.
+   */
+  static async start(opts: FacePoolOptions = {}): Promise<FacePool> {
+    const count = opts.workers ?? nodeBuiltins('starting a face pool').os.availableParallelism();
+    if (!(Number.isInteger(count) && count >= 1)) throw new ConfigError('workers', `must be a positive integer, got ${String(opts.workers)}`);
+    const data: PoolWorkerData = {
+      detector: opts.detector,
+      modelDir: opts.model === undefined ? undefined : await modelFolder(opts.model),
+      backend: opts.backend,
+    };
+    const started: Worker[] = [];
+    try {
+      for (let i = 0; i < count; i++) started.push(startPoolWorker(data));
+      await Promise.all(started.map(whenReady));
+    } catch (e) {
+      await Promise.all(started.map((w) => w.terminate()));
+      throw e;
+    }
+    const pool: FacePool = new FacePool([]);
+    for (const w of started) pool.workers.push(new PoolWorker(w, () => pool.dispatch()));
+    return pool;
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Jobs waiting for a free worker (not counting those running). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** `Mtcnn.detect` of one image, in a worker (boxes in the image's own pixels). */
+  async detect(image: PoolImage, options?: MtcnnOptions): Promise<FaceDetection[]> {
+    return (await this.detectImage(image, options)).faces;
+  }
+
+  /**
+   * {@link detect}, with the size of the image (a file's own size, as displayed: EXIF
+   * orientation applied), so that a caller handing over file paths need not decode them.
+   */
+  async detectImage(image: PoolImage, options?: MtcnnOptions): Promise<PoolDetection> {
+    const r = (await this.submit({ kind: 'detect', image, options })) as PoolDetection & { kind: 'detect' };
+    return { faces: r.faces, width: r.width, height: r.height };
+  }
+
+  /** `Mtcnn.track` of one frame from earlier boxes, in a worker. */
+  async track(image: PoolImage, previous: readonly Readonly<Box>[], options?: MtcnnOptions): Promise<FaceDetection[]> {
+    const r = await this.submit({ kind: 'track', image, previous: previous.map((b) => [...b] as Box), options });
+    return (r as { faces: FaceDetection[] }).faces;
+  }
+
+  /**
+   * The embedding of the image's main face (`FacenetEmbedder.embed`), or with `aligned` of
+   * the whole image taken as an aligned face crop.
+   * @throws {NoFaceError}-coded `FacenetError` (`NO_FACE`) when no face is found.
+   */
+  async embed(image: PoolImage, opts: { aligned?: boolean } = {}): Promise<Float32Array> {
+    const r = await this.submit({ kind: 'embed', image, aligned: !!opts.aligned });
+    return (r as { embedding: Float32Array }).embedding;
+  }
+
+  /** Every face of the image with its embedding (`FacenetEmbedder.embedAllFaces`). */
+  async embedAllFaces(image: PoolImage): Promise<FaceEmbedding[]> {
+    const r = await this.submit({ kind: 'embedAll', image });
+    return (r as { faces: FaceEmbedding[] }).faces;
+  }
+
+  /**
+   * Let the running and queued jobs finish, then stop the workers (each disposes its
+   * models). Jobs submitted afterwards fail with {@link DisposedError}.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.queue.length > 0 || this.workers.some((w) => w.busy)) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (this.workers.every((w) => w.dead)) break;
+    }
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.dead) return resolve();
+            w.worker.once('exit', () => resolve());
+            w.worker.postMessage({ type: 'stop' });
+          }),
+      ),
+    );
+  }
+
+  private submit(job: PoolJobSpec): Promise<PoolJobResult> {
+    if (this.closed) return Promise.reject(new DisposedError('FacePool'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Hand queued jobs to free workers; with every worker dead, fail what is left. */
+  private dispatch(): void {
+    for (const w of this.workers) {
+      if (this.queue.length === 0) return;
+      if (!w.busy && !w.dead) w.run(this.queue.shift()!);
+    }
+    if (this.workers.length > 0 && this.workers.every((w) => w.dead)) {
+      const err = this.workers[0].dead!;
+      for (const p of this.queue.splice(0)) p.reject(err);
+    }
+  }
+}

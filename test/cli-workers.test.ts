@@ -1,0 +1,55 @@
+/**
+ * `detect --workers` and `embed --workers`: the same output, in the same order, as in one
+ * thread; bad files reported and skipped in both.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedPath } from './helpers.js';
+import { runCli as cli } from './cli-helpers.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tfjs-facenet-cli-workers-'));
+});
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('--workers', () => {
+  it('detect: two workers print exactly what one thread prints, bad files reported in place', async () => {
+    const broken = join(root, 'broken.jpg');
+    await writeFile(broken, (await readFile(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'))).subarray(0, 2000));
+    const files = [
+      sharedPath('data/samples/groups/bbt3.jpg'),
+      broken,
+      sharedPath('data/samples/Anthony_Hopkins_0001.jpg'),
+      sharedPath('data/samples/groups/bbt5.jpg'),
+    ];
+    const one = await cli(['detect', '--json', ...files]);
+    const annotate = join(root, 'annotated');
+    const two = await cli(['detect', '--json', '--workers', '2', '--annotate', annotate, ...files]);
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual([files[0], files[2], files[3]]);
+    expect(two.stderr).toMatch(/broken\.jpg: cannot decode image/);
+    expect((await readdir(annotate)).sort()).toEqual(['Anthony_Hopkins_0001.png', 'bbt3.png', 'bbt5.png']);
+  });
+
+  it('embed: two workers print exactly what one thread prints, a faceless image reported', async () => {
+    const people = ['amy/amy1.png', 'penny/penny1.png', 'howard/howard5.png', 'leonard/leonard1.png'].map((f) =>
+      sharedPath('data/samples/people', f),
+    );
+    const args = ['embed', '--json', '--model', 'facenet-celeba', ...people];
+    const one = await cli(args);
+    const two = await cli([...args, '--workers', '2']);
+    // howard5.png has no face MTCNN finds (BENCHMARKS.md, the demo section).
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stdout.trim().split('\n').length).toBe(3);
+    expect(two.stderr).toMatch(/howard5\.png: no face found/);
+  });
+});

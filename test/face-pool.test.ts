@@ -1,0 +1,91 @@
+/**
+ * FacePool: detection and embedding jobs in worker threads give exactly what the calling
+ * thread gives, failures come back typed and the pool goes on, and closing stops the workers.
+ * Tiny scale (2 workers, a few real images): correctness, not speed (see bench/pool.ts).
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DisposedError, FacenetError } from '../src/errors.js';
+import { decodeImageFile } from '../src/image/decode-node.js';
+import { loadMtcnn, type Mtcnn } from '../src/mtcnn/index.js';
+import { FacePool } from '../src/recognition/face-pool.js';
+import { loadEmbedder } from '../src/recognition/models.js';
+import type { FacenetEmbedder } from '../src/recognition/embedder.js';
+import { setupBackend, sharedDir, sharedPath } from './helpers.js';
+
+const groups = ['bbt2.jpg', 'bbt3.jpg', 'bbt5.jpg'].map((f) => sharedPath('data', 'samples', 'groups', f));
+const portraits = ['amy/amy1.png', 'penny/penny1.png', 'leonard/leonard1.png'].map((f) => sharedPath('data', 'samples', 'people', f));
+
+let pool: FacePool;
+let mtcnn: Mtcnn;
+let embedder: FacenetEmbedder;
+
+beforeAll(async () => {
+  await setupBackend();
+  mtcnn = await loadMtcnn();
+  embedder = await loadEmbedder('facenet-celeba');
+  pool = await FacePool.start({ workers: 2, model: 'facenet-celeba' });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  mtcnn?.dispose();
+  embedder?.dispose();
+});
+
+describe('FacePool', () => {
+  it('runs two workers, and detects exactly what the calling thread detects (files and pixels)', async () => {
+    expect(pool.size).toBe(2);
+    const fromFiles = await Promise.all(groups.map((f) => pool.detect(f)));
+    for (let i = 0; i < groups.length; i++) {
+      expect(fromFiles[i].length).toBeGreaterThan(0);
+      expect(fromFiles[i]).toEqual(await mtcnn.detect(groups[i]));
+    }
+    const raw = await decodeImageFile(groups[0]);
+    const pixels = { data: raw.data as Uint8Array, width: raw.width, height: raw.height };
+    expect(await pool.detect(pixels)).toEqual(await mtcnn.detect(pixels));
+    // Per-call options reach the worker: a larger minimum face size finds no more faces.
+    const big = await pool.detect(groups[1], { minFaceSize: 400 });
+    expect(big).toEqual(await mtcnn.detect(groups[1], { minFaceSize: 400 }));
+    expect(big.length).toBeLessThan(fromFiles[1].length);
+  });
+
+  it('tracks from earlier boxes exactly as Mtcnn.track does', async () => {
+    const faces = await mtcnn.detect(groups[2]);
+    const boxes = faces.map((f) => f.box);
+    expect(await pool.track(groups[2], boxes)).toEqual(await mtcnn.track(groups[2], boxes));
+  });
+
+  it('embeds the main face exactly as the embedder does, jobs spread over both workers', async () => {
+    const jobs = [...portraits, ...portraits];
+    const got = await Promise.all(jobs.map((f) => pool.embed(f)));
+    const want = await embedder.embed(jobs);
+    expect(got.map((e) => Array.from(e))).toEqual(want.map((e) => Array.from(e)));
+    expect(got[0].length).toBe(128);
+    const all = await pool.embedAllFaces(groups[0]);
+    const allHere = await embedder.embedAllFaces(groups[0]);
+    expect(all.map((f) => f.detection)).toEqual(allHere.map((f) => f.detection));
+    expect(all.map((f) => Array.from(f.embedding))).toEqual(allHere.map((f) => Array.from(f.embedding)));
+  });
+
+  it('reports a bad image as a typed error naming it and goes on with the next job', async () => {
+    const missing = join(sharedDir(), 'data', 'samples', 'no-such-image.jpg');
+    const results = await Promise.allSettled([pool.detect(missing), pool.detect(groups[0]), pool.embed(missing)]);
+    expect(results[0].status).toBe('rejected');
+    const err = (results[0] as PromiseRejectedResult).reason;
+    expect(err).toBeInstanceOf(FacenetError);
+    expect((err as FacenetError).code).toBe('FILE_NOT_FOUND');
+    expect((err as Error).message).toContain('no-such-image.jpg');
+    expect(results[1].status).toBe('fulfilled');
+    expect(results[2].status).toBe('rejected');
+  });
+
+  it('without a model, embedding jobs fail with POOL_NO_MODEL; after close() jobs are refused', async () => {
+    const bare = await FacePool.start({ workers: 1 });
+    await expect(bare.embed(portraits[0])).rejects.toMatchObject({ code: 'POOL_NO_MODEL' });
+    expect((await bare.detect(portraits[0])).length).toBe(1);
+    await bare.close();
+    await expect(bare.detect(portraits[0])).rejects.toBeInstanceOf(DisposedError);
+    await expect(FacePool.start({ workers: 0 })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+});
