@@ -2,14 +2,27 @@
  * {@link SqlClient} over a PostgreSQL server through a `pg` connection pool (Node only;
  * `pg` is an optional peer dependency).
  */
-import type { Pool } from 'pg';
 import type { SqlClient } from './sql-client.js';
+
+/** What {@link pgPoolClient} uses of a `pg` client or pooled connection (structural: no `pg` types needed). */
+export interface PgQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * What {@link pgPoolClient} uses of a `pg` `Pool`. Structural, so this package's declarations
+ * compile without `pg` installed (it is an optional peer); a `pg.Pool` fits.
+ */
+export interface PgPool extends PgQueryable {
+  connect(): Promise<PgQueryable & { release(): void }>;
+  end(): Promise<void>;
+}
 
 /**
  * A {@link SqlClient} on a `pg` pool. Transactions take one connection of the pool.
  * @param location names the database in messages; never include the password.
  */
-export function pgPoolClient(pool: Pool, location: string): SqlClient {
+export function pgPoolClient(pool: PgPool, location: string): SqlClient {
   return {
     location,
     query: async <R>(sql: string, params?: readonly unknown[]) => {

@@ -61,6 +61,7 @@ export { FileGalleryStore } from '../gallery/file-store.js';
 export { openGalleryStore, galleryStoreKind } from '../gallery/open-store.js';
 export type { GalleryStoreKind } from '../gallery/open-store.js';
 export { pgPoolClient, redactConnectionString } from '../gallery/sql-pg.js';
+export type { PgPool, PgQueryable } from '../gallery/sql-pg.js';
 export { galleryPairs } from '../recognition/threshold.js';
 export { FacePool } from '../recognition/face-pool.js';
 export type { FacePoolOptions, PoolImage, PoolDetection } from '../recognition/face-pool.js';
