@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .command('embed')
     .description("print embeddings: of each image's main face (MTCNN), or with --aligned of each image as a face crop")
     .argument('<images...>', 'image files')
-    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-celeba) or a model folder', 'default')
+    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-distilled, facenet-celeba) or a model folder', 'default')
     .option('--aligned', "images are aligned face crops: resize to the model's input (bilinear), no detection")
     .option('--json', 'print one JSON object per image: {"file", "embedding"}')
     .option('--workers <n>', 'worker threads embedding at once (each with its own backend and model); 1 = in this thread', '1');
