@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedDir } from './helpers.js';
 import { makeBadInputCorpus, CORPUS_FOLDER, type CorpusEntry } from './bad-input-corpus.js';
-import { createTinyEmbedder } from './tiny-embedder.js';
-import { saveModel } from '../src/facenet/index.js';
-import { writeModelPreprocessing } from '../src/recognition/load.js';
+import { saveTinyModel } from './tiny-embedder.js';
 import { parseBoundingBoxes } from '../src/datasets/align.js';
 import { loadGallery } from '../src/gallery/file.js';
 import { EXIT } from '../src/cli/exit-codes.js';
@@ -34,15 +32,8 @@ beforeAll(async () => {
   entries = await makeBadInputCorpus(corpus);
   // A tiny network (test/tiny-embedder.ts) keeps enroll and identify quick; what is checked
   // here — which files are processed or reported — does not depend on the network.
-  const { mtcnn, model, embedder } = await createTinyEmbedder(5);
   modelDir = join(tmp, 'model');
-  try {
-    await saveModel(model, modelDir);
-    await writeModelPreprocessing(modelDir, embedder.preprocessing);
-  } finally {
-    mtcnn.dispose();
-    model.dispose();
-  }
+  await saveTinyModel(modelDir, 5);
 });
 afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });

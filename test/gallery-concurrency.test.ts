@@ -10,9 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sharedPath } from './helpers.js';
 import { runCli } from './cli-helpers.js';
-import { createTinyEmbedder } from './tiny-embedder.js';
-import { saveModel } from '../src/facenet/index.js';
-import { writeModelPreprocessing } from '../src/recognition/load.js';
+import { saveTinyModel } from './tiny-embedder.js';
 import { Gallery } from '../src/gallery/gallery.js';
 import { loadGallery, saveGallery, updateGallery } from '../src/gallery/file.js';
 import { withFileLock, lockPathOf } from '../src/util/file-lock.js';
@@ -99,15 +97,8 @@ describe('updateGallery', () => {
 
 describe('four enroll processes on one gallery', () => {
   it('every person is present exactly once, and a repeat run adds nothing', async () => {
-    const { mtcnn, model, embedder } = await createTinyEmbedder(5);
     const modelDir = join(tmp, 'model');
-    try {
-      await saveModel(model, modelDir);
-      await writeModelPreprocessing(modelDir, embedder.preprocessing);
-    } finally {
-      mtcnn.dispose();
-      model.dispose();
-    }
+    await saveTinyModel(modelDir, 5);
     const gallery = join(tmp, 'four.gallery');
     const people = ['amy', 'howard', 'penny', 'raj'];
     const folder = (p: string) => sharedPath('data', 'samples', 'people', p);

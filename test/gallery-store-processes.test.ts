@@ -13,9 +13,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { sharedPath } from './helpers.js';
 import { runCli } from './cli-helpers.js';
-import { createTinyEmbedder } from './tiny-embedder.js';
-import { saveModel } from '../src/facenet/index.js';
-import { writeModelPreprocessing } from '../src/recognition/load.js';
+import { saveTinyModel } from './tiny-embedder.js';
 import { openGalleryStore } from '../src/gallery/open-store.js';
 
 let tmp: string;
@@ -39,15 +37,8 @@ afterAll(async () => {
 
 describe('two enroll processes on one served PGlite gallery', () => {
   it('keep both runs, amy once; a repeat adds nothing; a third process identifies', async () => {
-    const { mtcnn, model, embedder } = await createTinyEmbedder(5);
     const modelDir = join(tmp, 'model');
-    try {
-      await saveModel(model, modelDir);
-      await writeModelPreprocessing(modelDir, embedder.preprocessing);
-    } finally {
-      mtcnn.dispose();
-      model.dispose();
-    }
+    await saveTinyModel(modelDir, 5);
     const images = (p: string) => [1, 2].map((i) => join(sharedPath('data', 'samples', 'people', p), `${p}${i}.png`));
     const run = (p: string) => runCli(['enroll', '--gallery', url, '--model', modelDir, '--name', 'amy', ...images('amy')]).then(async (first) => ({
       first,

@@ -7,6 +7,8 @@ import { setupBackend } from './helpers.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
 import { buildInceptionResnetV1 } from '../src/facenet/index.js';
 import { FacenetEmbedder } from '../src/recognition/embedder.js';
+import { saveModel } from '../src/facenet/model-io.js';
+import { writeModelPreprocessing } from '../src/recognition/load.js';
 
 /**
  * A tiny Inception-ResNet-v1 (80 px input, one block of each kind, a quarter of the width,
@@ -36,4 +38,19 @@ export async function createTinyEmbedder(seed: number): Promise<TinyEmbedder> {
   const model = buildInceptionResnetV1({ ...TINY_FACENET, seed });
   const embedder = await FacenetEmbedder.create({ model, detector: mtcnn, preprocessing: { margin: 16 } });
   return { mtcnn, model, embedder };
+}
+
+/**
+ * A {@link createTinyEmbedder} network saved as a model folder at `dir` (model + its
+ * preprocessing), for tests that run the CLI with `--model dir`; nothing stays loaded.
+ */
+export async function saveTinyModel(dir: string, seed: number): Promise<void> {
+  const { mtcnn, model, embedder } = await createTinyEmbedder(seed);
+  try {
+    await saveModel(model, dir);
+    await writeModelPreprocessing(dir, embedder.preprocessing);
+  } finally {
+    mtcnn.dispose();
+    model.dispose();
+  }
 }
