@@ -6,12 +6,10 @@
  * stays under 1.5 GB — also with a file declaring 16000 × 16000 pixels among them.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { runCliMeasured } from './cli-helpers.js';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { sharedDir } from './helpers.js';
+import { join } from 'node:path';
 import { makeBadInputCorpus, CORPUS_FOLDER, type CorpusEntry } from './bad-input-corpus.js';
 import { saveTinyModel } from './tiny-embedder.js';
 import { parseBoundingBoxes } from '../src/datasets/align.js';
@@ -42,40 +40,6 @@ afterAll(async () => {
 const pathOf = (e: CorpusEntry) => join(corpus, CORPUS_FOLDER, e.name);
 const stem = (name: string) => name.slice(0, name.lastIndexOf('.'));
 const of = (...kinds: CorpusEntry['kind'][]) => entries.filter((e) => kinds.includes(e.kind));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  maxRssMiB: number;
-}
-
-/**
- * Run the CLI as a user would, measuring the child's peak resident set size with GNU time
- * (`/usr/bin/time -v`) when the machine has it, else with a preloaded reporter of the
- * process's own `maxRSS`.
- */
-function runCliMeasured(args: string[]): Promise<Run> {
-  const stats = join(tmp, `time-${Math.random().toString(36).slice(2)}.txt`);
-  const gnuTime = existsSync('/usr/bin/time');
-  const node = [process.execPath, ...(gnuTime ? [] : ['--import', resolve('test/fixtures/report-max-rss.mjs')]), '--import', 'tsx', 'src/cli/main.ts', ...args];
-  const [command, ...rest] = gnuTime ? ['/usr/bin/time', '-v', '-o', stats, ...node] : node;
-  return new Promise((done) => {
-    execFile(command, rest, { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } }, async (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      let kib: number;
-      if (gnuTime) {
-        const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(stats, 'utf8').catch(() => ''));
-        kib = m ? Number(m[1]) : NaN;
-      } else {
-        const m = /max-rss-kib (\d+)\n/.exec(stderr);
-        kib = m ? Number(m[1]) : NaN;
-        stderr = stderr.replace(/max-rss-kib \d+\n/, '');
-      }
-      done({ code, stdout, stderr, maxRssMiB: kib / 1024 });
-    });
-  });
-}
 
 /** The typed error's message for a bad corpus file, as every command prints it after the path. */
 function expectReported(stderr: string, e: CorpusEntry): void {

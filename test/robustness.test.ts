@@ -5,12 +5,12 @@
  * happened, align output names are unique, the align journal survives odd file names.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile } from 'node:child_process';
+import { runCliMeasured } from './cli-helpers.js';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { sharedPath, sharedDir } from './helpers.js';
+import { sharedPath } from './helpers.js';
 import { cappedSize, decodeImageBytes, decodeImageFile, MAX_DECODE_PIXELS } from '../src/image/decode-node.js';
 import { pyramidLevels, MAX_PYRAMID_LEVEL_PIXELS } from '../src/mtcnn/pyramid.js';
 import { resolveOptions, DEFAULT_OPTIONS } from '../src/mtcnn/pipeline-types.js';
@@ -121,26 +121,6 @@ describe('align names and journal', () => {
     expect(formatBoundingBoxLine(records[2])).toBe('/out/plain/z.png 5 6 7 8');
   });
 });
-
-/** Run the CLI with the peak-RSS reporter preloaded. */
-function runCliMeasured(args: string[]): Promise<{ code: number; stdout: string; stderr: string; maxRssMiB: number }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', resolve('test/fixtures/report-max-rss.mjs'), '--import', 'tsx', 'src/cli/main.ts', ...args],
-      { maxBuffer: 16 << 20, env: { ...process.env, TFJS_FACENET_SHARED: sharedDir() } },
-      (err, stdout, stderr) => {
-        const m = /max-rss-kib (\d+)/.exec(stderr);
-        done({
-          code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
-          stdout,
-          stderr: stderr.replace(/max-rss-kib \d+\n/, ''),
-          maxRssMiB: m ? Number(m[1]) / 1024 : NaN,
-        });
-      },
-    );
-  });
-}
 
 describe('detect over huge, bad and good images', () => {
   it('processes every good image, reports each bad one, stays under 1.5 GB, exits 1', async () => {
