@@ -1,5 +1,5 @@
 /**
- * Soak test of the video pipeline: the webcam example's loop (full MTCNN detection every k
+ * Soak test of the video pipeline: `FaceFollower`, the webcam example's loop (full MTCNN detection every k
  * frames, `Mtcnn.track` between them, each face embedded when it appears, when its picture
  * changes and once per second of video, named from a gallery) over N synthetic 640×480
  * frames, printing the process's resident memory (RSS), the JS heap, the wasm heap and
@@ -27,10 +27,8 @@ import { Mtcnn } from '../src/mtcnn/detector.js';
 import { loadEmbedder } from '../src/recognition/models.js';
 import { Gallery } from '../src/gallery/gallery.js';
 import { enrollImages, listEnrollmentSources } from '../src/recognition/enroll.js';
-import { loadImage } from '../src/image/load.js';
-import type { FaceDetection } from '../src/face/types.js';
 import { sharedPath } from '../src/util/shared-data.js';
-import { planFaces, type EmbedPolicy, type Track } from '../examples/webcam-node/tracker.js';
+import { FaceFollower } from '../src/recognition/face-follower.js';
 
 const program = new Command('bench:soak')
   .option('--frames <n>', 'frames to run', '10000')
@@ -47,12 +45,10 @@ const FPS = 25;
 const SCENE_FRAMES = 250;
 const W = 640;
 const H = 480;
-const policy: EmbedPolicy = { everyFrames: FPS, maxChange: 24, minIou: 0.3 };
 
 await initBackend({ backend: 'wasm' });
 const embedder = await loadEmbedder(o.model);
 if (!(embedder.detector instanceof Mtcnn)) throw new Error('bench:soak needs the MTCNN detector');
-const mtcnn = embedder.detector;
 const gallery = Gallery.create({ dimension: embedder.dimension, fingerprint: embedder.fingerprint, preprocessing: { ...embedder.preprocessing } });
 const { sources } = await listEnrollmentSources([sharedPath('data', 'samples', 'people')]);
 await enrollImages(gallery, embedder, sources);
@@ -126,41 +122,15 @@ console.log(`${total} frames 640×480, full detection every ${detectEvery} frame
 console.log('| frame | s | RSS MB | JS heap MB | wasm heap MB | tensors | tensor MB | full detections | embeddings | faces |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 
-let tracks: Track<string>[] = [];
-let lost = true;
-let previous: Uint8Array | null = null;
+const follower = new FaceFollower(gallery, embedder, { detectEvery, embedEveryFrames: FPS });
 for (let i = 0; i < total; i++) {
   if (i % every === 0) sample(i);
   const data = new Uint8Array(W * H * 3);
   frameAt(i, data);
-  const raw = { data, width: W, height: H, channels: 3 as const };
-  const full: boolean = lost || tracks.length === 0 || i % detectEvery === 0;
-  const found: FaceDetection[] = full ? await mtcnn.detect(raw) : await mtcnn.track(raw, tracks.map((t) => t.box));
-  if (full) fullDetections++;
-  lost = !full && found.length < tracks.length;
-  const plan = planFaces(tracks, found.map((d) => d.box), { data, width: W, height: H, index: i }, previous, policy);
-  previous = data;
-  const toEmbed = plan.flatMap((p, k) => (p.embed ? [k] : []));
-  let names: string[] = [];
-  if (toEmbed.length > 0) {
-    const img = await loadImage(raw);
-    try {
-      const { crops } = embedder.cropDetections(img, toEmbed.map((k) => found[k]), 'all');
-      try {
-        names = gallery.matchMany(await embedder.embedCrops(crops)).map((m) => m.name ?? 'unknown');
-      } finally {
-        crops.dispose();
-      }
-    } finally {
-      img.dispose();
-    }
-    embeddings += toEmbed.length;
-  }
-  tracks = found.map((d, k) => {
-    const e = toEmbed.indexOf(k);
-    return e >= 0 ? { box: d.box, identity: names[e], embeddedAt: i } : { ...plan[k].previous!, box: d.box };
-  });
-  facesSeen += found.length;
+  const { faces, detected, embedded } = await follower.next({ data, width: W, height: H, channels: 3 });
+  if (detected) fullDetections++;
+  embeddings += embedded;
+  facesSeen += faces.length;
 }
 sample(total);
 const warm = samples.find((s) => s.frame >= Math.min(total, 2 * every)) ?? samples[0];

@@ -53,6 +53,8 @@ export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';
 export type { LoadEmbedderFromUrlOptions } from './recognition/load-url.js';
 export { identifyFaces, assertGalleryMatchesEmbedder } from './recognition/identify.js';
 export type { IdentifiedFace, IdentifyOptions } from './recognition/identify.js';
+export { FaceFollower } from './recognition/face-follower.js';
+export type { FaceFollowerOptions, FollowedFrame } from './recognition/face-follower.js';
 export { Gallery } from './gallery/gallery.js';
 export type { Aggregation, GalleryModelInfo, GalleryOptions, MatchOptions, MatchCandidate, MatchResult } from './gallery/gallery.js';
 export { defaultThreshold, embeddingDistance } from './gallery/metric.js';

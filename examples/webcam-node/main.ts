@@ -5,11 +5,12 @@
  * distances, fps) go to a second ffmpeg that writes a video, and one JSON line per frame
  * goes to stdout. Ctrl-C (SIGINT) or the end of the input stops it cleanly.
  *
- * Faces are followed between frames (tracker.ts): a full MTCNN detection every
- * `--detect-every` frames, and whenever a face is lost; in between only R-Net and O-Net run,
- * around the last boxes (`Mtcnn.track`). A face is embedded when it appears, then again every
- * `--embed-every` seconds of video or when its look changes (another person in its place).
- * `--detect-every 1 --embed-every 0` detects and embeds every face of every frame.
+ * Faces are followed between frames (the library's `FaceFollower`): a full MTCNN detection
+ * every `--detect-every` frames, and whenever a face is lost; in between only R-Net and O-Net
+ * run, around the last boxes (`Mtcnn.track`). A face is embedded when it appears, then again
+ * every `--embed-every` seconds of video or when its look changes (another person in its
+ * place). `--detect-every 1 --embed-every 0` detects and embeds every face of every frame.
+ * Drawing and encoding a frame overlap the recognition of the next one.
  *
  *   npx tsx examples/webcam-node/main.ts --people ../shared/data/samples/people --out out/webcam.mp4
  *   npx tsx examples/webcam-node/main.ts --input some-video.mp4 --gallery out/identify/gallery.bin
@@ -21,21 +22,17 @@ import {
   assertGalleryMatchesEmbedder,
   ConfigError,
   enrollImages,
+  FaceFollower,
   Gallery,
   initBackend,
   listEnrollmentSources,
   loadFacenetEmbedder,
   loadGallery,
-  loadImage,
-  Mtcnn,
-  type FaceDetection,
   type FacenetEmbedder,
-  type IdentifiedFace,
 } from 'tfjs-facenet/node';
 import { probeFrameRate, readFrames, startDecoder, startEncoder, type FrameEncoder } from '../common/ffmpeg.js';
 import { exampleModel } from '../common/model.js';
 import { drawFrame } from './draw.js';
-import { planFaces, type EmbedPolicy, type Track } from './tracker.js';
 
 interface Flags {
   input: string;
@@ -52,40 +49,6 @@ interface Flags {
   placeholderIfMissing?: boolean;
   detectEvery: string;
   embedEvery: string;
-}
-
-/** What a face's last embedding said. */
-type Identity = Pick<IdentifiedFace, 'name' | 'distance' | 'candidates'>;
-
-/** Least box overlap for a face to continue a face of the previous frame. */
-const TRACK_MIN_IOU = 0.3;
-/**
- * Re-embed a followed face when the picture in its box changed by more than this many grey
- * levels (cell means, 0…255) since the last frame: another person in its place.
- */
-const TRACK_MAX_CHANGE = 24;
-
-/** Embed the given faces of one frame and name them from the gallery. */
-async function identifyDetections(
-  gallery: Gallery,
-  embedder: FacenetEmbedder,
-  frame: { data: Uint8Array; width: number; height: number; channels: 3 },
-  detections: FaceDetection[],
-): Promise<Identity[]> {
-  if (detections.length === 0) return [];
-  const img = await loadImage(frame);
-  let embeddings: Float32Array[];
-  try {
-    const { crops } = embedder.cropDetections(img, detections, 'all');
-    try {
-      embeddings = await embedder.embedCrops(crops);
-    } finally {
-      crops.dispose();
-    }
-  } finally {
-    img.dispose();
-  }
-  return gallery.matchMany(embeddings).map((m) => ({ name: m.name, distance: m.distance, candidates: m.candidates }));
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -129,12 +92,12 @@ async function main(flags: Flags): Promise<void> {
   if (!(Number.isInteger(detectEvery) && detectEvery >= 1)) throw new ConfigError('--detect-every', `must be a positive integer, got '${flags.detectEvery}'`);
   const embedEvery = Number(flags.embedEvery);
   if (!(embedEvery >= 0)) throw new ConfigError('--embed-every', `must be a number of seconds ≥ 0, got '${flags.embedEvery}'`);
-  const policy: EmbedPolicy = { everyFrames: Math.round(embedEvery * fps), maxChange: TRACK_MAX_CHANGE, minIou: TRACK_MIN_IOU };
 
   await initBackend();
   const model = await exampleModel({ model: flags.model, placeholderIfMissing: flags.placeholderIfMissing });
   const embedder = await loadFacenetEmbedder({ modelDir: model.dir });
   const gallery = await openGallery(flags, embedder, model.dir);
+  const follower = new FaceFollower(gallery, embedder, { detectEvery, embedEveryFrames: Math.round(embedEvery * fps) });
   const json = flags.json === '-' ? process.stdout : createWriteStream(resolve(flags.json));
 
   const decoder = startDecoder({ input: flags.input, inputFormat: flags.inputFormat, width, height, maxFrames });
@@ -154,35 +117,20 @@ async function main(flags: Flags): Promise<void> {
 
   const started = performance.now();
   let frames = 0;
+  let written: Promise<void> = Promise.resolve();
   try {
-    // The detector the embedder uses; following faces needs MTCNN's track().
-    const mtcnn = embedder.detector instanceof Mtcnn ? embedder.detector : null;
-    let tracks: Track<Identity>[] = [];
-    let lost: boolean = true;
-    let previousFrame: Uint8Array | null = null;
     for await (const frame of readFrames(decoder.process.stdout!, width * height * 3)) {
       const t0 = performance.now();
-      const raw = { data: frame, width, height, channels: 3 as const };
-      const full: boolean = mtcnn === null || lost || tracks.length === 0 || frames % detectEvery === 0;
-      const detections: FaceDetection[] =
-        mtcnn === null || full ? await embedder.detector.detect(raw) : await mtcnn.track(raw, tracks.map((t) => t.box));
-      // Fewer faces than were followed: one moved too far or left — look everywhere next frame.
-      lost = !full && detections.length < tracks.length;
-      const plan = planFaces(tracks, detections.map((d) => d.box), { data: frame, width, height, index: frames }, previousFrame, policy);
-      previousFrame = frame;
-      const toEmbed = plan.flatMap((p, i) => (p.embed ? [i] : []));
-      const identities = await identifyDetections(gallery, embedder, raw, toEmbed.map((i) => detections[i]));
-      tracks = detections.map((d, i) => {
-        const k = toEmbed.indexOf(i);
-        const p = plan[i];
-        return k >= 0
-          ? { box: d.box, identity: identities[k], embeddedAt: frames }
-          : { ...p.previous!, box: d.box };
-      });
-      const faces: IdentifiedFace[] = detections.map((d, i) => ({ box: d.box, score: d.score, ...tracks[i].identity }));
+      const { faces, detected, embedded } = await follower.next({ data: frame, width, height, channels: 3 });
       const seconds = (performance.now() - started) / 1000;
       const rate = (frames + 1) / seconds;
-      if (encoder) await encoder.write(await drawFrame(frame, width, height, faces, rate));
+      if (encoder) {
+        // Drawing (sharp's thread pool) and encoding (ffmpeg) of this frame run while the next
+        // one is recognised; at most one frame waits, so memory stays bounded.
+        const previous = written;
+        written = Promise.all([previous, drawFrame(frame, width, height, faces, rate)]).then(([, pixels]) => encoder.write(pixels));
+        await previous;
+      }
       json.write(
         JSON.stringify({
           frame: frames,
@@ -191,8 +139,8 @@ async function main(flags: Flags): Promise<void> {
           ms: round(performance.now() - t0, 1),
           fps: round(rate, 2),
           // a full detection, or faces followed from the last frame; how many faces were embedded
-          detected: full,
-          embedded: toEmbed.length,
+          detected,
+          embedded,
           faces: faces.map((f) => ({
             name: f.name,
             distance: round(f.distance, 4),
@@ -207,6 +155,7 @@ async function main(flags: Flags): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
     if (decoder.process.exitCode === null) decoder.process.kill('SIGTERM');
+    await written;
     await encoder?.finish();
     if (json !== process.stdout) await new Promise<void>((done) => json.end(done));
     embedder.dispose();

@@ -1,10 +1,12 @@
 /**
  * Example: face recognition on the camera in the browser. Each camera frame is copied to a
  * canvas, its faces detected (MTCNN) and recognised (FaceNet) against a gallery kept in
- * IndexedDB; boxes, names, distances and the frame rate are drawn over the video. People
- * are enrolled from uploaded photos or from the camera.
+ * IndexedDB; boxes, names, distances and the frame rate are drawn over the video. Faces are
+ * followed from frame to frame (`FaceFollower`: a full detection every 10th frame, each face
+ * embedded when it appears and about once a second). People are enrolled from uploaded
+ * photos or from the camera.
  */
-import { FacenetError, identifyFaces, type FacenetEmbedder, type Gallery, type IdentifiedFace } from 'tfjs-facenet';
+import { FaceFollower, FacenetError, type FacenetEmbedder, type Gallery, type IdentifiedFace } from 'tfjs-facenet';
 import { startBackend } from './backend.js';
 import { loadModels } from './models.js';
 import { loadStoredGallery, storeGallery } from './gallery-store.js';
@@ -34,6 +36,7 @@ export interface FrameResult {
 
 let embedder: FacenetEmbedder;
 let gallery: Gallery;
+let follower: FaceFollower;
 let last: FrameResult | null = null;
 /** Serialises model use: enrolment waits for the frame in progress, and vice versa. */
 let busy: Promise<unknown> = Promise.resolve();
@@ -55,6 +58,8 @@ function showPeople(): void {
       forget.onclick = () =>
         void exclusive(async () => {
           gallery.remove(name);
+          // Followed faces keep the names they were given: start over with the new gallery.
+          follower.reset();
           await storeGallery(gallery);
           showPeople();
         });
@@ -92,6 +97,7 @@ async function enroll(images: { image: ImageBitmap | HTMLCanvasElement; name: st
         failed.push(`${source}: ${e.message}`);
       }
     }
+    follower.reset();
     await storeGallery(gallery);
   });
   message.textContent = [...done.map((d) => `enrolled ${d}`), ...failed.map((f) => `not enrolled: ${f}`)].join('; ');
@@ -123,7 +129,8 @@ async function recognitionLoop(): Promise<void> {
     frame.width = overlay.width = video.videoWidth;
     frame.height = overlay.height = video.videoHeight;
     ctx.drawImage(video, 0, 0);
-    const faces = await exclusive(() => identifyFaces(gallery, embedder, frame));
+    const pixels = { data: ctx.getImageData(0, 0, frame.width, frame.height).data, width: frame.width, height: frame.height, channels: 4 as const };
+    const { faces } = await exclusive(() => follower.next(pixels));
     drawFaces(overlay, faces);
     showFaces(faces);
     const snapshot = document.createElement('canvas');
@@ -149,6 +156,8 @@ async function main(): Promise<void> {
   embedder = await loadModels();
   const stored = await loadStoredGallery(embedder);
   gallery = stored.gallery;
+  // About one embedding per face per second at the 15–30 fps a camera delivers.
+  follower = new FaceFollower(gallery, embedder, { detectEvery: 10, embedEveryFrames: 20 });
   if (stored.discarded) message.textContent = `stored gallery discarded: ${stored.discarded}`;
   showPeople();
 

@@ -1,11 +1,12 @@
 /**
- * Following faces from frame to frame so that a video does not pay for a full detection and
- * an embedding of every face in every frame: which face of this frame is which face of the
- * last one (box overlap), and which faces need a new embedding (new faces, faces last
+ * Following faces from frame to frame, so that a video does not pay for a full detection and
+ * an embedding of every face in every frame: which face of this frame continues which face of
+ * the last one (box overlap), and which faces need a new embedding (new faces, faces last
  * embedded too long ago, faces whose picture changed — a cut to another scene or person).
- * Pure functions and plain data; main.ts does the detecting and embedding.
+ * Pure functions on plain data; {@link FaceFollower} does the detecting and embedding.
  */
-import type { Box } from 'tfjs-facenet/node';
+import type { Box } from '../face/types.js';
+import type { RawImage } from '../image/types.js';
 
 /** Intersection over union of two boxes `[x1, y1, x2, y2]`. */
 export function boxIou(a: Readonly<Box>, b: Readonly<Box>): number {
@@ -41,12 +42,17 @@ export function associate(previous: readonly Readonly<Box>[], current: readonly 
   return match;
 }
 
-/** Cells per side of the grid {@link regionChange} compares, and samples per cell side. */
+/** Cells per side of the grid a face's picture is summarised by, and samples per cell side. */
 const GRID = 8;
 const SAMPLES = 4;
 
-/** Mean grey level of each of the `GRID × GRID` cells of `box` in `frame` (4 × 4 samples per cell). */
-function cellMeans(frame: Uint8Array, width: number, height: number, box: Readonly<Box>): Float32Array {
+/**
+ * A face's picture in 64 numbers: the mean grey level (0…255) of each of the 8 × 8 cells of
+ * `box` in `frame`, 4 × 4 samples per cell. RGB or RGBA pixels.
+ */
+export function faceCells(frame: Readonly<RawImage>, box: Readonly<Box>): Float32Array {
+  const { data, width, height } = frame;
+  const channels = frame.channels ?? 3;
   const out = new Float32Array(GRID * GRID);
   const bw = box[2] - box[0];
   const bh = box[3] - box[1];
@@ -57,8 +63,8 @@ function cellMeans(frame: Uint8Array, width: number, height: number, box: Readon
         const y = Math.min(height - 1, Math.max(0, Math.round(box[1] + ((gy + (sy + 0.5) / SAMPLES) * bh) / GRID)));
         for (let sx = 0; sx < SAMPLES; sx++) {
           const x = Math.min(width - 1, Math.max(0, Math.round(box[0] + ((gx + (sx + 0.5) / SAMPLES) * bw) / GRID)));
-          const i = (y * width + x) * 3;
-          sum += 0.299 * frame[i] + 0.587 * frame[i + 1] + 0.114 * frame[i + 2];
+          const i = (y * width + x) * channels;
+          sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
         }
       }
       out[gy * GRID + gx] = sum / (SAMPLES * SAMPLES);
@@ -68,56 +74,49 @@ function cellMeans(frame: Uint8Array, width: number, height: number, box: Readon
 }
 
 /**
- * How much a face's picture changed between two frames: the mean absolute difference of the
- * grey levels of the 8 × 8 cells of its box in each frame (`before` read through its box then,
- * `after` through its box now), 0…255. The same face, moved and re-boxed, changes it a little;
- * another face in its place (a cut to another scene, someone stepping in front) a lot.
+ * How much a face's picture changed: the mean absolute difference of two {@link faceCells}
+ * summaries, 0…255. The same face, moved and re-boxed, changes it a little; another face in
+ * its place (a cut to another scene, someone stepping in front) a lot.
  */
-export function regionChange(
-  before: Uint8Array,
-  beforeBox: Readonly<Box>,
-  after: Uint8Array,
-  afterBox: Readonly<Box>,
-  width: number,
-  height: number,
-): number {
-  const a = cellMeans(before, width, height, beforeBox);
-  const b = cellMeans(after, width, height, afterBox);
+export function cellChange(before: Float32Array, after: Float32Array): number {
   let sum = 0;
-  for (let k = 0; k < a.length; k++) sum += Math.abs(a[k] - b[k]);
-  return sum / a.length;
+  for (let k = 0; k < before.length; k++) sum += Math.abs(before[k] - after[k]);
+  return sum / before.length;
 }
 
 /** A face being followed, with the identity its last embedding gave. */
-export interface Track<Identity> {
+export interface FaceTrack<Identity> {
   box: Box;
   identity: Identity;
   /** Frame index of its last embedding. */
   embeddedAt: number;
+  /** Its picture in the frame it was last seen in ({@link faceCells}). */
+  cells: Float32Array;
 }
 
-/** When to embed again. */
+/** When a followed face is embedded again. */
 export interface EmbedPolicy {
-  /** Re-embed a face once this many frames have passed since its last embedding. */
+  /** Re-embed a face once this many frames have passed since its last embedding (0: every frame). */
   everyFrames: number;
-  /** Re-embed when the face's picture changed by more than this since the last frame ({@link regionChange}). */
+  /** Re-embed when the face's picture changed by more than this since the last frame ({@link cellChange}). */
   maxChange: number;
-  /** Least overlap for a box to continue a previous face. */
+  /** Least overlap for a box to continue a face of the previous frame. */
   minIou: number;
 }
 
-/** For each face of this frame: the track it continues (or null) and whether it must be embedded now. */
+/** For one face of this frame: the track it continues (or null), whether to embed it now, its picture now. */
 export interface FacePlan<Identity> {
-  previous: Track<Identity> | null;
+  previous: FaceTrack<Identity> | null;
   embed: boolean;
+  cells: Float32Array;
 }
 
 /** Decide, for this frame's boxes, which continue a track and which need an embedding. */
 export function planFaces<Identity>(
-  tracks: readonly Track<Identity>[],
+  tracks: readonly FaceTrack<Identity>[],
   boxes: readonly Readonly<Box>[],
-  frame: { data: Uint8Array; width: number; height: number; index: number },
-  previousFrame: Uint8Array | null,
+  frame: Readonly<RawImage>,
+  frameIndex: number,
   policy: EmbedPolicy,
 ): FacePlan<Identity>[] {
   const match = associate(
@@ -127,11 +126,11 @@ export function planFaces<Identity>(
   );
   return boxes.map((box, i) => {
     const previous = match[i] >= 0 ? tracks[match[i]] : null;
+    const cells = faceCells(frame, box);
     const embed =
       previous === null ||
-      previousFrame === null ||
-      frame.index - previous.embeddedAt >= policy.everyFrames ||
-      regionChange(previousFrame, previous.box, frame.data, box, frame.width, frame.height) > policy.maxChange;
-    return { previous, embed };
+      frameIndex - previous.embeddedAt >= policy.everyFrames ||
+      cellChange(previous.cells, cells) > policy.maxChange;
+    return { previous, embed, cells };
   });
 }

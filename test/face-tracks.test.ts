@@ -1,12 +1,12 @@
 /**
- * examples/webcam-node/tracker.ts: box association, the picture-change measure that notices
+ * src/recognition/face-tracks.ts: box association, the picture-change measure that notices
  * another face in a followed box, and the embed-or-not plan — hand-worked boxes and a real
  * group photo.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import type { Box } from '../src/face/types.js';
-import { associate, boxIou, planFaces, regionChange, type Track } from '../examples/webcam-node/tracker.js';
+import { associate, boxIou, cellChange, faceCells, planFaces, type FaceTrack } from '../src/recognition/face-tracks.js';
 import { sharedPath } from './helpers.js';
 
 // bbt3.jpg (594 × 383): boxes MTCNN gives for its five faces (rounded), left to right.
@@ -84,46 +84,78 @@ function pasted(i: number, j: number): Uint8Array {
   return out;
 }
 const MAX_CHANGE = 24;
+const rgb = (data: Uint8Array) => ({ data, width: photo.width, height: photo.height, channels: 3 as const });
+/** The change between face `beforeBox` in `before` and `afterBox` in `after`. */
+const regionChange = (before: Uint8Array, beforeBox: Box, after: Uint8Array, afterBox: Box): number =>
+  cellChange(faceCells(rgb(before), beforeBox), faceCells(rgb(after), afterBox));
+
+/** The same pixels as RGBA. */
+function withAlpha(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array((data.length / 3) * 4);
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+    out[j] = data[i];
+    out[j + 1] = data[i + 1];
+    out[j + 2] = data[i + 2];
+    out[j + 3] = 255;
+  }
+  return out;
+}
 
 describe('regionChange', () => {
   it('is 0 for a face moved with its box, small when the new box is off by 2 px, large for another face in its place', () => {
-    const { width: w, height: h } = photo;
     const data = moved(7, -4);
     for (const [i, face] of FACES.entries()) {
-      expect(regionChange(photo.data, face, data, shift(face, 7, -4), w, h), `face ${i}`).toBe(0);
+      expect(regionChange(photo.data, face, data, shift(face, 7, -4)), `face ${i}`).toBe(0);
       // The box of the moved face off by 2 px, or 2 px larger / smaller on every side (4–8 % of these 43–59 px faces).
       for (const jitter of [shift(face, 9, -5), [face[0] + 5, face[1] - 6, face[2] + 9, face[3] - 2] as Box, [face[0] + 9, face[1] - 2, face[2] + 5, face[3] - 6] as Box]) {
-        expect(regionChange(photo.data, face, data, jitter, w, h), `face ${i} ${jitter}`).toBeLessThan(MAX_CHANGE);
+        expect(regionChange(photo.data, face, data, jitter), `face ${i} ${jitter}`).toBeLessThan(MAX_CHANGE);
       }
       for (let j = 0; j < FACES.length; j++) {
-        if (j !== i) expect(regionChange(photo.data, face, pasted(i, j), face, w, h), `face ${j} in face ${i}'s place`).toBeGreaterThan(MAX_CHANGE);
+        if (j !== i) expect(regionChange(photo.data, face, pasted(i, j), face), `face ${j} in face ${i}'s place`).toBeGreaterThan(MAX_CHANGE);
       }
     }
   });
 });
 
+describe('faceCells', () => {
+  it('reads RGBA pixels as it reads the same RGB ones; a uniform grey box gives that grey in every cell', () => {
+    const rgba = { data: withAlpha(photo.data), width: photo.width, height: photo.height, channels: 4 as const };
+    for (const face of FACES) expect(faceCells(rgba, face)).toEqual(faceCells(rgb(photo.data), face));
+    const grey = new Uint8Array(photo.data.length).fill(100);
+    // 0.299 + 0.587 + 0.114 = 1: grey 100 stays 100 (to float rounding).
+    for (const v of faceCells(rgb(grey), FACES[0])) expect(v).toBeCloseTo(100, 4);
+  });
+});
+
 describe('planFaces', () => {
   const policy = { everyFrames: 10, maxChange: MAX_CHANGE, minIou: 0.3 };
-  const trackOf = (box: Box, name: string, embeddedAt: number): Track<string> => ({ box, identity: name, embeddedAt });
+  /** A track last seen (and its picture taken) in the unmoved photo. */
+  const trackOf = (box: Box, name: string, embeddedAt: number): FaceTrack<string> => ({
+    box,
+    identity: name,
+    embeddedAt,
+    cells: faceCells(rgb(photo.data), box),
+  });
 
   it('embeds new faces, faces due again and faces whose picture changed; follows the others', () => {
     const tracks = [trackOf(FACES[0], 'a', 0), trackOf(FACES[1], 'b', 0), trackOf(FACES[2], 'c', 2)];
-    const frame = { data: moved(3, 2), width: photo.width, height: photo.height, index: 11 };
+    const frame = rgb(moved(3, 2));
     // Faces 0 and 2 moved with the picture; face 1 is due (embedded 11 frames ago, every 10);
     // face 2 (embedded at 2, 9 frames ago) is not; face 4 is new.
     const boxes = [shift(FACES[2], 3, 2), shift(FACES[0], 3, 2), shift(FACES[1], 3, 2), shift(FACES[4], 3, 2)];
-    const plan = planFaces(tracks, boxes, frame, photo.data, policy);
+    const plan = planFaces(tracks, boxes, frame, 11, policy);
     expect(plan.map((p) => p.previous?.identity ?? null)).toEqual(['c', 'a', 'b', null]);
     expect(plan.map((p) => p.embed)).toEqual([false, true, true, true]);
-    // Without the previous frame to compare with, every face is embedded.
-    expect(planFaces(tracks, boxes, frame, null, policy).every((p) => p.embed)).toBe(true);
+    // Each plan carries the face's picture now, for the next frame's comparison.
+    plan.forEach((p, i) => expect(p.cells).toEqual(faceCells(frame, boxes[i])));
+    // Every frame (everyFrames 0): every face is embedded.
+    expect(planFaces(tracks, boxes, frame, 11, { ...policy, everyFrames: 0 }).every((p) => p.embed)).toBe(true);
 
     // Another person in face 2's place: embedded again at once.
-    const next = { ...frame, index: 6 };
-    const cut = planFaces([trackOf(FACES[2], 'c', 5)], [FACES[2]], { ...next, data: pasted(2, 3) }, photo.data, policy);
+    const cut = planFaces([trackOf(FACES[2], 'c', 5)], [FACES[2]], rgb(pasted(2, 3)), 6, policy);
     expect(cut[0].previous?.identity).toBe('c');
     expect(cut[0].embed).toBe(true);
-    const same = planFaces([trackOf(FACES[2], 'c', 5)], [FACES[2]], { ...next, data: photo.data }, photo.data, policy);
+    const same = planFaces([trackOf(FACES[2], 'c', 5)], [FACES[2]], rgb(photo.data), 6, policy);
     expect(same[0].embed).toBe(false);
   });
 });
