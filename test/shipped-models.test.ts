@@ -51,3 +51,14 @@ describe.each(Object.keys(RECOGNITION_MODELS).filter((n) => n !== 'default'))('s
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('the CLI names every shipped model', () => {
+  it("--model's help lists each registry name once, and what 'default' is", async () => {
+    const { modelOptionHelp } = await import('../src/cli/options.js');
+    const help = modelOptionHelp();
+    const listed = /\(([^)]*)\)/.exec(help)![1].split(', ');
+    expect(listed[0]).toBe('default = dlib');
+    expect(['default', ...listed.slice(1), 'dlib'].sort()).toEqual(Object.keys(RECOGNITION_MODELS).sort());
+    expect(modelOptionHelp("the gallery's own")).toMatch(/a model folder \(default: the gallery's own\)$/);
+  });
+});

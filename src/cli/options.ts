@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import type { loadMtcnn } from '../mtcnn/detector.js';
+import { defaultModelName, RECOGNITION_MODELS } from '../recognition/model-registry.js';
 
 /** Options of `loadMtcnn` as the CLI builds them. */
 export type DetectorCliOptions = NonNullable<Parameters<typeof loadMtcnn>[0]>;
@@ -13,6 +14,16 @@ export function addDetectorOptions(cmd: Command): Command {
     .option('--min-size <n>', 'smallest face to find, in pixels (default 20)')
     .option('--thresholds <a,b,c>', 'P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)')
     .option('--factor <f>', 'image pyramid scale step (default 0.709)');
+}
+
+/**
+ * Help of the `--model` flag, naming every shipped model (from the registry, which loads no
+ * TensorFlow.js). `fallback`: what is used without the flag, when the command has no plain default.
+ */
+export function modelOptionHelp(fallback?: string): string {
+  const names = Object.keys(RECOGNITION_MODELS).filter((k) => k !== 'default' && k !== defaultModelName());
+  const shipped = [`default = ${defaultModelName()}`, ...names].join(', ');
+  return `recognition model: a shipped one by name (${shipped}) or a model folder${fallback ? ` (default: ${fallback})` : ''}`;
 }
 
 function parseNumber(option: string, value: string): number {

@@ -8,38 +8,13 @@
  */
 import { ConfigError } from '../errors.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
-import { DEFAULT_MODEL_DIR, packageRoot, resolveModelDir } from './default-model.js';
+import { packageRoot, resolveModelDir } from './default-model.js';
+import { RECOGNITION_MODELS } from './model-registry.js';
 import type { FacenetEmbedder } from './embedder.js';
 import { loadFacenetEmbedder, type LoadEmbedderOptions } from './load.js';
 import { loadFacenetEmbedderFromUrl } from './load-url.js';
 
-/** A model shipped with the package. */
-export interface ShippedModel {
-  /** Its folder, relative to the package root. */
-  dir: string;
-  /** One line: what it is and how it was made. */
-  description: string;
-}
-
-/** The shipped models, by name. `'default'` is what {@link loadEmbedder} loads when given nothing. */
-export const RECOGNITION_MODELS: Readonly<Record<string, ShippedModel>> = Object.freeze({
-  default: {
-    dir: DEFAULT_MODEL_DIR,
-    description: "the default: dlib's face-recognition ResNet (the most accurate model shipped; see 'dlib')",
-  },
-  dlib: {
-    dir: 'models/dlib',
-    description: "dlib's face-recognition ResNet (150 px chip, 128-d), weights from face-api.js, public domain",
-  },
-  'facenet-distilled': {
-    dir: 'models/facenet-distilled',
-    description: "FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) distilled by tfjs-facenet from dlib's embeddings of 22,585 CelebA faces; half dlib's cost (non-commercial)",
-  },
-  'facenet-celeba': {
-    dir: 'models/facenet-celeba',
-    description: 'FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) trained by tfjs-facenet on 249 CelebA people (non-commercial)',
-  },
-});
+export { RECOGNITION_MODELS, type ShippedModel } from './model-registry.js';
 
 /**
  * The folder of a model on disk (Node): a shipped model's name ({@link RECOGNITION_MODELS},

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
 import { forEachImage } from './per-image.js';
 
 interface EmbedFlags {
@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .command('embed')
     .description("print embeddings: of each image's main face (MTCNN), or with --aligned of each image as a face crop")
     .argument('<images...>', 'image files')
-    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-distilled, facenet-celeba) or a model folder', 'default')
+    .option('--model <name|dir>', modelOptionHelp(), 'default')
     .option('--aligned', "images are aligned face crops: resize to the model's input (bilinear), no detection")
     .option('--json', 'print one JSON object per image: {"file", "embedding"}')
     .option('--workers <n>', 'worker threads embedding at once (each with its own backend and model); 1 = in this thread', '1');

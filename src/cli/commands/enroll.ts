@@ -15,7 +15,7 @@ import { batchExitCode } from '../exit-codes.js';
 import type { GalleryOptions } from '../../gallery/gallery.js';
 import type { EnrollEntry, GalleryStore } from '../../gallery/store.js';
 import type { EnrolledEmbedding, EnrollFailure, EnrollSource } from '../../recognition/enroll.js';
-import { addDetectorOptions, detectorOptionsFrom, parseMargin } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseMargin, modelOptionHelp } from '../options.js';
 
 interface EnrollFlags {
   gallery: string;
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     )
     .argument('[inputs...]', 'folders or images')
     .requiredOption('--gallery <store>', 'gallery file, pglite:DIR or postgres://… (created when it does not exist)')
-    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-distilled, facenet-celeba) or a model folder (default: the gallery\'s own, else default)')
+    .option('--model <name|dir>', modelOptionHelp("the gallery's own, else default"))
     .option('--name <identity>', 'enroll every image given under this name')
     .option('--metric <m>', 'new gallery: squared-euclidean, cosine or mean-squared', 'squared-euclidean')
     .option('--threshold <t>', 'set the decision threshold stored in the gallery')

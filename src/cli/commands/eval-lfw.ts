@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
 
 interface EvalFlags {
   model: string;
@@ -32,7 +32,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('eval-lfw')
     .description('evaluate a FaceNet model on the LFW verification benchmark (10-fold accuracy, VAL@FAR=1e-3, AUC, EER)')
-    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-distilled, facenet-celeba) or a model folder', 'default')
+    .option('--model <name|dir>', modelOptionHelp(), 'default')
     .option('--lfw <dir>', 'LFW image folder (default: <shared>/data/lfw)')
     .option('--pairs <file>', 'pairs.txt (default: <shared>/data/lfw-pairs.txt)')
     .option('--pairs-per-fold <n>', 'use only the first n matched and n mismatched pairs of each fold (quick runs)')

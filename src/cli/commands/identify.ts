@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, FacenetError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
 import { forEachImage } from './per-image.js';
 
 interface IdentifyFlags {
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .description('identify every face in images against a gallery (file, pglite:DIR or postgres://…): name (or unknown), distance and box')
     .argument('<images...>', 'image files')
     .requiredOption('--gallery <store>', 'gallery made by `tfjs-facenet enroll`: a file, pglite:DIR or postgres://…')
-    .option('--model <name|dir>', 'recognition model: a shipped one by name (default = dlib, facenet-distilled, facenet-celeba) or a model folder (default: the one the gallery was enrolled with, else default)')
+    .option('--model <name|dir>', modelOptionHelp('the one the gallery was enrolled with, else default'))
     .option('--top-k <n>', 'candidates to list per face', '1')
     .option('--threshold <t>', "decision threshold (default: the gallery's)")
     .option('--aggregation <a>', "'nearest' embedding or 'mean' embedding per identity", 'nearest')
