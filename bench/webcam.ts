@@ -16,7 +16,7 @@
  * as the baseline, detecting and embedding every face of every frame
  * (`--detect-every 1 --embed-every 0`); the ratio of the two is printed.
  *
- *   npm run bench:webcam [-- --frames 40 --browser-seconds 15] [--no-browser]
+ *   npm run bench:webcam [-- --frames 40 --browser-seconds 15] [--no-browser] [--no-full-size]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -123,7 +123,7 @@ async function mtcnnOnly(frame: Uint8Array, repeats: number): Promise<{ oursMs: 
   }
 }
 
-async function main(flags: { frames: string; browserSeconds: string; repeats: string; browser: boolean }): Promise<void> {
+async function main(flags: { frames: string; browserSeconds: string; repeats: string; browser: boolean; fullSize: boolean }): Promise<void> {
   const frames = Number(flags.frames);
   const seconds = Number(flags.browserSeconds);
   const backend = await initBackend();
@@ -142,15 +142,15 @@ async function main(flags: { frames: string; browserSeconds: string; repeats: st
     }));
 
     const small = await exampleModel({ placeholderIfMissing: true, placeholderDir: join(tmp, 'placeholder'), warn: () => {} });
-    const fullDir = join(tmp, 'full-size');
-    const full = buildInceptionResnetV1({ seed: 1 });
-    await saveModel(full, fullDir);
-    full.dispose();
-    await writeModelPreprocessing(fullDir, DEFAULT_PREPROCESSING);
-    const models = [
-      { label: small.placeholder ? 'placeholder (80 px, ¼ width, untrained)' : `default model (${small.dir})`, dir: small.dir },
-      { label: 'full Inception-ResNet-v1 (160 px, 512-d, random weights)', dir: fullDir },
-    ];
+    const models = [{ label: small.placeholder ? 'placeholder (80 px, ¼ width, untrained)' : `default model (${small.dir})`, dir: small.dir }];
+    if (flags.fullSize) {
+      const fullDir = join(tmp, 'full-size');
+      const full = buildInceptionResnetV1({ seed: 1 });
+      await saveModel(full, fullDir);
+      full.dispose();
+      await writeModelPreprocessing(fullDir, DEFAULT_PREPROCESSING);
+      models.push({ label: 'full Inception-ResNet-v1 (160 px, 512-d, random weights)', dir: fullDir });
+    }
 
     console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}; load ${loadavg().map(f2).join(' ')}; Node backend ${backend.name}`);
     console.log(`video: ${W}×${H}, one scene of 3 portraits (${SCENE.map((p) => `${p.name}${p.index}`).join(', ')}); gallery: 1 picture each of ${GALLERY.length} people`);
@@ -190,6 +190,7 @@ new Command('bench-webcam')
   .option('--browser-seconds <s>', 'seconds the browser page is measured', '15')
   .option('--repeats <n>', 'MTCNN-only repeats', '10')
   .option('--no-browser', 'skip the browser page')
+  .option('--no-full-size', 'only the default model (skip the full-size Inception-ResNet-v1 rows)')
   .action(main)
   .parseAsync()
   .catch((e: unknown) => {
