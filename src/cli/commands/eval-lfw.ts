@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option('--distance <metric>', "'squared-euclidean' (0) or 'angular' (1)", 'squared-euclidean')
     .option('--subtract-mean', "subtract the training folds' mean embedding")
     .option('--aligned', "the LFW folder holds face crops aligned the model's way (tfjs-facenet align): no detection")
-    .option('--flip', 'concatenate each embedding with its mirror image\'s (the reference\'s --use_flipped_images)')
+    .option('--flip', 'concatenate each embedding with its mirror image\'s (the reference\'s --use_flipped_images; default: as the model\'s preprocessing.json says)')
     .option('--margin <px>', "override the model's crop margin")
     .option('--json', 'print the report as JSON instead of text')
     .option('--out <file>', 'also write the JSON report to a file')
@@ -72,6 +72,8 @@ export function register(program: Command): void {
       detectorOptions: detectorOptionsFrom(flags),
       preprocessing: flags.margin !== undefined ? { margin: parseMargin(flags.margin) } : undefined,
     });
+    // The model's own preprocessing decides, unless --flip asks for mirrored embeddings.
+    const flip = !!flags.flip || embedder.preprocessing.flip;
     let progress: ReturnType<typeof startProgress> | undefined;
     try {
       const result = await evaluateLfw(embedder, {
@@ -81,7 +83,7 @@ export function register(program: Command): void {
         nrofFolds: flags.folds !== undefined ? parseInteger('--folds', flags.folds, 2) : undefined,
         metric,
         subtractMean: !!flags.subtractMean,
-        flip: !!flags.flip,
+        flip,
         aligned: !!flags.aligned,
         onProgress: (done, total) => {
           progress ??= startProgress('LFW', total);
@@ -92,7 +94,7 @@ export function register(program: Command): void {
       const json = {
         model: flags.model,
         fingerprint: embedder.fingerprint,
-        preprocessing: { ...embedder.preprocessing, flip: !!flags.flip },
+        preprocessing: { ...embedder.preprocessing, flip },
         images: result.images,
         noFace: result.noFace,
         missing: result.missing,
