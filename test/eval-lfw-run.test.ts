@@ -56,7 +56,7 @@ async function independentPairs() {
     emb2: resolved.pairs.map((p) => list[p.image2]),
     issame: resolved.pairs.map((p) => p.issame),
   });
-  return { plain: pick(plain), flip: pick(concat), images: resolved.images.length };
+  return { plain: pick(plain), flip: pick(concat), flipUnit: pick(both), flipEmbedder, images: resolved.images.length };
 }
 
 let apiReport: Awaited<ReturnType<typeof evaluateLfw>>;
@@ -99,6 +99,13 @@ describe('evaluateLfw', () => {
       expect(got.auc).toBeCloseTo(expected.auc, 5);
       expect(got.eer).toBeCloseTo(expected.eer, 5);
     }
+    // An embedder whose preprocessing says flip is evaluated with its own unit-length
+    // embeddings unless `flip` is given.
+    const own = await evaluateLfw(ind.flipEmbedder, { pairsPerFold: 1 });
+    const expected = evaluateVerification(ind.flipUnit.emb1, ind.flipUnit.emb2, ind.flipUnit.issame);
+    expect(own.report.accuracy.perFold).toEqual(expected.accuracy.perFold);
+    expect(own.report.auc).toBeCloseTo(expected.auc, 5);
+    ind.flipEmbedder.dispose();
   });
 });
 

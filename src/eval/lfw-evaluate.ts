@@ -41,8 +41,10 @@ export interface LfwEvaluationOptions extends VerificationOptions {
   /** Use only this many matched + mismatched pairs per fold (see {@link subsetLfwPairs}). Default: all. */
   pairsPerFold?: number;
   /**
-   * Concatenate each image's embedding with its mirror image's, unnormalised, exactly as
-   * the reference's `--use_flipped_images` (squared distances then reach 8). Default false.
+   * `true`: concatenate each image's embedding with its mirror image's, unnormalised, exactly
+   * as the reference's `--use_flipped_images` (squared distances then reach 8); `false`: the
+   * plain embeddings. Default: the embedder's own embeddings, as its preprocessing says
+   * (with `flip`, the concatenation scaled back to unit length).
    */
   flip?: boolean;
   /**
@@ -72,7 +74,7 @@ export interface LfwEvaluation {
 
 /**
  * Run the LFW benchmark with `embedder` (its detector, crop and standardization; its flip
- * setting is replaced by {@link LfwEvaluationOptions.flip}).
+ * setting unless {@link LfwEvaluationOptions.flip} is given).
  */
 export async function evaluateLfw(embedder: FacenetEmbedder, opts: LfwEvaluationOptions = {}): Promise<LfwEvaluation> {
   const lfwDir = opts.lfwDir ?? sharedPath('data', 'lfw');
@@ -90,8 +92,12 @@ export async function evaluateLfw(embedder: FacenetEmbedder, opts: LfwEvaluation
     if (pending.length === 0) return;
     const batch = tf.concat(pending.map((p) => p.crop), 0) as tf.Tensor4D;
     try {
-      const plain = await embedder.embedCropsRaw(batch);
-      const out = opts.flip ? concatFlipped(plain, await embedder.embedCropsRaw(batch, { mirror: true })) : plain;
+      const out =
+        opts.flip === undefined
+          ? await embedder.embedCrops(batch)
+          : opts.flip
+            ? concatFlipped(await embedder.embedCropsRaw(batch), await embedder.embedCropsRaw(batch, { mirror: true }))
+            : await embedder.embedCropsRaw(batch);
       pending.forEach((p, i) => (embeddings[p.index] = out[i]));
     } finally {
       batch.dispose();

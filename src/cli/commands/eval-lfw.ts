@@ -72,7 +72,7 @@ export function register(program: Command): void {
       detectorOptions: detectorOptionsFrom(flags),
       preprocessing: flags.margin !== undefined ? { margin: parseMargin(flags.margin) } : undefined,
     });
-    // The model's own preprocessing decides, unless --flip asks for mirrored embeddings.
+    // The model's own preprocessing decides, unless --flip asks for the reference's mirrored embeddings.
     const flip = !!flags.flip || embedder.preprocessing.flip;
     let progress: ReturnType<typeof startProgress> | undefined;
     try {
@@ -83,7 +83,7 @@ export function register(program: Command): void {
         nrofFolds: flags.folds !== undefined ? parseInteger('--folds', flags.folds, 2) : undefined,
         metric,
         subtractMean: !!flags.subtractMean,
-        flip,
+        flip: flags.flip ? true : undefined,
         aligned: !!flags.aligned,
         onProgress: (done, total) => {
           progress ??= startProgress('LFW', total);
