@@ -23,6 +23,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The library reads files and decodes images through the Node platform it is handed (parent and children).
+import '../src/runtime/install-node.js';
 
 interface BenchConfig {
   name: string;
