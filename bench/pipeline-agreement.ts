@@ -6,7 +6,7 @@
  * descriptors of different people are still at cosine ≈ 0.85–0.9).
  */
 import type { Box } from '../src/face/types.js';
-import { associate } from '../src/recognition/face-tracks.js';
+import { associate, boxIou } from '../src/recognition/face-tracks.js';
 
 /** One face found by a pipeline: its box `[x1, y1, x2, y2]` and its descriptor. */
 export interface DescribedFace {
@@ -32,6 +32,11 @@ export interface ImagePairing {
   pairs: { ours: DescribedFace; theirs: DescribedFace }[];
   onlyOurs: number;
   onlyTheirs: number;
+  /**
+   * For each of their faces left unpaired, its largest IoU with any of our faces: tells a face
+   * both found but boxed differently (a detector drawing larger boxes) from one we missed.
+   */
+  unpairedTheirsBestIou: number[];
 }
 
 /** Pair the faces of one image whose boxes overlap by at least `minIou`, most-overlapping first. */
@@ -42,7 +47,10 @@ export function pairFaces(ours: readonly DescribedFace[], theirs: readonly Descr
     minIou,
   );
   const pairs = match.flatMap((t, o) => (t >= 0 ? [{ ours: ours[o], theirs: theirs[t] }] : []));
-  return { pairs, onlyOurs: ours.length - pairs.length, onlyTheirs: theirs.length - pairs.length };
+  const unpairedTheirsBestIou = theirs
+    .filter((_, t) => !match.includes(t))
+    .map((f) => Math.max(0, ...ours.map((g) => boxIou(g.box, f.box))));
+  return { pairs, onlyOurs: ours.length - pairs.length, onlyTheirs: theirs.length - pairs.length, unpairedTheirsBestIou };
 }
 
 /** Agreement over all images. Cosines are undefined (NaN) when there are too few pairs. */
@@ -50,6 +58,8 @@ export interface Agreement {
   paired: number;
   onlyOurs: number;
   onlyTheirs: number;
+  /** Largest IoU with one of our faces of each unpaired face of theirs, ascending. */
+  unpairedTheirsBestIou: number[];
   /** Cosine between the two descriptors of the same face: mean, minimum, maximum. */
   sameFace: { mean: number; min: number; max: number };
   /** Mean cosine between our descriptor of a face and theirs of every other paired face. */
@@ -73,6 +83,7 @@ export function agreement(pairings: readonly ImagePairing[]): Agreement {
     paired: pairs.length,
     onlyOurs: pairings.reduce((s, p) => s + p.onlyOurs, 0),
     onlyTheirs: pairings.reduce((s, p) => s + p.onlyTheirs, 0),
+    unpairedTheirsBestIou: pairings.flatMap((p) => p.unpairedTheirsBestIou).sort((a, b) => a - b),
     sameFace: {
       mean: same.length ? same.reduce((a, b) => a + b, 0) / same.length : NaN,
       min: same.length ? Math.min(...same) : NaN,

@@ -21,6 +21,13 @@ describe('bench:pipeline agreement', () => {
     ]);
     expect(p.onlyOurs).toBe(1);
     expect(p.onlyTheirs).toBe(1);
+    expect(p.unpairedTheirsBestIou).toEqual([0]);
+  });
+
+  it('gives an unpaired face its best overlap with ours (a larger box of the same face)', () => {
+    const p = pairFaces([face([0, 0, 10, 10], 1, 0)], [face([0, 0, 20, 20], 1, 0)], 0.5);
+    expect(p.pairs).toEqual([]);
+    expect(p.unpairedTheirsBestIou).toEqual([0.25]);
   });
 
   it('compares each pair with the other faces', () => {
