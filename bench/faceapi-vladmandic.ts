@@ -12,6 +12,7 @@
  * {@link loadVladFaceApi} after `initBackend`.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Box } from '../src/face/types.js';
 import type { DescribedFace } from './pipeline-agreement.js';
@@ -29,6 +30,11 @@ export interface VladFaceApi {
   backend: string;
   /** Every face of the image: detection, 68 landmarks and 128-d descriptor, from RGB bytes. */
   describeAll(image: Rgb, detector: VladDetector): Promise<DescribedFace[]>;
+}
+
+/** The weights folder @vladmandic/face-api ships (`model/` beside its package.json). */
+export function vladFaceApiModelDir(): string {
+  return join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'model');
 }
 
 /** Load face-api with the detectors asked for, the landmark net and the recognition net from `modelDir`. */

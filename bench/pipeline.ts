@@ -31,7 +31,7 @@ import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadEmbedder } from '../src/recognition/models.js';
 import { groupPhotos, lfwImages, type Rgb } from './bench-images.js';
-import { loadVladFaceApi, type VladDetector } from './faceapi-vladmandic.js';
+import { loadVladFaceApi, vladFaceApiModelDir, type VladDetector } from './faceapi-vladmandic.js';
 import { agreement, pairFaces, type Agreement, type DescribedFace, type ImagePairing } from './pipeline-agreement.js';
 
 const program = new Command('bench:pipeline')
@@ -99,7 +99,7 @@ async function measureSet(set: string, images: readonly Rgb[], pipelines: readon
 const startLoad = loadavg();
 const backend = await initBackend({ backend: 'wasm' });
 const embedder = await loadEmbedder('default');
-const faceapi = await loadVladFaceApi('node_modules/@vladmandic/face-api/model', detectors);
+const faceapi = await loadVladFaceApi(vladFaceApiModelDir(), detectors);
 const pipelines: Pipeline[] = [
   {
     name: 'ours (MTCNN + dlib chip + dlib ResNet)',
