@@ -21,11 +21,9 @@
  * asserts on time.
  */
 import { Command } from 'commander';
-import { readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import sharp, { type Sharp } from 'sharp';
 import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
@@ -34,6 +32,7 @@ import { disposeParams, loadMtcnnParams } from '../src/mtcnn/weights.js';
 import type { FaceDetection } from '../src/face/types.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { breakdown, type Breakdown } from './detect-breakdown.js';
+import { groupPhotos, lfwImages, type Rgb } from './bench-images.js';
 import { startFaceApi, type FaceApiClient, type FaceApiFace } from './faceapi-client.js';
 
 const program = new Command('bench:detect')
@@ -61,35 +60,8 @@ const SETTINGS = { minFaceSize: 20, scaleFactor: 0.709, thresholds: [0.6, 0.7, 0
 
 // ---------------------------------------------------------------- images
 
-interface Rgb {
-  name: string;
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
-async function toRgb(name: string, img: Sharp): Promise<Rgb> {
-  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { name, data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-}
-
-async function frames(): Promise<Rgb[]> {
-  const dir = sharedPath('data', 'samples', 'groups');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
-  return Promise.all(files.map((f) => toRgb(f, sharp(join(dir, f)).resize(640, 480, { fit: 'cover', position: 'centre' }))));
-}
-
-/** `count` images spread evenly over the sorted list of every LFW file. */
-async function lfwImages(count: number): Promise<Rgb[]> {
-  const dir = sharedPath('data', 'lfw');
-  const people = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  const all: string[] = [];
-  for (const p of people) {
-    for (const f of (await readdir(join(dir, p))).filter((f) => f.endsWith('.jpg')).sort()) all.push(join(p, f));
-  }
-  const picked = Array.from({ length: Math.min(count, all.length) }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / count)]);
-  return Promise.all(picked.map((p) => toRgb(p, sharp(join(dir, p)))));
-}
+/** The five group photos resized to cover 640×480 and centre-cropped: webcam-sized frames. */
+const frames = (): Promise<Rgb[]> => groupPhotos((img) => img.resize(640, 480, { fit: 'cover', position: 'centre' }));
 
 // ---------------------------------------------------------------- statistics
 

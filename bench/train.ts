@@ -9,7 +9,9 @@
  * main thread (`workers 0`), in one worker thread, data-parallel over all cores (each
  * worker one whole micro-batch), and — for comparison — data-parallel with one micro-batch
  * per update split across the workers. Every run is a separate process (wasm memory never
- * shrinks), on real 182 px face crops from LFW (../shared). Images per second count
+ * shrinks), on real face crops from CelebA (../shared/data/celeba-faces: the first 8
+ * identities in sorted order with at least 12 images, their first 12 files, scaled to
+ * 182 px). LFW is the evaluation set and is never trained on. Images per second count
  * training images (micro-batch × accumulation per update). The machine may be shared:
  * "CPU s/image" (process CPU time of all threads per image) does not depend on other load.
  * Usage:
@@ -21,6 +23,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The library reads files and decodes images through the Node platform it is handed (parent and children).
+import '../src/runtime/install-node.js';
 
 interface BenchConfig {
   name: string;
@@ -139,21 +143,38 @@ async function runChild(job: ChildJob): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
+/** Identities and images per identity of the training set (deterministic: sorted order). */
+const DATA_IDENTITIES = 8;
+const DATA_IMAGES_PER_IDENTITY = 12;
+/** The side of the face crops `align` writes (FaceNet's 182 px); random crops of `imageSize` come from it. */
+const DATA_CROP_SIZE = 182;
+
+/**
+ * A small training tree from ../shared/data/celeba-faces: the first {@link DATA_IDENTITIES}
+ * identity folders (sorted) holding at least {@link DATA_IMAGES_PER_IDENTITY} images, the
+ * first that many files of each, scaled to {@link DATA_CROP_SIZE} px PNG.
+ */
 async function makeData(): Promise<string> {
   const { loadSharp } = await import('../src/image/decode-node.js');
   const { sharedPath } = await import('../src/util/shared-data.js');
   const sharp = await loadSharp();
+  const source = sharedPath('data', 'celeba-faces');
   const root = join(await mkdtemp(join(tmpdir(), 'bench-train-')), 'faces');
-  const ids = ['Tony_Blair', 'Silvio_Berlusconi', 'Jean_Chretien', 'Hans_Blix', 'Wen_Jiabao', 'David_Beckham', 'Jiang_Zemin', 'Arnold_Schwarzenegger'];
-  for (const id of ids) {
-    const src = sharedPath('data', 'lfw', id);
+  let identities = 0;
+  for (const id of (await readdir(source)).sort()) {
+    if (identities === DATA_IDENTITIES) break;
+    const files = (await readdir(join(source, id))).filter((x) => x.endsWith('.jpg')).sort();
+    if (files.length < DATA_IMAGES_PER_IDENTITY) continue;
+    identities++;
     await mkdir(join(root, id), { recursive: true });
-    for (const f of (await readdir(src)).filter((x) => x.endsWith('.jpg')).sort().slice(0, 12)) {
-      // The central 182×182 of the roughly centred 250×250 LFW images: the size `align` writes.
-      const png = await sharp(join(src, f)).extract({ left: 34, top: 34, width: 182, height: 182 }).png().toBuffer();
+    for (const f of files.slice(0, DATA_IMAGES_PER_IDENTITY)) {
+      // The crops are at most 112 px; scaled up so that the loader decodes and randomly crops
+      // images of the size it gets from `align`, as in a real run.
+      const png = await sharp(join(source, id, f)).resize(DATA_CROP_SIZE, DATA_CROP_SIZE, { fit: 'fill' }).png().toBuffer();
       await writeFile(join(root, id, f.replace(/\.jpg$/, '.png')), png);
     }
   }
+  if (identities < DATA_IDENTITIES) throw new Error(`bench:train: only ${identities} identities in ${source} have ${DATA_IMAGES_PER_IDENTITY} images`);
   return root;
 }
 
