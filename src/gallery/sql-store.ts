@@ -13,7 +13,7 @@
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import type { Preprocessing } from '../face/embedding.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
-import { checkIdentityName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
+import { checkIdentityName, Gallery, matchResultOf, type GalleryOptions, type MatchResult } from './gallery.js';
 import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { encodeEmbeddingRows } from './sql-copy.js';
@@ -477,7 +477,7 @@ function galleryLike(info: GalleryStoreInfo): Gallery {
   return Gallery.create({ dimension: info.dimension, metric: info.metric, threshold: info.threshold, storage: { initialCapacity: 1 } });
 }
 
-/** The {@link MatchResult} of candidate rows: exact distances, nearest row per identity, best `topK`. */
+/** The {@link MatchResult} of candidate rows, re-scored exactly (in double precision) as {@link Gallery.match} scores. */
 function rescore(
   info: { metric: GalleryMetric },
   query: ArrayLike<number>,
@@ -485,16 +485,6 @@ function rescore(
   topK: number,
   threshold: number,
 ): MatchResult {
-  const best = new Map<string, number>();
-  for (const r of rows) {
-    const d = embeddingDistance(info.metric, query, parseVector(r.embedding));
-    const prev = best.get(r.name);
-    if (prev === undefined || d < prev) best.set(r.name, d);
-  }
-  const candidates: MatchCandidate[] = [...best]
-    .map(([name, distance]) => ({ name, distance }))
-    .sort((a, b) => a.distance - b.distance)
-    .slice(0, topK);
-  const top = candidates[0];
-  return { name: top && top.distance < threshold ? top.name : null, distance: top ? top.distance : Infinity, candidates };
+  const scored = rows.map((r) => ({ name: r.name, distance: embeddingDistance(info.metric, query, parseVector(r.embedding)) }));
+  return matchResultOf(scored, topK, threshold);
 }
