@@ -12,7 +12,8 @@
  * plain-JavaScript scan up to `--js-max` rows; `hnswlib` — hnswlib-node (M 16,
  * efConstruction 64); `pglite` — a database store (`--database`, default PGlite in memory):
  * bulk insert through `store.enroll` (2,000 identities per call), exact search, then an HNSW
- * index (m 16, ef_construction 64) and approximate search for each `--ef-search` value.
+ * index (m 16, ef_construction 64) and approximate search for each `--ef-search` value
+ * (`none`: no index).
  * Issue 13's figures are PGlite at `--dim 128`.
  *
  * Every time is process CPU time (see `gallery-data.ts`); per query the mean.
@@ -46,7 +47,7 @@ const o = new Command('bench:gallery')
   .option('--queries <n>', 'queries per measurement', '100')
   .option('--stores <list>', `columns to run, of ${STORES.join(',')}`, STORES.join(','))
   .option('--database <spec>', 'the database store of the pglite column (pglite:memory, pglite:DIR or postgres://…)', 'pglite:memory')
-  .option('--ef-search <list>', 'HNSW candidate list sizes to measure the database index at', '100')
+  .option('--ef-search <list>', "HNSW candidate list sizes to measure the database index at ('none': no index, exact search only)", '100')
   .option('--js-max <n>', 'largest size also scanned with plain JavaScript', '100000')
   .option('--json <file>', 'also write the results as JSON')
   .parse()
@@ -57,7 +58,7 @@ const stores = new Set(list(o.stores));
 for (const s of stores) if (!STORES.includes(s as StoreColumn)) throw new Error(`--stores: unknown column ${s} (known: ${STORES.join(', ')})`);
 const dim = Number(o.dim);
 const nQueries = Number(o.queries);
-const efSearches = list(o.efSearch).map(Number);
+const efSearches = o.efSearch === 'none' ? [] : list(o.efSearch).map(Number);
 const HNSW = { m: 16, efConstruction: 64 };
 
 /** One line of the results table. */
@@ -140,7 +141,6 @@ async function databaseColumns(data: SyntheticGallery, queries: Float32Array[], 
     });
     const answer = (s: GalleryStore, approximate: boolean) => async (q: Float32Array) => (await s.match(q, { approximate, threshold: 99 })).name;
     const exact = await cpuPerQuery(queries.slice(0, 20), answer(store, false));
-    const index = await cpuTimed(() => store.createIndex(HNSW));
     const out: Measured[] = [
       {
         size,
@@ -151,12 +151,14 @@ async function databaseColumns(data: SyntheticGallery, queries: Float32Array[], 
         recallAt1: recallAt1(exact.answers, truth.slice(0, 20)),
       },
     ];
+    // The index is built only when some ef_search is measured: at 100k rows it takes minutes of CPU.
+    const index = efSearches.length > 0 ? await cpuTimed(() => store.createIndex(HNSW)) : null;
     for (const [i, ef] of efSearches.entries()) {
       const ann = await cpuPerQuery(queries, answer(i === 0 ? store : await db.withEfSearch(ef), true));
       out.push({
         size,
         column: `${name} HNSW (ef_search ${ef})`,
-        ...(i === 0 ? { indexBuildCpuS: index.cpuS } : {}),
+        ...(i === 0 && index ? { indexBuildCpuS: index.cpuS } : {}),
         top1CpuMs: ann.cpuMs,
         vsExact: ann.cpuMs / exactMs,
         recallAt1: recallAt1(ann.answers, truth),
