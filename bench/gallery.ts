@@ -1,201 +1,211 @@
 /**
- * Gallery search benchmark: exact search over 10k / 100k / 1M enrolled 512-d float32
- * embeddings against the memory-bandwidth floor measured in the same run, the plain
- * JavaScript scan for comparison, and an approximate HNSW index (recall@1 vs exact).
+ * Gallery benchmark: every way this library searches a gallery, on the same synthetic data
+ * in one run, against the in-memory exact SIMD scan measured in that run.
  *
- *   npm run bench:gallery -- [--sizes 10000,100000,1000000] [--ann 100000] [--queries 200]
- *                            [--js-max 100000] [--json out.json]
+ *   npm run bench:gallery -- [--sizes 10000,100000] [--dim 512] [--queries 100]
+ *                            [--stores memory,hnswlib,pglite] [--database pglite:memory]
+ *                            [--ef-search 100] [--js-max 100000] [--json out.json]
  *
- * Data: synthetic clustered embeddings (5 per identity around a random centre, unit
- * length), queries are new samples of enrolled identities. Timings are medians.
+ * Columns (`--stores`): `memory` — the exact SIMD scan of the in-memory gallery (the file
+ * store's search; always measured, it is the reference for recall and ratios), the
+ * memory-bandwidth floor (a SIMD sum of the same memory), a batch of 16 queries, and the
+ * plain-JavaScript scan up to `--js-max` rows; `hnswlib` — hnswlib-node (M 16,
+ * efConstruction 64); `pglite` — a database store (`--database`, default PGlite in memory):
+ * bulk insert through `store.enroll` (2,000 identities per call), exact search, then an HNSW
+ * index (m 16, ef_construction 64) and approximate search for each `--ef-search` value
+ * (`none`: no index).
+ * Issue 13's figures are PGlite at `--dim 128`.
+ *
+ * Every time is process CPU time (see `gallery-data.ts`); per query the mean.
  */
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { Gallery } from '../src/gallery/gallery.js';
 import { HnswGalleryIndex, loadHnswlib } from '../src/gallery/hnsw.js';
+import { openGalleryStore } from '../src/gallery/open-store.js';
+import { pgliteClient } from '../src/gallery/sql-pglite.js';
+import { SqlGalleryStore } from '../src/gallery/sql-store.js';
+import type { GalleryStore } from '../src/gallery/store.js';
+import {
+  cpuPerCall,
+  cpuPerQuery,
+  cpuTimed,
+  enrollBatches,
+  PER_IDENTITY,
+  recallAt1,
+  syntheticGallery,
+  syntheticQueries,
+  type SyntheticGallery,
+} from './gallery-data.js';
 
-const program = new Command('bench:gallery')
-  .option('--sizes <list>', 'gallery sizes (embeddings)', '10000,100000,1000000')
+const STORES = ['memory', 'hnswlib', 'pglite'] as const;
+type StoreColumn = (typeof STORES)[number];
+
+const o = new Command('bench:gallery')
+  .option('--sizes <list>', 'gallery sizes (embeddings)', '10000,100000')
   .option('--dim <n>', 'embedding dimension', '512')
-  .option('--ann <list>', 'sizes at which to build and measure an HNSW index', '100000')
-  .option('--queries <n>', 'queries for the recall measurement', '200')
-  .option('--js-max <n>', 'largest size also measured with the plain-JS scan', '100000')
+  .option('--queries <n>', 'queries per measurement', '100')
+  .option('--stores <list>', `columns to run, of ${STORES.join(',')}`, STORES.join(','))
+  .option('--database <spec>', 'the database store of the pglite column (pglite:memory, pglite:DIR or postgres://…)', 'pglite:memory')
+  .option('--ef-search <list>', "HNSW candidate list sizes to measure the database index at ('none': no index, exact search only)", '100')
+  .option('--js-max <n>', 'largest size also scanned with plain JavaScript', '100000')
   .option('--json <file>', 'also write the results as JSON')
-  .parse();
-const o = program.opts<{ sizes: string; dim: string; ann: string; queries: string; jsMax: string; json?: string }>();
-const sizes = o.sizes.split(',').map(Number);
-const annSizes = new Set(o.ann.split(',').filter(Boolean).map(Number));
+  .parse()
+  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; jsMax: string; json?: string }>();
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const stores = new Set(list(o.stores));
+for (const s of stores) if (!STORES.includes(s as StoreColumn)) throw new Error(`--stores: unknown column ${s} (known: ${STORES.join(', ')})`);
 const dim = Number(o.dim);
 const nQueries = Number(o.queries);
-const jsMax = Number(o.jsMax);
-const PER_IDENTITY = 5;
-const NOISE = 0.6;
+const efSearches = o.efSearch === 'none' ? [] : list(o.efSearch).map(Number);
+const HNSW = { m: 16, efConstruction: 64 };
 
-/** xorshift32 → uniform in [−1, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2147483648 - 1;
-  };
-}
-
-function normalize(v: Float32Array, off: number, n: number): void {
-  let s = 0;
-  for (let d = 0; d < n; d++) s += v[off + d] * v[off + d];
-  const k = 1 / Math.sqrt(s);
-  for (let d = 0; d < n; d++) v[off + d] *= k;
-}
-
-/** Unit centre of identity `id` (regenerated on demand from its own seed). */
-function centre(id: number): Float32Array {
-  const r = rng(0x9e3779b9 ^ (id * 2654435761));
-  const c = new Float32Array(dim);
-  for (let d = 0; d < dim; d++) c[d] = r();
-  normalize(c, 0, dim);
-  return c;
-}
-
-/** A sample of identity `id`: centre + NOISE · random unit vector, renormalised, into `out` at `off`. */
-function sample(id: number, r: () => number, out: Float32Array, off: number): void {
-  const c = centre(id);
-  const u = new Float32Array(dim);
-  for (let d = 0; d < dim; d++) u[d] = r();
-  normalize(u, 0, dim);
-  for (let d = 0; d < dim; d++) out[off + d] = c[d] + NOISE * u[d];
-  normalize(out, off, dim);
-}
-
-function buildGallery(n: number, backend: 'auto' | 'js'): Gallery {
-  const g = Gallery.create({ dimension: dim, storage: { backend, initialCapacity: n } });
-  const r = rng(12345);
-  const CHUNK = 50_000;
-  for (let start = 0; start < n; start += CHUNK) {
-    const rows = Math.min(CHUNK, n - start);
-    const flat = new Float32Array(rows * dim);
-    const names: string[] = [];
-    for (let i = 0; i < rows; i++) {
-      const id = Math.floor((start + i) / PER_IDENTITY);
-      sample(id, r, flat, i * dim);
-      names.push(`id${id}`);
-    }
-    g.addBatch(names, flat);
-  }
-  return g;
-}
-
-function queriesFor(n: number, count: number, seed: number): Float32Array[] {
-  const r = rng(seed);
-  const ids = Math.ceil(n / PER_IDENTITY);
-  return Array.from({ length: count }, (_, i) => {
-    const q = new Float32Array(dim);
-    sample(Math.floor(((i + 0.5) / count) * ids), r, q, 0);
-    return q;
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(fn: () => unknown, reps: number): number {
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    t.push(performance.now() - t0);
-  }
-  return median(t);
-}
-
-interface Row {
+/** One line of the results table. */
+interface Measured {
   size: number;
-  gigabytes: number;
-  backend: string;
-  floorMs: number;
-  floorGBps: number;
-  jsSumMs?: number;
-  exact1Ms: number;
-  exact1VsFloor: number;
-  batch16PerQueryMs: number;
-  jsExact1Ms?: number;
-  ann?: { buildS: number; queryMs: number; recallAt1: number; efSearch: number };
+  column: string;
+  /** Embeddings stored per CPU second. */
+  insertPerCpuS?: number;
+  indexBuildCpuS?: number;
+  top1CpuMs: number;
+  /** top1CpuMs over the exact in-memory scan's, same run. */
+  vsExact?: number;
+  recallAt1?: number;
 }
 
-const results: Row[] = [];
-console.log(`Gallery search benchmark: ${dim}-d float32, ${PER_IDENTITY} embeddings per identity, node ${process.version}`);
-for (const n of sizes) {
-  const t0 = performance.now();
-  const g = buildGallery(n, 'auto');
-  const buildS = (performance.now() - t0) / 1000;
-  const bytes = n * dim * 4;
-  const qs = queriesFor(n, 16, 777);
-  // Warm up (JIT, page faults), then measure.
-  for (let i = 0; i < 5; i++) {
-    g.sumStorage();
-    g.match(qs[i]);
-  }
-  g.matchMany(qs);
-  const reps = n >= 1_000_000 ? 5 : 9;
-  const floorMs = time(() => g.sumStorage(), reps);
-  const jsSumMs = n <= jsMax ? time(() => g.sumStorage({ plainJs: true }), 3) : undefined;
-  let qi = 0;
-  const exact1Ms = time(() => g.match(qs[qi++ % qs.length]), reps);
-  const batchMs = time(() => g.matchMany(qs), 3);
-  const row: Row = {
-    size: n,
-    gigabytes: bytes / 1e9,
-    backend: g.backend,
-    floorMs,
-    floorGBps: bytes / floorMs / 1e6,
-    jsSumMs,
-    exact1Ms,
-    exact1VsFloor: exact1Ms / floorMs,
-    batch16PerQueryMs: batchMs / qs.length,
-  };
-  if (n <= jsMax) {
-    const gj = buildGallery(n, 'js');
-    for (let i = 0; i < 3; i++) gj.match(qs[i]);
-    let qj = 0;
-    row.jsExact1Ms = time(() => gj.match(qs[qj++ % qs.length]), 3);
-  }
-  console.log(
-    `\n${n.toLocaleString('en')} embeddings (${row.gigabytes.toFixed(2)} GB, built in ${buildS.toFixed(1)} s, scan: ${g.backend})\n` +
-      `  bandwidth floor (SIMD sum of the same memory): ${floorMs.toFixed(2)} ms = ${row.floorGBps.toFixed(1)} GB/s` +
-      (jsSumMs !== undefined ? `   [plain-JS sum: ${jsSumMs.toFixed(2)} ms]` : '') +
-      `\n  exact search, 1 query:        ${exact1Ms.toFixed(2)} ms = ${row.exact1VsFloor.toFixed(2)} × floor` +
-      `\n  exact search, batch of 16:    ${row.batch16PerQueryMs.toFixed(2)} ms per query = ${(row.batch16PerQueryMs / floorMs).toFixed(2)} × floor` +
-      (row.jsExact1Ms !== undefined ? `\n  plain-JS exact search, 1 query: ${row.jsExact1Ms.toFixed(2)} ms = ${(row.jsExact1Ms / floorMs).toFixed(2)} × floor` : ''),
-  );
-  if (annSizes.has(n)) {
-    if (!(await loadHnswlib())) {
-      console.log('  HNSW: hnswlib-node is not installed; skipped');
-    } else {
-      const tb = performance.now();
-      const index = await HnswGalleryIndex.build(g, { efSearch: 64 });
-      const annBuildS = (performance.now() - tb) / 1000;
-      const rq = queriesFor(n, nQueries, 4242);
-      const exact = g.matchMany(rq);
-      let hits = 0;
-      const times: number[] = [];
-      rq.forEach((q, i) => {
-        const t = performance.now();
-        const a = index.match(q);
-        times.push(performance.now() - t);
-        if (a.candidates[0]?.name === exact[i].candidates[0]?.name) hits++;
-      });
-      row.ann = { buildS: annBuildS, queryMs: median(times), recallAt1: hits / rq.length, efSearch: 64 };
-      console.log(
-        `  HNSW (M 16, efConstruction 200, efSearch 64): built in ${annBuildS.toFixed(1)} s, ` +
-          `${row.ann.queryMs.toFixed(3)} ms per query, recall@1 vs exact ${(100 * row.ann.recallAt1).toFixed(1)} % (${rq.length} queries)`,
-      );
-    }
-  }
-  results.push(row);
+/** Several stores on one database, differing only in `efSearch` (a pglite:memory spec opened twice would be two databases). */
+interface DatabaseStores {
+  withEfSearch(efSearch: number): Promise<GalleryStore>;
+  close(): Promise<void>;
 }
-if (o.json) await writeFile(o.json, JSON.stringify({ dim, perIdentity: PER_IDENTITY, results }, null, 2));
+
+async function openDatabase(spec: string): Promise<DatabaseStores> {
+  if (!spec.startsWith('pglite:')) {
+    const opened: GalleryStore[] = [];
+    return {
+      withEfSearch: async (efSearch) => opened[opened.push(await openGalleryStore(spec, { efSearch })) - 1]!,
+      close: async () => void (await Promise.all(opened.map((s) => s.close()))),
+    };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const dir = spec.slice('pglite:'.length);
+  const db = await PGlite.create(dir === 'memory' ? undefined : dir, { extensions: { vector } });
+  return {
+    withEfSearch: (efSearch) => SqlGalleryStore.open(pgliteClient(db, spec, false), { efSearch }),
+    close: () => db.close(),
+  };
+}
+
+async function memoryColumns(data: SyntheticGallery, gallery: Gallery, queries: Float32Array[], exactMs: number): Promise<Measured[]> {
+  const { size } = data;
+  const floorMs = await cpuPerCall(() => gallery.sumStorage(), size >= 100_000 ? 20 : 200);
+  const batch = queries.slice(0, 16);
+  const batchMs = (await cpuPerCall(() => gallery.matchMany(batch), 5)) / batch.length;
+  const out: Measured[] = [
+    { size, column: `memory-bandwidth floor (SIMD sum, ${((size * dim * 4) / 1e6).toFixed(0)} MB)`, top1CpuMs: floorMs },
+    { size, column: 'memory exact, batch of 16 (per query)', top1CpuMs: batchMs },
+  ];
+  if (size <= Number(o.jsMax)) {
+    const js = Gallery.create({ dimension: dim, storage: { backend: 'js', initialCapacity: size } });
+    js.addBatch(data.names, data.flat);
+    const { cpuMs } = await cpuPerQuery(queries.slice(0, 10), (q) => js.match(q));
+    out.push({ size, column: 'plain-JS exact scan', top1CpuMs: cpuMs });
+  }
+  return out.map((m) => ({ ...m, vsExact: m.top1CpuMs / exactMs }));
+}
+
+async function hnswlibColumn(gallery: Gallery, queries: Float32Array[], truth: string[], exactMs: number): Promise<Measured[]> {
+  if (!(await loadHnswlib())) {
+    console.log('  hnswlib-node is not installed: hnswlib column skipped');
+    return [];
+  }
+  const built = await cpuTimed(() => HnswGalleryIndex.build(gallery, { ...HNSW, efSearch: 100 }));
+  const { cpuMs, answers } = await cpuPerQuery(queries, (q) => built.value.match(q).candidates[0]!.name);
+  return [
+    { size: gallery.size, column: 'hnswlib-node (ef 100)', indexBuildCpuS: built.cpuS, top1CpuMs: cpuMs, vsExact: cpuMs / exactMs, recallAt1: recallAt1(answers, truth) },
+  ];
+}
+
+async function databaseColumns(data: SyntheticGallery, queries: Float32Array[], truth: string[], exactMs: number): Promise<Measured[]> {
+  const { size } = data;
+  const db = await openDatabase(o.database);
+  const name = o.database.startsWith('pglite:') ? 'PGlite' : 'PostgreSQL';
+  try {
+    const store = await db.withEfSearch(efSearches[0] ?? 100);
+    await store.clear();
+    await store.create({ dimension: dim });
+    const insert = await cpuTimed(async () => {
+      for (const batch of enrollBatches(data, 2000)) await store.enroll(batch);
+    });
+    const answer = (s: GalleryStore, approximate: boolean) => async (q: Float32Array) => (await s.match(q, { approximate, threshold: 99 })).name;
+    const exact = await cpuPerQuery(queries.slice(0, 20), answer(store, false));
+    const out: Measured[] = [
+      {
+        size,
+        column: `${name} exact (sequential scan)`,
+        insertPerCpuS: size / insert.cpuS,
+        top1CpuMs: exact.cpuMs,
+        vsExact: exact.cpuMs / exactMs,
+        recallAt1: recallAt1(exact.answers, truth.slice(0, 20)),
+      },
+    ];
+    // The index is built only when some ef_search is measured: at 100k rows it takes minutes of CPU.
+    const index = efSearches.length > 0 ? await cpuTimed(() => store.createIndex(HNSW)) : null;
+    for (const [i, ef] of efSearches.entries()) {
+      const ann = await cpuPerQuery(queries, answer(i === 0 ? store : await db.withEfSearch(ef), true));
+      out.push({
+        size,
+        column: `${name} HNSW (ef_search ${ef})`,
+        ...(i === 0 && index ? { indexBuildCpuS: index.cpuS } : {}),
+        top1CpuMs: ann.cpuMs,
+        vsExact: ann.cpuMs / exactMs,
+        recallAt1: recallAt1(ann.answers, truth),
+      });
+    }
+    return out;
+  } finally {
+    await db.close();
+  }
+}
+
+const fixed = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
+
+function printTable(rows: Measured[]): void {
+  const head = ['', 'insert (per CPU s)', 'index build (CPU s)', 'top-1 (CPU ms)', '× exact scan', 'recall@1'];
+  const body = rows.map((m) => [
+    m.column,
+    m.insertPerCpuS === undefined ? '' : Math.round(m.insertPerCpuS).toLocaleString('en'),
+    fixed(m.indexBuildCpuS, 1),
+    fixed(m.top1CpuMs, 3),
+    fixed(m.vsExact, 2),
+    m.recallAt1 === undefined ? '' : String(m.recallAt1),
+  ]);
+  console.log(`| ${head.join(' | ')} |\n|${head.map(() => ' --- ').join('|')}|`);
+  for (const r of body) console.log(`| ${r.join(' | ')} |`);
+}
+
+const results: Measured[] = [];
+console.log(
+  `Gallery benchmark: ${dim}-d float32, ${PER_IDENTITY} embeddings per identity, ${nQueries} queries, node ${process.version}; ` +
+    `process CPU time (all threads), per query the mean`,
+);
+for (const size of list(o.sizes).map(Number)) {
+  const data = syntheticGallery(size, dim);
+  const queries = syntheticQueries(data, nQueries);
+  const gallery = Gallery.create({ dimension: dim, storage: { initialCapacity: size } });
+  const added = await cpuTimed(() => gallery.addBatch(data.names, data.flat));
+  const exact = await cpuPerQuery(queries, (q) => gallery.match(q).candidates[0]!.name);
+  const truth = exact.answers;
+  const rows: Measured[] = [
+    { size, column: `memory exact SIMD scan (${gallery.backend})`, insertPerCpuS: size / added.cpuS, top1CpuMs: exact.cpuMs, vsExact: 1, recallAt1: 1 },
+  ];
+  if (stores.has('memory')) rows.push(...(await memoryColumns(data, gallery, queries, exact.cpuMs)));
+  if (stores.has('hnswlib')) rows.push(...(await hnswlibColumn(gallery, queries, truth, exact.cpuMs)));
+  if (stores.has('pglite')) rows.push(...(await databaseColumns(data, queries, truth, exact.cpuMs)));
+  console.log(`\n${size.toLocaleString('en')} × ${dim}-d`);
+  printTable(rows);
+  results.push(...rows);
+}
+if (o.json) await writeFile(o.json, JSON.stringify({ dim, perIdentity: PER_IDENTITY, queries: nQueries, results }, null, 2));

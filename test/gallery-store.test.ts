@@ -17,6 +17,7 @@ import { parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
 import { encodeEmbeddingRows } from '../src/gallery/sql-copy.js';
 import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
 import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
+import { copyRows, onMemoryFs } from '../src/gallery/sql-pglite.js';
 import type { GalleryStore } from '../src/gallery/store.js';
 import { loadHnswlib } from '../src/gallery/hnsw.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';
@@ -367,6 +368,38 @@ describe('database store details', () => {
       ...[0xff, 0xff], // trailer
     ];
     expect([...bytes]).toEqual(expected);
+  });
+
+  it.each([
+    ['direct', Infinity],
+    ['staged', -1],
+  ])('PGlite bulk loads (%s COPY): several in one transaction, one outside, none after a rollback', async (_, stageAbove) => {
+    await served.exec('CREATE EXTENSION IF NOT EXISTS vector; DROP TABLE IF EXISTS copy_probe');
+    await served.exec('CREATE TABLE copy_probe (identity_id bigint, embedding vector(2), source text, image_sha256 text)');
+    const cols = ['identity_id', 'embedding', 'source', 'image_sha256'];
+    const rows = (id: number) => encodeEmbeddingRows([{ identityId: id, embedding: v(id, -id), source: `s${id}`, imageSha256: null }]);
+    await served.transaction((tx) => copyRows(tx, 'copy_probe', cols, rows(1), stageAbove));
+    await served.transaction(async (tx) => {
+      await copyRows(tx, 'copy_probe', cols, rows(2), stageAbove);
+      await copyRows(tx, 'copy_probe', cols, rows(3), stageAbove);
+    });
+    const failed = served.transaction(async (tx) => {
+      await copyRows(tx, 'copy_probe', cols, rows(4), stageAbove);
+      throw new Error('roll back');
+    });
+    await expect(failed).rejects.toThrow('roll back');
+    const kept = await served.query<{ identity_id: string; embedding: string; source: string }>(
+      'SELECT identity_id::text, embedding::text, source FROM copy_probe ORDER BY identity_id',
+    );
+    expect(kept.rows).toEqual([1, 2, 3].map((id) => ({ identity_id: String(id), embedding: `[${id},${-id}]`, source: `s${id}` })));
+    const staged = await served.query<{ t: string | null }>("SELECT to_regclass('pg_temp.facenet_copy_stage')::text AS t");
+    expect(staged.rows).toEqual([{ t: null }]);
+    await served.exec('DROP TABLE copy_probe');
+  });
+
+  it('stages bulk loads only where PGlite keeps files in memory', () => {
+    for (const dir of [undefined, 'memory://', 'idb://faces', 'memfs2opfs://faces']) expect(onMemoryFs(dir)).toBe(true);
+    for (const dir of ['/var/faces', 'file:///var/faces', 'opfs-ahp://faces']) expect(onMemoryFs(dir)).toBe(false);
   });
 
   it('records its schema version, refuses a newer one and migrates an empty database once', async () => {

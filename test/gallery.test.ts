@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { EmbeddingMatrix } from '../src/gallery/matrix.js';
-import { Gallery } from '../src/gallery/gallery.js';
+import { Gallery, matchResultOf } from '../src/gallery/gallery.js';
 import {
   SEED_THRESHOLD_MEAN_SQUARED,
   SEED_THRESHOLD_SQUARED_EUCLIDEAN,
@@ -133,6 +133,35 @@ describe('Gallery: identities', () => {
     expect(() => g.add('x', [unit(r, dim)], ['a', 'b'])).toThrow(ShapeError);
     expect(() => g.match(new Float32Array(3))).toThrow(ShapeError);
     expect(() => g.match(unit(r, dim), { topK: 0 })).toThrow(ConfigError);
+  });
+});
+
+describe('matchResultOf: scored rows to a MatchResult', () => {
+  // Rows as an index or a database returns them: several per identity, in no useful order.
+  const rows = [
+    { name: 'ann', distance: 0.5 },
+    { name: 'bob', distance: 0.2 },
+    { name: 'ann', distance: 0.1 },
+    { name: 'cat', distance: 0.3 },
+    { name: 'bob', distance: 0.4 },
+  ];
+
+  it('keeps each identity at its nearest row, nearest identities first, topK of them', () => {
+    expect(matchResultOf(rows, 2, 1)).toEqual({
+      name: 'ann',
+      distance: 0.1,
+      candidates: [
+        { name: 'ann', distance: 0.1 },
+        { name: 'bob', distance: 0.2 },
+      ],
+    });
+    expect(matchResultOf(rows, 5, 1).candidates.map((c) => c.name)).toEqual(['ann', 'bob', 'cat']);
+  });
+
+  it('names the best only when strictly below the threshold; nothing scored is unknown at Infinity', () => {
+    expect(matchResultOf(rows, 1, 0.1)).toEqual({ name: null, distance: 0.1, candidates: [{ name: 'ann', distance: 0.1 }] });
+    expect(matchResultOf(rows, 1, 0.11).name).toBe('ann');
+    expect(matchResultOf([], 3, 1)).toEqual({ name: null, distance: Infinity, candidates: [] });
   });
 });
 

@@ -16,7 +16,7 @@
  */
 import { IncompatibleFileError } from '../errors.js';
 import { preprocessingKey, type Preprocessing } from '../face/embedding.js';
-import { Gallery, type GalleryOptions } from './gallery.js';
+import { Gallery, galleryInfo, type GalleryOptions, type GalleryStoreInfo } from './gallery.js';
 import { checkMetric, type GalleryMetric } from './metric.js';
 import { sha256 } from '../io/sha256.js';
 
@@ -25,17 +25,9 @@ export const GALLERY_MAGIC = 'TFFNGLRY';
 /** Format version written by this library (and the newest it reads). */
 export const GALLERY_FORMAT_VERSION = 1;
 
-/** The JSON header of a gallery file. */
-export interface GalleryHeader {
+/** The JSON header of a gallery file: the gallery's description, then what the file holds. */
+export interface GalleryHeader extends GalleryStoreInfo {
   format: 'tfjs-facenet-gallery';
-  dimension: number;
-  metric: GalleryMetric;
-  threshold: number;
-  /** Model fingerprint (`''` when unknown). */
-  fingerprint: string;
-  preprocessing: Preprocessing | null;
-  /** Where the model was loaded from (a hint; optional). */
-  modelLocation?: string;
   /** Total embeddings stored after the header. */
   rows: number;
   /** Identities in file order with the number of embeddings each; `sources` optional per embedding. */
@@ -59,12 +51,7 @@ export async function encodeGallery(gallery: Gallery): Promise<Uint8Array> {
   const rows = groups.reduce((s, g) => s + g.embeddings.length, 0);
   const header: GalleryHeader = {
     format: 'tfjs-facenet-gallery',
-    dimension: gallery.dimension,
-    metric: gallery.metric,
-    threshold: gallery.threshold,
-    fingerprint: gallery.fingerprint,
-    preprocessing: gallery.preprocessing,
-    ...(gallery.modelLocation !== undefined ? { modelLocation: gallery.modelLocation } : {}),
+    ...galleryInfo(gallery), // the field order of version-1 files: dimension … modelLocation
     rows,
     identities: groups.map((g) => {
       const entry: GalleryHeader['identities'][number] = { name: g.name, count: g.embeddings.length };

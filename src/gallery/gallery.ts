@@ -33,6 +33,16 @@ export interface GalleryModelInfo {
   modelLocation?: string;
 }
 
+/**
+ * What a gallery is, whatever holds it: its shape, metric, threshold and the model that
+ * made it. A store's description, and the fields the gallery file's header shares.
+ */
+export interface GalleryStoreInfo extends GalleryModelInfo {
+  dimension: number;
+  metric: GalleryMetric;
+  threshold: number;
+}
+
 /** Options of {@link Gallery.create}. */
 export interface GalleryOptions extends Partial<GalleryModelInfo> {
   /** Embedding length. */
@@ -72,6 +82,26 @@ export interface MatchResult {
   distance: number;
   /** The best `topK` identities, nearest first, whatever their distance. */
   candidates: MatchCandidate[];
+}
+
+/**
+ * The {@link MatchResult} of scored rows, several of which may belong to one identity: each
+ * identity at its nearest row, the `topK` nearest identities first, the best one named when
+ * its distance is below `threshold`. Every search (the exact scan, hnswlib, a database)
+ * decides through this, so all of them answer alike.
+ */
+export function matchResultOf(rows: Iterable<MatchCandidate>, topK: number, threshold: number): MatchResult {
+  const nearest = new Map<string, number>();
+  for (const { name, distance } of rows) {
+    const prev = nearest.get(name);
+    if (prev === undefined || distance < prev) nearest.set(name, distance);
+  }
+  const candidates: MatchCandidate[] = [...nearest]
+    .map(([name, distance]) => ({ name, distance }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, topK);
+  const best = candidates[0];
+  return { name: best && best.distance < threshold ? best.name : null, distance: best ? best.distance : Infinity, candidates };
 }
 
 interface Identity {
@@ -423,13 +453,7 @@ export class Gallery {
           distance: embeddingDistance(this.metric, q, matrix.row(top.row[i])),
         });
       }
-      candidates.sort((a, b) => a.distance - b.distance);
-      const best = candidates[0];
-      return {
-        name: best && best.distance < threshold ? best.name : null,
-        distance: best ? best.distance : Infinity,
-        candidates,
-      };
+      return matchResultOf(candidates, topK, threshold);
     });
   }
 
@@ -481,4 +505,16 @@ export class Gallery {
       };
     }
   }
+}
+
+/** The description of an in-memory gallery. */
+export function galleryInfo(gallery: Gallery): GalleryStoreInfo {
+  return {
+    dimension: gallery.dimension,
+    metric: gallery.metric,
+    threshold: gallery.threshold,
+    fingerprint: gallery.fingerprint,
+    preprocessing: gallery.preprocessing,
+    ...(gallery.modelLocation !== undefined ? { modelLocation: gallery.modelLocation } : {}),
+  };
 }

@@ -9,7 +9,7 @@
  * {@link HnswGalleryIndex.add}); rebuild it after removing or renaming identities.
  */
 import { ConfigError, ShapeError } from '../errors.js';
-import type { Gallery, MatchCandidate, MatchResult } from './gallery.js';
+import { matchResultOf, type Gallery, type MatchResult } from './gallery.js';
 import type { GalleryMetric } from './metric.js';
 
 type HnswModule = typeof import('hnswlib-node');
@@ -119,18 +119,7 @@ export class HnswGalleryIndex {
     const k = Math.min(this.names.length, topK * this.opts.rowsPerIdentity);
     const { neighbors, distances } = this.index.searchKnn(Array.from(query), k);
     const scale = this.metric === 'mean-squared' ? 1 / this.dimension : 1;
-    const best = new Map<string, number>();
-    for (let i = 0; i < neighbors.length; i++) {
-      const name = this.names[neighbors[i]];
-      const d = distances[i] * scale;
-      const prev = best.get(name);
-      if (prev === undefined || d < prev) best.set(name, d);
-    }
-    const candidates: MatchCandidate[] = [...best]
-      .map(([name, distance]) => ({ name, distance }))
-      .sort((a, b) => a.distance - b.distance)
-      .slice(0, topK);
-    const top = candidates[0];
-    return { name: top && top.distance < threshold ? top.name : null, distance: top ? top.distance : Infinity, candidates };
+    const rows = Array.from(neighbors, (row, i) => ({ name: this.names[row]!, distance: distances[i]! * scale }));
+    return matchResultOf(rows, topK, threshold);
   }
 }

@@ -27,19 +27,76 @@ export interface PgliteDatabase extends PgliteQueryable {
  * @param closeDatabase close `db` when the client is closed. Default true.
  */
 export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabase = true): SqlClient {
+  const stageAbove = onMemoryFs(db.dataDir) ? STAGE_ABOVE_BYTES : Infinity;
   const run = (q: PgliteQueryable): SqlQueryable => ({
     query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
-    // PGlite reads COPY data from a Blob given with the query, named '/dev/blob'.
-    copyBinary: async (table, columns, data) => {
-      await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([data]) });
-    },
+    copyBinary: (table, columns, data) => copyRows(q, table, columns, data, stageAbove),
   });
   return {
     location: location ?? `pglite:${db.dataDir ?? 'memory'}`,
     ...run(db),
+    // A staging table lives until the end of a transaction: outside one, make one.
+    copyBinary: (table, columns, data) => db.transaction((tx) => copyRows(tx, table, columns, data, stageAbove)),
     transaction: (work) => db.transaction((tx) => work(run(tx))),
     close: async () => {
       if (closeDatabase) await db.close();
     },
   };
+}
+
+/** The per-transaction table that {@link copyRows} loads first. */
+const STAGE_TABLE = 'facenet_copy_stage';
+
+/**
+ * Tables larger than this are loaded by way of a staging table on the in-memory file system
+ * (see {@link copyRows}). Measured on 128-d rows: a staged load costs ≈ 40 µs more per row
+ * than a direct COPY, which a direct COPY's extensions overtake from ≈ 30,000 rows (≈ 18 MB).
+ */
+const STAGE_ABOVE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether PGlite keeps a database of `dataDir` in Emscripten's in-memory file system (no
+ * folder, `memory://`, `idb://` — IndexedDB is loaded into memory —, `memfs2opfs://`), where
+ * {@link copyRows} stages large loads. A folder (`file://` or a plain path) is the real one.
+ */
+export function onMemoryFs(dataDir: string | undefined): boolean {
+  return !dataDir || /^(memory|idb|memfs2opfs):\/\//.test(dataDir);
+}
+
+/**
+ * Binary `COPY` of `data` into `table (columns)`; run in a transaction. When `table` is
+ * larger than `stageAboveBytes`, by way of a fresh temporary table and one `INSERT … SELECT`
+ * (which moves the values without parsing them).
+ *
+ * Why: COPY extends a table many pages at a time, which PostgreSQL does with
+ * `posix_fallocate`; Emscripten implements that as `ftruncate`, and its in-memory file system
+ * answers a truncate by copying the whole file into a new buffer of the exact size. Every
+ * extension then costs the size of the table so far, and loading n rows costs O(n²): a
+ * 10,000-row COPY took 0.4 s of CPU into an empty table and 2.9 s into one of 90,000 rows.
+ * The staging table starts empty each time, and `INSERT … SELECT` extends the real table one
+ * page at a time with plain writes, which that file system grows geometrically.
+ */
+export async function copyRows(
+  q: PgliteQueryable,
+  table: string,
+  columns: readonly string[],
+  data: Uint8Array<ArrayBuffer>,
+  stageAboveBytes: number,
+): Promise<void> {
+  const list = columns.join(', ');
+  // PGlite reads COPY data from a Blob given with the query, named '/dev/blob'.
+  const blob = { blob: new Blob([data]) };
+  if (stageAboveBytes !== Infinity) {
+    const { rows } = await q.query<{ bytes: number }>('SELECT pg_relation_size($1::regclass)::float8 AS bytes', [table]);
+    if (rows[0]!.bytes <= stageAboveBytes) stageAboveBytes = Infinity;
+  }
+  if (stageAboveBytes === Infinity) {
+    await q.query(`COPY ${table} (${list}) FROM '/dev/blob' WITH (FORMAT binary)`, [], blob);
+    return;
+  }
+  await q.query(`CREATE TEMP TABLE ${STAGE_TABLE} ON COMMIT DROP AS SELECT ${list} FROM ${table} LIMIT 0`);
+  await q.query(`COPY ${STAGE_TABLE} FROM '/dev/blob' WITH (FORMAT binary)`, [], blob);
+  await q.query(`INSERT INTO ${table} (${list}) SELECT ${list} FROM ${STAGE_TABLE}`);
+  // Dropped now, not at commit, so that one transaction can load several chunks.
+  await q.query(`DROP TABLE ${STAGE_TABLE}`);
 }

@@ -13,7 +13,7 @@
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import type { Preprocessing } from '../face/embedding.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
-import { checkIdentityName, Gallery, type GalleryOptions, type MatchCandidate, type MatchResult } from './gallery.js';
+import { checkIdentityName, Gallery, matchResultOf, type GalleryOptions, type MatchResult } from './gallery.js';
 import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { encodeEmbeddingRows } from './sql-copy.js';
@@ -38,8 +38,12 @@ import {
 const HNSW_INDEX = 'facenet_embedding_hnsw';
 /** Rows per statement of a bulk insert (bounded message size; thousands of rows per round trip). */
 const BULK_ROWS = 2000;
-/** Rows per binary COPY (≈ 27 MB at 128-d: bounded memory in PGlite's 32-bit heap). */
-const COPY_ROWS = 50_000;
+/**
+ * Rows per binary COPY. PGlite stages each COPY in a temporary table (`sql-pglite.ts`):
+ * 10,000 rows of 128-d (≈ 6 MB) stay within PostgreSQL's default 8 MB of temporary buffers;
+ * 50,000 per COPY measured slower (100k rows in one enroll: 8.2 s of CPU against 6.0 s).
+ */
+const COPY_ROWS = 10_000;
 
 /** Options of {@link SqlGalleryStore.open}. */
 export interface SqlGalleryStoreOptions {
@@ -61,6 +65,21 @@ interface GalleryRow {
   fingerprint: string;
   preprocessing: Preprocessing | null;
   model_location: string | null;
+}
+
+/** The columns of `facenet_gallery` that make a {@link GalleryRow}. */
+const GALLERY_COLUMNS = 'dimension, metric, threshold, fingerprint, preprocessing, model_location';
+
+/** The gallery description a `facenet_gallery` row holds. */
+function infoOf(r: GalleryRow): GalleryStoreInfo {
+  return {
+    dimension: r.dimension,
+    metric: checkMetric(r.metric),
+    threshold: r.threshold,
+    fingerprint: r.fingerprint,
+    preprocessing: r.preprocessing,
+    ...(r.model_location !== null ? { modelLocation: r.model_location } : {}),
+  };
 }
 
 /** pgvector's text form of an embedding: `[x,y,…]`, each float32 written so that it reads back exactly. */
@@ -124,19 +143,8 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   private async readInfo(q: SqlQueryable): Promise<GalleryStoreInfo | null> {
-    const { rows } = await q.query<GalleryRow>(
-      'SELECT dimension, metric, threshold, fingerprint, preprocessing, model_location FROM facenet_gallery',
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      dimension: r.dimension,
-      metric: checkMetric(r.metric),
-      threshold: r.threshold,
-      fingerprint: r.fingerprint,
-      preprocessing: r.preprocessing,
-      ...(r.model_location !== null ? { modelLocation: r.model_location } : {}),
-    };
+    const { rows } = await q.query<GalleryRow>(`SELECT ${GALLERY_COLUMNS} FROM facenet_gallery`);
+    return rows[0] ? infoOf(rows[0]) : null;
   }
 
   private async requiredInfo(q: SqlQueryable): Promise<GalleryStoreInfo> {
@@ -342,18 +350,30 @@ export class SqlGalleryStore implements GalleryStore {
   async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {
     const topK = opts.topK ?? 1;
     if (!Number.isInteger(topK) || topK < 1) throw new ConfigError('topK', `must be a positive integer, got ${topK}`);
+    const limit = topK * this.rowsPerIdentity;
+    // Each statement costs ≈ 0.7 ms of CPU in PGlite before any work (parse, describe, bind,
+    // execute, sync through WebAssembly), as much as the HNSW search itself at 10k rows: so
+    // one statement reads the description, whether the index exists, and sets this
+    // transaction's planner and HNSW settings; a second one searches.
+    const settings: [string, string][] = opts.approximate
+      ? [['hnsw.ef_search', String(Math.max(this.efSearch, limit))]]
+      : [['enable_indexscan', 'off']]; // an exact scan even when an HNSW index exists
     return this.client.transaction(async (tx) => {
-      const info = await this.requiredInfo(tx);
-      const probe = galleryLike(info);
-      probe.match(query); // the in-memory gallery's own query checks (length, finite values)
+      const { rows: described } = await tx.query<GalleryRow & { indexed: boolean }>(
+        `SELECT ${GALLERY_COLUMNS}, to_regclass($1) IS NOT NULL AS indexed,
+           ${settings.map((_, i) => `set_config($${2 * i + 2}, $${2 * i + 3}, true)`).join(', ')}
+         FROM facenet_gallery`,
+        [HNSW_INDEX, ...settings.flat()],
+      );
+      const row = described[0];
+      if (!row) throw new FileNotFoundError(this.location, 'gallery');
+      const info = infoOf(row);
+      galleryLike(info).match(query); // the in-memory gallery's own query checks (length, finite values)
+      if (opts.approximate && !row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
       const op = info.metric === 'cosine' ? '<=>' : '<->';
       const q = vectorLiteral(query);
       let rows: { name: string; embedding: string }[];
       if (opts.approximate) {
-        const { rows: found } = await tx.query('SELECT 1 FROM pg_indexes WHERE indexname = $1', [HNSW_INDEX]);
-        if (found.length === 0) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
-        const limit = topK * this.rowsPerIdentity;
-        await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.efSearch, limit)}`);
         ({ rows } = await tx.query(
           `SELECT i.name, n.embedding::text AS embedding FROM
              (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT $2) n
@@ -361,8 +381,6 @@ export class SqlGalleryStore implements GalleryStore {
           [q, limit],
         ));
       } else {
-        // An exact scan even when an HNSW index exists.
-        await tx.query('SET LOCAL enable_indexscan = off');
         const sql =
           topK === 1
             ? `SELECT i.name, n.embedding::text AS embedding FROM
@@ -459,7 +477,7 @@ function galleryLike(info: GalleryStoreInfo): Gallery {
   return Gallery.create({ dimension: info.dimension, metric: info.metric, threshold: info.threshold, storage: { initialCapacity: 1 } });
 }
 
-/** The {@link MatchResult} of candidate rows: exact distances, nearest row per identity, best `topK`. */
+/** The {@link MatchResult} of candidate rows, re-scored exactly (in double precision) as {@link Gallery.match} scores. */
 function rescore(
   info: { metric: GalleryMetric },
   query: ArrayLike<number>,
@@ -467,16 +485,6 @@ function rescore(
   topK: number,
   threshold: number,
 ): MatchResult {
-  const best = new Map<string, number>();
-  for (const r of rows) {
-    const d = embeddingDistance(info.metric, query, parseVector(r.embedding));
-    const prev = best.get(r.name);
-    if (prev === undefined || d < prev) best.set(r.name, d);
-  }
-  const candidates: MatchCandidate[] = [...best]
-    .map(([name, distance]) => ({ name, distance }))
-    .sort((a, b) => a.distance - b.distance)
-    .slice(0, topK);
-  const top = candidates[0];
-  return { name: top && top.distance < threshold ? top.name : null, distance: top ? top.distance : Infinity, candidates };
+  const scored = rows.map((r) => ({ name: r.name, distance: embeddingDistance(info.metric, query, parseVector(r.embedding)) }));
+  return matchResultOf(scored, topK, threshold);
 }

@@ -5,16 +5,11 @@
  * implementation passes the same test suite (`test/gallery-store.test.ts`).
  */
 import { ConfigError, IncompatibleFileError, ShapeError } from '../errors.js';
-import { checkIdentityName, type Gallery, type GalleryModelInfo, type GalleryOptions, type MatchResult } from './gallery.js';
+import { checkIdentityName, type Gallery, type GalleryOptions, type GalleryStoreInfo, type MatchResult } from './gallery.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
-import type { GalleryMetric } from './metric.js';
 
-/** What a stored gallery is: its shape, metric, threshold and the model that made it. */
-export interface GalleryStoreInfo extends GalleryModelInfo {
-  dimension: number;
-  metric: GalleryMetric;
-  threshold: number;
-}
+export type { GalleryStoreInfo } from './gallery.js';
+export { galleryInfo } from './gallery.js';
 
 /** Embeddings of one identity to enrol. */
 export interface EnrollEntry {
@@ -217,18 +212,6 @@ export function planEnrollment(
     }
   }
   return plan;
-}
-
-/** The description of an in-memory gallery. */
-export function galleryInfo(gallery: Gallery): GalleryStoreInfo {
-  return {
-    dimension: gallery.dimension,
-    metric: gallery.metric,
-    threshold: gallery.threshold,
-    fingerprint: gallery.fingerprint,
-    preprocessing: gallery.preprocessing,
-    ...(gallery.modelLocation !== undefined ? { modelLocation: gallery.modelLocation } : {}),
-  };
 }
 
 /**
