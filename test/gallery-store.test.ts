@@ -13,7 +13,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Gallery } from '../src/gallery/gallery.js';
 import { openGalleryStore, galleryStoreKind } from '../src/gallery/open-store.js';
-import { parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
+import { hnswBuildMemoryMB, parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
 import { encodeEmbeddingRows } from '../src/gallery/sql-copy.js';
 import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
 import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
@@ -439,5 +439,15 @@ describe('database store details', () => {
     expect(galleryStoreKind('postgresql://x/y')).toBe('postgres');
     expect(galleryStoreKind('faces.gallery')).toBe('file');
     await expect(openGalleryStore('pglite:')).rejects.toThrow(/pglite: needs a folder/);
+  });
+});
+
+describe('hnswBuildMemoryMB', () => {
+  it('gives the graph its estimated size (hand-worked), at least 64 MB and at most 1 GB', () => {
+    // 4·128 + 8 + (2·16·16/15)·10 + 96 = 957.33 bytes per element; × 100,000 × 1.25 = 114.1 MB.
+    expect(hnswBuildMemoryMB(100_000, 128, 16)).toBe(115);
+    expect(hnswBuildMemoryMB(0, 128, 16)).toBe(64);
+    expect(hnswBuildMemoryMB(10_000, 128, 16)).toBe(64);
+    expect(hnswBuildMemoryMB(1_000_000, 512, 16)).toBe(1024);
   });
 });

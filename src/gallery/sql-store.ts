@@ -105,6 +105,17 @@ export function parseVector(text: string): Float32Array {
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string })?.code === '23505';
 
+/**
+ * Memory (MB) for building an HNSW graph of `rows` vectors of `dimension` floats in memory:
+ * each element holds its vector and up to 2·m neighbours on layer 0 (plus upper layers, on
+ * average m/(m−1) times that in all), with pgvector's per-element overhead; 25 % slack. At
+ * least PostgreSQL's default 64 MB, at most 1 GB (PGlite's WebAssembly heap is 32-bit).
+ */
+export function hnswBuildMemoryMB(rows: number, dimension: number, m: number): number {
+  const perElement = 4 * dimension + 8 + ((2 * m * m) / (m - 1)) * 10 + 96;
+  return Math.min(1024, Math.max(64, Math.ceil((rows * perElement * 1.25) / 2 ** 20)));
+}
+
 /** A gallery in a PostgreSQL database (see the module comment). */
 export class SqlGalleryStore implements GalleryStore {
   private readonly efSearch: number;
@@ -406,6 +417,10 @@ export class SqlGalleryStore implements GalleryStore {
     const ops = info.metric === 'cosine' ? 'vector_cosine_ops' : 'vector_l2_ops';
     await this.client.transaction(async (tx) => {
       await tx.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
+      // pgvector builds the graph in memory while it fits maintenance_work_mem (default 64 MB)
+      // and much more slowly on disk after that: give this one statement what the graph needs.
+      const { rows } = await tx.query<{ n: number }>('SELECT count(*)::integer AS n FROM facenet_embedding');
+      await tx.query(`SET LOCAL maintenance_work_mem = '${hnswBuildMemoryMB(rows[0].n, info.dimension, m)}MB'`);
       await tx.query(`CREATE INDEX ${HNSW_INDEX} ON facenet_embedding USING hnsw (embedding ${ops}) WITH (m = ${m}, ef_construction = ${ef})`);
     });
   }
