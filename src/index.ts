@@ -51,7 +51,7 @@ export { loadFacenetEmbedder } from './recognition/load.js';
 export type { LoadEmbedderOptions } from './recognition/load.js';
 export { loadFacenetEmbedderFromUrl } from './recognition/load-url.js';
 export type { LoadEmbedderFromUrlOptions } from './recognition/load-url.js';
-export { identifyFaces, assertGalleryMatchesEmbedder } from './recognition/identify.js';
+export { identifyFaces, nameFaces, assertGalleryMatchesEmbedder } from './recognition/identify.js';
 export type { IdentifiedFace, IdentifyOptions } from './recognition/identify.js';
 export { FaceFollower } from './recognition/face-follower.js';
 export type { FaceFollowerOptions, FollowedFrame } from './recognition/face-follower.js';

@@ -1,5 +1,5 @@
 /**
- * `detect --workers` and `embed --workers`: the same output, in the same order, as in one
+ * `detect --workers`, `embed --workers` and `identify --workers`: the same output, in the same order, as in one
  * thread; bad files reported and skipped in both.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,4 +52,24 @@ describe('--workers', () => {
     expect(two.stdout.trim().split('\n').length).toBe(3);
     expect(two.stderr).toMatch(/howard5\.png: no face found/);
   });
+
+  it('identify: two workers print exactly what one thread prints, an unreadable image reported', async () => {
+    const gallery = join(root, 'people.gallery');
+    // The seven sample people (a faceless portrait or two are reported, hence exit code 1).
+    const enrolled = await cli(['enroll', '--gallery', gallery, '--model', 'facenet-celeba', sharedPath('data/samples/people')]);
+    expect(enrolled.code, enrolled.stderr).toBeLessThanOrEqual(1);
+    const broken = join(root, 'broken-group.jpg');
+    await writeFile(broken, (await readFile(sharedPath('data/samples/groups/bbt3.jpg'))).subarray(0, 1500));
+    const files = [sharedPath('data/samples/groups/bbt3.jpg'), broken, sharedPath('data/samples/groups/bbt5.jpg')];
+    const one = await cli(['identify', '--json', '--gallery', gallery, '--top-k', '2', ...files]);
+    const two = await cli(['identify', '--json', '--gallery', gallery, '--top-k', '2', '--workers', '2', ...files]);
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    expect(two.stdout).toBe(one.stdout);
+    const lines = two.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; faces: { name: string | null }[] });
+    expect(lines.map((l) => l.file)).toEqual([files[0], files[2]]);
+    expect(lines[0].faces.length).toBeGreaterThanOrEqual(5);
+    expect(two.stderr).toMatch(/broken-group\.jpg: cannot decode image/);
+  });
 });
+

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   // The embedder shares this thread's detector (it does not own it).
   const getEmbedder = () => {
     if (!data.modelDir) throw new FacenetError('POOL_NO_MODEL', 'this face pool was started without a recognition model (option `model`)');
-    embedder ??= loadFacenetEmbedder({ modelDir: data.modelDir, detector: mtcnn });
+    embedder ??= loadFacenetEmbedder({ modelDir: data.modelDir, detector: mtcnn, preprocessing: data.preprocessing });
     return embedder;
   };
 

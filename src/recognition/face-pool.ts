@@ -24,7 +24,7 @@ import type { BackendName } from '../runtime/backend.js';
 import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
 import type { MtcnnOptions } from '../mtcnn/pipeline-types.js';
 import type { Box, FaceDetection } from '../face/types.js';
-import type { FaceEmbedding } from '../face/embedding.js';
+import type { FaceEmbedding, Preprocessing } from '../face/embedding.js';
 import { modelFolder } from './models.js';
 
 /** Options of {@link FacePool.start}. */
@@ -38,6 +38,8 @@ export interface FacePoolOptions {
    * model folder. Default: none — then embedding jobs fail with code `POOL_NO_MODEL`.
    */
   model?: string;
+  /** Preprocessing changes for the recognition model (as `loadFacenetEmbedder`'s), e.g. a gallery's. */
+  preprocessing?: Partial<Preprocessing>;
   /** Backend of every worker. Default: as `initBackend` chooses (wasm in Node without tfjs-node). */
   backend?: BackendName;
 }
@@ -84,6 +86,7 @@ export interface PoolError {
 export interface PoolWorkerData {
   detector?: LoadMtcnnOptions;
   modelDir?: string;
+  preprocessing?: Partial<Preprocessing>;
   backend?: BackendName;
 }
 
@@ -199,6 +202,7 @@ export class FacePool {
     const data: PoolWorkerData = {
       detector: opts.detector,
       modelDir: opts.model === undefined ? undefined : await modelFolder(opts.model),
+      preprocessing: opts.preprocessing,
       backend: opts.backend,
     };
     const started: Worker[] = [];

@@ -7,7 +7,7 @@ import type { Box } from '../face/types.js';
 import type { ImageInput } from '../image/types.js';
 import { checkGalleryCompatible } from '../gallery/format.js';
 import type { Gallery, MatchCandidate, MatchOptions } from '../gallery/gallery.js';
-import type { Embedder } from '../face/embedding.js';
+import type { Embedder, FaceEmbedding } from '../face/embedding.js';
 
 /**
  * Refuse to mix embeddings: a gallery that records a model fingerprint or preprocessing
@@ -34,7 +34,7 @@ export function assertGalleryMatchesEmbedder(
 export interface IdentifyOptions extends MatchOptions {
   /**
    * Faces detected with a lower score are reported unnamed. Default: the model's
-   * `calibration.minDetectionScore`, else 0.
+   * `calibration.minDetectionScore`, else 0 ({@link nameFaces}: 0).
    */
   minDetectionScore?: number;
 }
@@ -58,9 +58,17 @@ export async function identifyFaces(
   opts: IdentifyOptions = {},
 ): Promise<IdentifiedFace[]> {
   assertGalleryMatchesEmbedder(gallery, embedder);
-  const faces = await embedder.embedAllFaces(image);
+  const minDetectionScore = opts.minDetectionScore ?? embedder.calibration?.minDetectionScore;
+  return nameFaces(gallery, await embedder.embedAllFaces(image), { ...opts, minDetectionScore });
+}
+
+/**
+ * Name faces already embedded (by an embedder compatible with `gallery`): the matching half
+ * of {@link identifyFaces}, for embeddings computed elsewhere (a worker, a `FacePool`).
+ */
+export function nameFaces(gallery: Gallery, faces: readonly FaceEmbedding[], opts: IdentifyOptions = {}): IdentifiedFace[] {
   if (faces.length === 0) return [];
-  const { minDetectionScore = embedder.calibration?.minDetectionScore ?? 0, ...matchOptions } = opts;
+  const { minDetectionScore = 0, ...matchOptions } = opts;
   const matches = gallery.matchMany(
     faces.map((f) => f.embedding),
     matchOptions,

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
-import { forEachImage } from './per-image.js';
+import { forEachImage, forEachImageAhead } from './per-image.js';
 
 interface EmbedFlags {
   model?: string;
@@ -46,20 +46,12 @@ export function register(program: Command): void {
       const pool = await FacePool.start({ workers, model: flags.model, detector: detectorOptionsFrom(flags) });
       try {
         // Submitted a window ahead; printed in input order. Failures are reported per image.
-        const window = 4 * workers;
-        const pending: Promise<Float32Array>[] = [];
-        const submit = (k: number) => {
-          const p = pool.embed(images[k], { aligned: flags.aligned });
-          p.catch(() => undefined); // handled when its turn comes
-          pending.push(p);
-        };
-        for (let k = 0; k < Math.min(window, images.length); k++) submit(k);
-        let next = 0;
-        await forEachImage(images, async (image) => {
-          const k = next++;
-          if (k + window < images.length) submit(k + window);
-          printEmbedding(image, await pending[k], flags.json);
-        });
+        await forEachImageAhead(
+          images,
+          4 * workers,
+          (image) => pool.embed(image, { aligned: flags.aligned }),
+          (image, embedding) => printEmbedding(image, embedding, flags.json),
+        );
       } finally {
         await pool.close();
       }

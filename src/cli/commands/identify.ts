@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { ConfigError, FacenetError } from '../../errors.js';
 import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
-import { forEachImage } from './per-image.js';
+import type { IdentifiedFace } from '../../recognition/identify.js';
+import { forEachImage, forEachImageAhead } from './per-image.js';
 
 interface IdentifyFlags {
   gallery: string;
@@ -13,6 +14,7 @@ interface IdentifyFlags {
   threshold?: string;
   aggregation: string;
   json?: boolean;
+  workers: string;
   weights?: string;
   minSize?: string;
   thresholds?: string;
@@ -29,12 +31,14 @@ export function register(program: Command): void {
     .option('--top-k <n>', 'candidates to list per face', '1')
     .option('--threshold <t>', "decision threshold (default: the gallery's)")
     .option('--aggregation <a>', "'nearest' embedding or 'mean' embedding per identity", 'nearest')
-    .option('--json', 'print one JSON object per image');
+    .option('--json', 'print one JSON object per image')
+    .option('--workers <n>', 'worker threads detecting and embedding at once (each with its own backend and model); 1 = in this thread', '1');
   addDetectorOptions(cmd).action(async (images: string[], flags: IdentifyFlags) => {
     if (flags.aggregation !== 'nearest' && flags.aggregation !== 'mean') {
       throw new ConfigError('--aggregation', `must be nearest or mean, got '${flags.aggregation}'`);
     }
     const topK = parseInteger('--top-k', flags.topK, 1);
+    const workers = parseInteger('--workers', flags.workers, 1);
     const threshold = flags.threshold !== undefined ? Number(flags.threshold) : undefined;
     if (threshold !== undefined && !(threshold > 0)) throw new ConfigError('--threshold', `must be a positive number, got '${flags.threshold}'`);
     const { openGalleryStore } = await import('../../gallery/open-store.js');
@@ -47,7 +51,7 @@ export function register(program: Command): void {
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
     const { loadFacenetEmbedder } = await import('../../recognition/load.js');
-    const { identifyFaces, assertGalleryMatchesEmbedder } = await import('../../recognition/identify.js');
+    const { identifyFaces, nameFaces, assertGalleryMatchesEmbedder } = await import('../../recognition/identify.js');
     const embedder = await loadFacenetEmbedder({
       modelDir,
       detectorOptions: detectorOptionsFrom(flags),
@@ -55,12 +59,13 @@ export function register(program: Command): void {
     });
     try {
       assertGalleryMatchesEmbedder(gallery, embedder, flags.gallery);
-      await forEachImage(images, async (image) => {
-        const faces = await identifyFaces(gallery, embedder, image, {
-          topK,
-          threshold,
-          aggregation: flags.aggregation as 'nearest' | 'mean',
-        });
+      const options = {
+        topK,
+        threshold,
+        aggregation: flags.aggregation as 'nearest' | 'mean',
+        minDetectionScore: embedder.calibration?.minDetectionScore,
+      };
+      const print = (image: string, faces: IdentifiedFace[]) => {
         const round = (v: number) => Math.round(v * 1e4) / 1e4;
         if (flags.json) {
           const out = faces.map((f) => ({
@@ -80,7 +85,25 @@ export function register(program: Command): void {
           }
           process.stdout.write(lines.join('\n') + '\n');
         }
-      });
+      };
+      if (workers > 1) {
+        // The workers detect and embed (each its own copy of the model, with the gallery's
+        // preprocessing); this thread matches against the gallery and prints in input order.
+        const { FacePool } = await import('../../recognition/face-pool.js');
+        const pool = await FacePool.start({ workers, model: modelDir, detector: detectorOptionsFrom(flags), preprocessing: gallery.preprocessing ?? undefined });
+        try {
+          await forEachImageAhead(
+            images,
+            4 * workers,
+            (image) => pool.embedAllFaces(image),
+            (image, faces) => print(image, nameFaces(gallery, faces, options)),
+          );
+        } finally {
+          await pool.close();
+        }
+        return;
+      }
+      await forEachImage(images, async (image) => print(image, await identifyFaces(gallery, embedder, image, options)));
     } finally {
       embedder.dispose();
     }

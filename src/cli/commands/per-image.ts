@@ -20,3 +20,29 @@ export async function forEachImage(images: readonly string[], fn: (image: string
   }
   process.exitCode = batchExitCode(images.length, failures);
 }
+
+/**
+ * {@link forEachImage} with the work started ahead: `start(image)` runs for up to `window`
+ * images beyond the one being finished (on workers, say), `finish(image, result)` in input
+ * order. A failed start is reported when its turn comes, like any other failure.
+ */
+export async function forEachImageAhead<T>(
+  images: readonly string[],
+  window: number,
+  start: (image: string) => Promise<T>,
+  finish: (image: string, result: T) => void | Promise<void>,
+): Promise<void> {
+  const pending: Promise<T>[] = [];
+  const submit = (k: number) => {
+    const p = start(images[k]);
+    p.catch(() => undefined); // handled when its turn comes
+    pending.push(p);
+  };
+  for (let k = 0; k < Math.min(window, images.length); k++) submit(k);
+  let next = 0;
+  await forEachImage(images, async (image) => {
+    const k = next++;
+    if (k + window < images.length) submit(k + window);
+    await finish(image, await pending[k]);
+  });
+}
