@@ -7,36 +7,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, IncompatibleFileError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
-import type { RawImage } from '../src/image/types.js';
 import { Gallery } from '../src/gallery/gallery.js';
 import { loadEmbedder } from '../src/recognition/models.js';
 import type { FacenetEmbedder } from '../src/recognition/embedder.js';
 import { enrollImages, listEnrollmentSources } from '../src/recognition/enroll.js';
 import { identifyFaces } from '../src/recognition/identify.js';
 import { FaceFollower } from '../src/recognition/face-follower.js';
-import { countLeaks, setupBackend, sharedPath } from './helpers.js';
+import { countLeaks, panned, setupBackend, sharedPath } from './helpers.js';
 
 let embedder: FacenetEmbedder;
 let gallery: Gallery;
-let photo: Required<RawImage>;
-let other: Required<RawImage>;
+type Rgb = { data: Uint8Array; width: number; height: number; channels: 3 };
+let photo: Rgb;
+let other: Rgb;
 
-/** `img` moved by (dx, dy), uncovered parts black: a camera pan. */
-function moved(img: Required<RawImage>, dx: number, dy: number): Required<RawImage> {
-  const { data, width, height } = img;
-  const out = new Uint8Array(data.length);
-  for (let y = 0; y < height; y++) {
-    const sy = y - dy;
-    if (sy < 0 || sy >= height) continue;
-    for (let x = 0; x < width; x++) {
-      const sx = x - dx;
-      if (sx >= 0 && sx < width) out.set(data.subarray((sy * width + sx) * 3, (sy * width + sx) * 3 + 3), (y * width + x) * 3);
-    }
-  }
-  return { data: out, width, height, channels: 3 };
-}
-
-async function rgb(file: string): Promise<Required<RawImage>> {
+async function rgb(file: string): Promise<Rgb> {
   const raw = await decodeImageFile(sharedPath('data', 'samples', 'groups', file));
   return { data: raw.data as Uint8Array, width: raw.width, height: raw.height, channels: 3 };
 }
@@ -69,7 +54,7 @@ describe('FaceFollower', () => {
     // The photo's named people stay named, frame after frame, from tracking alone.
     expect(expected.filter((f) => f.name !== null).length).toBeGreaterThanOrEqual(2);
     for (let t = 1; t < 10; t++) {
-      const frame = await follower.next(moved(photo, 2 * t, -t));
+      const frame = await follower.next(panned(photo, 2 * t, -t));
       expect(frame.detected, `frame ${t}`).toBe(false);
       expect(frame.embedded, `frame ${t}`).toBe(0);
       expect(frame.faces.length, `frame ${t}`).toBe(5);
@@ -88,7 +73,7 @@ describe('FaceFollower', () => {
     }
     // Frame 10: a full detection again. None of the five followed faces is due, so only faces
     // it finds for the first time are embedded (here MTCNN also finds a low-scoring sixth box).
-    const tenth = await follower.next(moved(photo, 20, -10));
+    const tenth = await follower.next(panned(photo, 20, -10));
     expect(tenth.detected).toBe(true);
     expect(tenth.faces.length).toBeGreaterThanOrEqual(5);
     expect(tenth.embedded).toBe(tenth.faces.length - 5);
@@ -116,7 +101,7 @@ describe('FaceFollower', () => {
     const follower = new FaceFollower(gallery, embedder, { detectEvery: 1, embedEveryFrames: 0 });
     const leaked = await countLeaks(async () => {
       for (let t = 0; t < 3; t++) {
-        const frame = await follower.next(moved(photo, t, t));
+        const frame = await follower.next(panned(photo, t, t));
         expect(frame.detected).toBe(true);
         expect(frame.embedded).toBe(5);
       }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import type { Box } from '../src/face/types.js';
 import { associate, boxIou, cellChange, faceCells, planFaces, type FaceTrack } from '../src/recognition/face-tracks.js';
-import { sharedPath } from './helpers.js';
+import { panned, sharedPath } from './helpers.js';
 
 // bbt3.jpg (594 × 383): boxes MTCNN gives for its five faces (rounded), left to right.
 const FACES: Box[] = [
@@ -20,20 +20,7 @@ const FACES: Box[] = [
 let photo: { data: Uint8Array; width: number; height: number };
 
 /** The photo moved by (dx, dy), uncovered parts black. */
-function moved(dx: number, dy: number): Uint8Array {
-  const { data, width, height } = photo;
-  const out = new Uint8Array(data.length);
-  for (let y = 0; y < height; y++) {
-    const sy = y - dy;
-    if (sy < 0 || sy >= height) continue;
-    for (let x = 0; x < width; x++) {
-      const sx = x - dx;
-      if (sx < 0 || sx >= width) continue;
-      out.set(data.subarray((sy * width + sx) * 3, (sy * width + sx) * 3 + 3), (y * width + x) * 3);
-    }
-  }
-  return out;
-}
+const moved = (dx: number, dy: number): Uint8Array => panned(photo, dx, dy).data;
 const shift = (b: Box, dx: number, dy: number): Box => [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy];
 
 beforeAll(async () => {

@@ -18,3 +18,16 @@ export async function countLeaks(fn: () => Promise<unknown> | unknown): Promise<
   await fn();
   return tf.memory().numTensors - before;
 }
+
+/** An RGB image moved by (dx, dy) pixels, uncovered parts black: a camera pan. */
+export function panned(img: { data: Uint8Array; width: number; height: number }, dx: number, dy: number): { data: Uint8Array; width: number; height: number; channels: 3 } {
+  const { width, height, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
+    const sy = y - dy;
+    const x0 = Math.max(0, dx);
+    const x1 = Math.min(width, width + dx);
+    if (x1 > x0) out.set(data.subarray((sy * width + x0 - dx) * 3, (sy * width + x1 - dx) * 3), (y * width + x0) * 3);
+  }
+  return { data: out, width, height, channels: 3 };
+}

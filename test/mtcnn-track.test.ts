@@ -8,7 +8,7 @@ import { ConfigError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/index.js';
 import type { Box, FaceDetection } from '../src/face/types.js';
-import { countLeaks, setupBackend, sharedPath } from './helpers.js';
+import { countLeaks, panned, setupBackend, sharedPath } from './helpers.js';
 
 let mtcnn: Mtcnn;
 
@@ -47,19 +47,6 @@ function matchAll(expected: FaceDetection[], tracked: FaceDetection[]): number[]
   });
 }
 
-/** The image moved by (dx, dy) pixels, uncovered parts black — a camera pan. */
-function shifted(img: { data: Uint8Array; width: number; height: number }, dx: number, dy: number) {
-  const { width, height, data } = img;
-  const out = new Uint8Array(data.length);
-  for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
-    const sy = y - dy;
-    const x0 = Math.max(0, dx);
-    const x1 = Math.min(width, width + dx);
-    out.set(data.subarray((sy * width + x0 - dx) * 3, (sy * width + x1 - dx) * 3), (y * width + x0) * 3);
-  }
-  return { data: out, width, height, channels: 3 as const };
-}
-
 describe('Mtcnn.track', () => {
   it('finds again every face of a group photo from the boxes detect gave', async () => {
     for (const file of ['bbt3.jpg', 'bbt4.jpg']) {
@@ -81,7 +68,7 @@ describe('Mtcnn.track', () => {
     const raw = await decodeImageFile(sharedPath('data/samples/groups', 'bbt3.jpg'));
     const img = { data: raw.data as Uint8Array, width: raw.width, height: raw.height };
     const before = await mtcnn.detect({ ...img, channels: 3 });
-    const moved = shifted(img, 9, -6);
+    const moved = panned(img, 9, -6);
     const after = await mtcnn.detect(moved);
     const tracked = await mtcnn.track(
       moved,
