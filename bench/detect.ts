@@ -29,7 +29,8 @@ import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/detector.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/mtcnn/pipeline-types.js';
 import { disposeParams, loadMtcnnParams } from '../src/mtcnn/weights.js';
-import type { FaceDetection } from '../src/face/types.js';
+import type { Box, FaceDetection } from '../src/face/types.js';
+import { associate, boxIou } from '../src/recognition/face-tracks.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { breakdown, type Breakdown } from './detect-breakdown.js';
 import { groupPhotos, lfwImages, type Rgb } from './bench-images.js';
@@ -139,13 +140,6 @@ async function faceapiCall(fa: FaceApiClient, image: number, s: Series | null, r
 
 // ---------------------------------------------------------------- box comparison
 
-function iou(a: number[], b: number[]): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = w * h;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
-}
-
 /** Greedy one-to-one matching at IoU ≥ 0.5, best pairs first. */
 function compareBoxes(ours: number[][][], theirs: number[][][]) {
   let matched = 0;
@@ -156,24 +150,19 @@ function compareBoxes(ours: number[][][], theirs: number[][][]) {
   const size: number[] = [];
   ours.forEach((A, i) => {
     const B = theirs[i];
-    const pairs: [number, number, number][] = [];
-    A.forEach((a, ia) => B.forEach((b, ib) => pairs.push([iou(a, b), ia, ib])));
-    pairs.sort((x, y) => y[0] - x[0]);
-    const ua = new Set<number>();
-    const ub = new Set<number>();
-    for (const [v, ia, ib] of pairs) {
-      if (v < 0.5 || ua.has(ia) || ub.has(ib)) continue;
-      ua.add(ia);
-      ub.add(ib);
+    const match = associate(A as Box[], B as Box[], 0.5);
+    match.forEach((ia, ib) => {
+      if (ia < 0) return;
       matched++;
-      ious.push(v);
       const a = A[ia];
       const b = B[ib];
+      ious.push(boxIou(a as Box, b as Box));
       for (let k = 0; k < 4; k++) corner.push(Math.abs(a[k] - b[k]));
       size.push((b[2] - b[0]) / (a[2] - a[0]));
-    }
-    onlyOurs += A.length - ua.size;
-    onlyTheirs += B.length - ub.size;
+    });
+    const paired = match.filter((ia) => ia >= 0).length;
+    onlyOurs += A.length - paired;
+    onlyTheirs += B.length - paired;
   });
   return {
     oursFaces: ours.reduce((n, a) => n + a.length, 0),

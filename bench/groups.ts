@@ -14,6 +14,7 @@ import { initBackend } from '../src/runtime/backend.js';
 import { FaceRecognizer } from '../src/recognition/recognizer.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import type { Box } from '../src/face/types.js';
+import { boxIou } from '../src/recognition/face-tracks.js';
 import { NoFaceError } from '../src/errors.js';
 
 const program = new Command('bench:groups')
@@ -24,13 +25,6 @@ const o = program.opts<{ models: string; json?: string }>();
 
 interface Truth { box: Box; name: string | null }
 const truth = JSON.parse(await readFile(resolve(import.meta.dirname, 'groups-truth.json'), 'utf8')) as { images: Record<string, Truth[]> };
-
-function iou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = w * h;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
-}
 
 await initBackend();
 const peopleDir = sharedPath('data', 'samples', 'people');
@@ -55,7 +49,7 @@ for (const model of o.models.split(',')) {
   for (const image of Object.keys(truth.images).sort()) {
     const faces = await rec.identify(sharedPath('data', 'samples', 'groups', image));
     for (const f of faces) {
-      const t = truth.images[image].find((x) => iou(x.box, f.box) >= 0.5);
+      const t = truth.images[image].find((x) => boxIou(x.box, f.box) >= 0.5);
       if (!t) {
         counts.unmatchedBoxes++;
         continue;

@@ -8,6 +8,7 @@ import { ConfigError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/index.js';
 import type { Box, FaceDetection } from '../src/face/types.js';
+import { boxIou } from '../src/recognition/face-tracks.js';
 import { countLeaks, panned, setupBackend, sharedPath } from './helpers.js';
 
 let mtcnn: Mtcnn;
@@ -21,14 +22,6 @@ afterAll(() => {
   mtcnn?.dispose();
 });
 
-function iou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-  const inter = w * h;
-  const area = (r: Box) => (r[2] - r[0]) * (r[3] - r[1]);
-  return inter / (area(a) + area(b) - inter);
-}
-
 /** For each expected face, the IoU of the best tracked face; also checks no tracked face is used twice. */
 function matchAll(expected: FaceDetection[], tracked: FaceDetection[]): number[] {
   const used = new Set<number>();
@@ -36,7 +29,7 @@ function matchAll(expected: FaceDetection[], tracked: FaceDetection[]): number[]
     let best = -1;
     let bestIou = 0;
     tracked.forEach((t, i) => {
-      const v = iou(e.box, t.box);
+      const v = boxIou(e.box, t.box);
       if (!used.has(i) && v > bestIou) {
         best = i;
         bestIou = v;
@@ -80,7 +73,7 @@ describe('Mtcnn.track', () => {
     const centre = (b: Box) => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
     const shifts = before.map((f) => {
       const [cx, cy] = centre(f.box);
-      const t = tracked.reduce((a, b) => (iou(a.box, f.box) > iou(b.box, f.box) ? a : b));
+      const t = tracked.reduce((a, b) => (boxIou(a.box, f.box) > boxIou(b.box, f.box) ? a : b));
       const [tx, ty] = centre(t.box);
       return [tx - cx, ty - cy];
     });
@@ -98,11 +91,11 @@ describe('Mtcnn.track', () => {
     expect(await mtcnn.track(path, [])).toEqual([]);
     // A box on a face-free patch (clothes, below the faces), outside every face box.
     const empty: Box = [240, 290, 300, 350];
-    expect(faces.every((f) => iou(f.box, empty) === 0)).toBe(true);
+    expect(faces.every((f) => boxIou(f.box, empty) === 0)).toBe(true);
     expect(await mtcnn.track(path, [empty])).toEqual([]);
     const one = await mtcnn.track(path, [faces[0].box]);
     expect(one.length).toBe(1);
-    expect(iou(one[0].box, faces[0].box)).toBeGreaterThan(0.7);
+    expect(boxIou(one[0].box, faces[0].box)).toBeGreaterThan(0.7);
   });
 
   it('rejects malformed boxes with a typed error naming them, and leaks no tensors', async () => {
