@@ -26,7 +26,7 @@ export const RECOGNITION_MODELS: Readonly<Record<string, ShippedModel>> = Object
   },
   'facenet-distilled': {
     dir: 'models/facenet-distilled',
-    description: "FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) distilled by tfjs-facenet from dlib's embeddings of 22,585 CelebA faces; half dlib's cost (non-commercial)",
+    description: "FaceNet (Inception-ResNet-v1, 96 px, width ½, 128-d) distilled by tfjs-facenet from dlib's embeddings of 22,585 CelebA faces, embedded with its mirror image; 0.8× dlib's cost (non-commercial)",
   },
   'facenet-celeba': {
     dir: 'models/facenet-celeba',
