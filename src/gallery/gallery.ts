@@ -414,13 +414,7 @@ export class Gallery {
       throw new ConfigError('aggregation', `must be 'nearest' or 'mean', got "${aggregation as string}"`);
     }
     const threshold = opts.threshold ?? this.thresholdValue;
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i];
-      if (q.length !== this.dimension) throw new ShapeError(`query ${i}`, `length ${this.dimension}`, String(q.length));
-      for (let d = 0; d < q.length; d++) {
-        if (!Number.isFinite(q[d])) throw new ShapeError(`query ${i}`, 'finite values', `${q[d]} at index ${d}`);
-      }
-    }
+    checkQueries(queries, this.dimension);
     const k = Math.min(topK, Math.max(1, this.ids.length));
     const tops = queries.map(() => new TopK(k));
     const matrix = aggregation === 'mean' ? this.centroidMatrix() : this.matrix;
@@ -503,6 +497,20 @@ export class Gallery {
         embeddings: rowsOf[id].map((r) => this.matrix.row(r)),
         sources: rowsOf[id].map((r) => this.rowSource[r]),
       };
+    }
+  }
+}
+
+/**
+ * The checks every search makes of its queries: `dimension` finite values each.
+ * @throws {ShapeError} naming the query (by its index).
+ */
+export function checkQueries(queries: readonly ArrayLike<number>[], dimension: number): void {
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i];
+    if (q.length !== dimension) throw new ShapeError(`query ${i}`, `length ${dimension}`, String(q.length));
+    for (let d = 0; d < q.length; d++) {
+      if (!Number.isFinite(q[d])) throw new ShapeError(`query ${i}`, 'finite values', `${q[d]} at index ${d}`);
     }
   }
 }

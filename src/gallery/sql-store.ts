@@ -13,7 +13,7 @@
 import { ConfigError, FileNotFoundError } from '../errors.js';
 import type { Preprocessing } from '../face/embedding.js';
 import { checkGalleryCompatible, type GalleryExpectation } from './format.js';
-import { checkIdentityName, Gallery, matchResultOf, type GalleryOptions, type MatchResult } from './gallery.js';
+import { checkIdentityName, checkQueries, Gallery, matchResultOf, type GalleryOptions, type MatchResult } from './gallery.js';
 import { checkMetric, embeddingDistance, type GalleryMetric } from './metric.js';
 import type { SqlClient, SqlQueryable } from './sql-client.js';
 import { encodeEmbeddingRows } from './sql-copy.js';
@@ -379,7 +379,7 @@ export class SqlGalleryStore implements GalleryStore {
       const row = described[0];
       if (!row) throw new FileNotFoundError(this.location, 'gallery');
       const info = infoOf(row);
-      galleryLike(info).match(query); // the in-memory gallery's own query checks (length, finite values)
+      checkQueries([query], info.dimension); // the in-memory gallery's own query checks (length, finite values)
       if (opts.approximate && !row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
       const op = info.metric === 'cosine' ? '<=>' : '<->';
       const q = vectorLiteral(query);
@@ -485,11 +485,6 @@ export class SqlGalleryStore implements GalleryStore {
   close(): Promise<void> {
     return this.client.close();
   }
-}
-
-/** An empty in-memory gallery of `info`'s shape: its query checks are the reference. */
-function galleryLike(info: GalleryStoreInfo): Gallery {
-  return Gallery.create({ dimension: info.dimension, metric: info.metric, threshold: info.threshold, storage: { initialCapacity: 1 } });
 }
 
 /** The {@link MatchResult} of candidate rows, re-scored exactly (in double precision) as {@link Gallery.match} scores. */
