@@ -125,6 +125,14 @@ export interface TrainConfig {
    */
   centerTeacherEmbeddings: boolean;
 
+  /**
+   * A model folder (a run's `out/model`, or any `saveModel` output) whose weights start a new
+   * run instead of random ones, matched by name. Residual blocks it lacks start as identity,
+   * so a deeper network begins as the trained shallower one; other missing weights keep
+   * their random start. Ignored when resuming (the checkpoint holds the weights). Default null.
+   */
+  initialModel: string | null;
+
   // ---- optimization ----
   /** Default 'adam' (the seed's; epsilon 0.1 like the reference). */
   optimizer: OptimizerName;
@@ -173,6 +181,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, 'dataDir' | 'outDir'> = {
   distillationMetric: 'cosine',
   relationalDistillationFactor: 0,
   centerTeacherEmbeddings: false,
+  initialModel: null,
   optimizer: 'adam',
   learningRate: 0.01,
   schedule: { kind: 'piecewise', boundaries: [10, 20, 40], factor: 0.1 },
@@ -322,6 +331,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   nonNeg('distillationFactor');
   nonNeg('relationalDistillationFactor');
   need(c.teacherCache === null || (typeof c.teacherCache === 'string' && c.teacherCache.length > 0), 'teacherCache', `must be a file path or null, got ${fmt(c.teacherCache)}`);
+  need(c.initialModel === null || (typeof c.initialModel === 'string' && c.initialModel.length > 0), 'initialModel', `must be a model folder or null, got ${fmt(c.initialModel)}`);
   need(typeof c.centerTeacherEmbeddings === 'boolean', 'centerTeacherEmbeddings', `must be true or false, got ${fmt(c.centerTeacherEmbeddings)}`);
   need(c.distillationMetric === 'cosine' || c.distillationMetric === 'l2', 'distillationMetric', `must be "cosine" or "l2", got ${fmt(c.distillationMetric)}`);
   need(

@@ -43,5 +43,7 @@ export { microBatchGradients } from './step.js';
 export type { LossSettings, MicroMetrics, MicroBatchInput, MicroBatchResult } from './step.js';
 export { withSeededMathRandom, seedRandomLayers, randomLayers, isDecayedWeight, prelogitsOutputIndex } from './model-state.js';
 export { createParallelEngine, shardSizes } from './parallel.js';
+export { initWeightsFrom, initWeightsFromModel, isResidualUpProjection } from './init-weights.js';
+export type { WeightInit } from './init-weights.js';
 export { TeacherCache, fillTeacherCache, readTeacherCache, parseTeacherRecords, encodeTeacherRecords } from './teacher-cache.js';
 export type { TeacherCacheHeader, TeacherRecord, TeacherEmbeddings, TeacherImage, FillTeacherCacheOptions } from './teacher-cache.js';

@@ -26,6 +26,7 @@ import { resolveTrainConfig, type TrainConfig } from './config.js';
 import type { LabeledImages } from './dataset.js';
 import { JsonLinesLog } from './log.js';
 import { findResumePoint } from './resume.js';
+import { initWeightsFromModel } from './init-weights.js';
 import { validateModel } from './validate.js';
 import { BatchPrefetcher } from './prefetch.js';
 import { applyUpdate, buildTrainingParts, restoreTrainingParts, trainingCheckpointState, trainingPartsToArrays, type TrainingParts } from './parts.js';
@@ -297,6 +298,8 @@ export async function train(
   // Batches are planned and loaded in order; the next ones load while this one trains.
   const prefetcher = new BatchPrefetcher(loader, sampler, cfg.accumulationSteps, totalSteps);
   try {
+    // Before the parts: the optimizer and moving averages start from these weights.
+    const init = !restored && cfg.initialModel ? await initWeightsFromModel(model, cfg.initialModel) : null;
     const parts = buildTrainingParts(model, cfg, numClasses, options.prelogitsOutput, warn, toDispose);
     const { state } = parts;
     let step = restored ? restoreTrainingParts(parts, restored, resumeFrom!, warn) : 0;
@@ -330,7 +333,11 @@ export async function train(
       stepsPerEpoch,
       workers: options.workers ?? 0,
       backend: tf.getBackend(),
+      ...(init ? { initialModel: { copied: init.copied, zeroed: init.zeroed, fresh: init.fresh.length, unused: init.unused.length } } : {}),
     });
+    if (init && init.unused.length > 0) {
+      warn(`${init.unused.length} weight(s) of ${cfg.initialModel} have no place in this model (e.g. ${init.unused[0]})`, { unused: init.unused });
+    }
 
     let stopReason: StopReason = 'completed';
     let stepsThisCall = 0;
