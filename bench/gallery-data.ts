@@ -106,37 +106,49 @@ export function cpuSeconds(): number {
   return (c.user + c.system) / 1e6;
 }
 
-/** Run `work` and return its value with the CPU seconds it took. */
-export async function cpuTimed<T>(work: () => Promise<T> | T): Promise<{ value: T; cpuS: number }> {
-  const c0 = cpuSeconds();
+/** A clock in seconds: {@link cpuSeconds}, or {@link wallSeconds} for work another process does. */
+export type Clock = () => number;
+
+/**
+ * Wall-clock seconds: for a database server, whose work is not this process's CPU time (run
+ * it on a quiet machine).
+ */
+export function wallSeconds(): number {
+  return performance.now() / 1000;
+}
+
+/** Run `work` and return its value with the seconds it took on `clock` (CPU time by default). */
+export async function timed<T>(work: () => Promise<T> | T, clock: Clock = cpuSeconds): Promise<{ value: T; seconds: number }> {
+  const c0 = clock();
   const value = await work();
-  return { value, cpuS: cpuSeconds() - c0 };
+  return { value, seconds: clock() - c0 };
 }
 
 /**
- * Mean CPU milliseconds per call of `answer` over `queries` (after `warmup` untimed calls),
- * and the answers, in order.
+ * Mean milliseconds per call of `answer` over `queries` on `clock` (after `warmup` untimed
+ * calls), and the answers, in order.
  */
-export async function cpuPerQuery<T>(
+export async function perQuery<T>(
   queries: readonly Float32Array[],
   answer: (q: Float32Array) => Promise<T> | T,
   warmup = 10,
-): Promise<{ cpuMs: number; answers: T[] }> {
+  clock: Clock = cpuSeconds,
+): Promise<{ ms: number; answers: T[] }> {
   for (let i = 0; i < Math.min(warmup, queries.length); i++) await answer(queries[i]!);
   const answers: T[] = [];
-  const { cpuS } = await cpuTimed(async () => {
+  const { seconds } = await timed(async () => {
     for (const q of queries) answers.push(await answer(q));
-  });
-  return { cpuMs: (cpuS * 1000) / queries.length, answers };
+  }, clock);
+  return { ms: (seconds * 1000) / queries.length, answers };
 }
 
 /** Mean CPU milliseconds per call of `work`, repeated `reps` times after one untimed call. */
-export async function cpuPerCall(work: () => unknown, reps: number): Promise<number> {
+export async function perCall(work: () => unknown, reps: number): Promise<number> {
   work();
-  const { cpuS } = await cpuTimed(() => {
+  const { seconds } = await timed(() => {
     for (let i = 0; i < reps; i++) work();
   });
-  return (cpuS * 1000) / reps;
+  return (seconds * 1000) / reps;
 }
 
 /** Share of `got` equal to `truth`, position by position. */

@@ -49,7 +49,10 @@ export async function openGalleryStore(spec: string, opts: SqlGalleryStoreOption
     const pg = await optional('pg', 'postgres:// galleries', () => import('pg'));
     const Pool = (pg.default ?? pg).Pool;
     const pool = new Pool({ connectionString: spec, max: 4 });
-    return SqlGalleryStore.open(pgPoolClient(pool, redactConnectionString(spec)), opts);
+    // Optional too: without it, bulk inserts go as (slower) text statements.
+    const copyStreams = await import('pg-copy-streams').catch(() => null);
+    const copyFrom = copyStreams ? (copyStreams.default ?? copyStreams).from : undefined;
+    return SqlGalleryStore.open(pgPoolClient(pool, redactConnectionString(spec), copyFrom), opts);
   }
   const dir = spec.slice('pglite:'.length);
   if (dir === '') throw new ConfigError('gallery', `pglite: needs a folder (pglite:DIR) or pglite:memory, got '${spec}'`);

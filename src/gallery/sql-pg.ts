@@ -19,10 +19,32 @@ export interface PgPool extends PgQueryable {
 }
 
 /**
+ * What {@link pgPoolClient} uses of `pg-copy-streams`' `from` (structural): a `COPY … FROM
+ * STDIN` statement as a writable stream that a connection's `query` runs.
+ */
+export type PgCopyFrom = (sql: string) => PgCopyStream;
+
+/** The writable side of a `COPY … FROM STDIN` (a `pg-copy-streams` stream). */
+export interface PgCopyStream {
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  on(event: 'finish' | 'error', listener: (e?: unknown) => void): unknown;
+}
+
+/**
  * A {@link SqlClient} on a `pg` pool. Transactions take one connection of the pool.
  * @param location names the database in messages; never include the password.
+ * @param copyFrom `pg-copy-streams`' `from`: bulk inserts then go as binary COPY (≈ 10× the
+ *   rate of the text statements used without it).
  */
-export function pgPoolClient(pool: PgPool, location: string): SqlClient {
+export function pgPoolClient(pool: PgPool, location: string, copyFrom?: PgCopyFrom): SqlClient {
+  // PGlite served over a socket (pglite-socket) runs a single-user backend that loses the
+  // protocol on COPY FROM STDIN: ask the server once what it is.
+  let copyChecked: Promise<boolean> | null = null;
+  const canCopy = () =>
+    (copyChecked ??= copyFrom
+      ? pool.query('SELECT version() AS v').then((r) => !String((r.rows[0] as { v: string }).v).includes('PGlite'))
+      : Promise.resolve(false));
   return {
     location,
     query: async <R>(sql: string, params?: readonly unknown[]) => {
@@ -30,6 +52,7 @@ export function pgPoolClient(pool: PgPool, location: string): SqlClient {
       return { rows: r.rows as R[] };
     },
     async transaction(work) {
+      const copy = (await canCopy()) ? copyFrom : undefined;
       const conn = await pool.connect();
       try {
         await conn.query('BEGIN');
@@ -38,6 +61,9 @@ export function pgPoolClient(pool: PgPool, location: string): SqlClient {
             const r = await conn.query(sql, params ? [...params] : undefined);
             return { rows: r.rows as R[] };
           },
+          ...(copy
+            ? { copyBinary: (table: string, columns: readonly string[], data: Uint8Array<ArrayBuffer>) => copyRows(conn, copy, table, columns, data) }
+            : {}),
         });
         await conn.query('COMMIT');
         return result;
@@ -50,6 +76,20 @@ export function pgPoolClient(pool: PgPool, location: string): SqlClient {
     },
     close: () => pool.end(),
   };
+}
+
+/** Stream `data` (binary COPY rows) into `table (columns)` on one connection. */
+function copyRows(conn: PgQueryable, copyFrom: PgCopyFrom, table: string, columns: readonly string[], data: Uint8Array): Promise<void> {
+  const stream = copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary)`);
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', () => resolve());
+    stream.on('error', reject);
+  });
+  // pg runs the stream as a statement; its errors arrive on the stream, not this promise.
+  void conn.query(stream as never);
+  stream.write(data);
+  stream.end();
+  return done;
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user@host/db`: a connection string fit for messages. */
