@@ -1,11 +1,12 @@
 /**
- * `detect --workers`, `embed --workers` and `identify --workers`: the same output, in the same order, as in one
- * thread; bad files reported and skipped in both.
+ * `detect --workers`, `embed --workers`, `enroll --workers` and `identify --workers`: the same output, in the
+ * same order, as in one thread; bad files reported and skipped in both.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadGallery } from '../src/gallery/file.js';
 import { sharedPath } from './helpers.js';
 import { runCli as cli } from './cli-helpers.js';
 
@@ -51,6 +52,27 @@ describe('--workers', () => {
     expect(two.stdout).toBe(one.stdout);
     expect(two.stdout.trim().split('\n').length).toBe(3);
     expect(two.stderr).toMatch(/howard5\.png: no face found/);
+  });
+
+  it('enroll: two workers store the embeddings one thread stores, in the same order, a faceless image reported', async () => {
+    const people = sharedPath('data/samples/people');
+    const [a, b] = [join(root, 'one.gallery'), join(root, 'two.gallery')];
+    const one = await cli(['enroll', '--json', '--gallery', a, '--model', 'facenet-celeba', people]);
+    const two = await cli(['enroll', '--json', '--gallery', b, '--model', 'facenet-celeba', '--workers', '2', people]);
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    const [r1, r2] = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
+    expect({ ...r2, gallery: '' }).toEqual({ ...r1, gallery: '' });
+    expect(r2.failed.map((f: { path: string }) => f.path.split('/').pop())).toContain('howard5.png');
+    expect(r2.enrolled.length).toBeGreaterThan(10);
+    const [g1, g2] = [await loadGallery(a), await loadGallery(b)];
+    expect(g2.identities).toEqual(g1.identities);
+    for (const name of g1.identities) {
+      expect(g2.sourcesOf(name)).toEqual(g1.sourcesOf(name));
+      const [e1, e2] = [g1.embeddingsOf(name), g2.embeddingsOf(name)];
+      expect(e2.length).toBe(e1.length);
+      for (let i = 0; i < e1.length; i++) for (let d = 0; d < e1[i].length; d++) expect(e2[i][d]).toBeCloseTo(e1[i][d], 6);
+    }
   });
 
   it('identify: two workers print exactly what one thread prints, an unreadable image reported', async () => {

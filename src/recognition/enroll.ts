@@ -107,30 +107,47 @@ export function isEnrolled(gallery: Gallery, source: EnrollSource): boolean {
   return gallery.sourcesOf(source.name).some((s) => s !== undefined && enrollmentSourceKey(s) === key);
 }
 
+/** Embeds one image's main face: e.g. `(path) => pool.embed(path)` on a `FacePool`'s workers. */
+export type MainFaceEmbedding = (path: string) => Promise<Float32Array>;
+
 /**
  * Embed the main face of every image (nothing is added to a gallery). Images without a face
  * or that cannot be read are reported in `failed`, and the rest go on.
+ * @param embedder a model, or a function embedding one image (workers, say).
+ * @param opts.window images embedded at once (default 1); with workers, a few per worker
+ *   keeps them busy. Results and progress stay in input order.
  */
 export async function embedEnrollment(
-  embedder: Embedder,
+  embedder: Embedder | MainFaceEmbedding,
   sources: readonly EnrollSource[],
-  opts: { onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
+  opts: { window?: number; onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
 ): Promise<{ embedded: EnrolledEmbedding[]; failed: EnrollFailure[] }> {
+  const embedOne: MainFaceEmbedding = typeof embedder === 'function' ? embedder : async (path) => (await embedder.embed([path]))[0]!;
+  const window = Math.max(1, opts.window ?? 1);
+  // A name no gallery can hold (a file name with a line feed…) fails this image alone,
+  // before the work of embedding it, not the whole batch when it is added.
+  const start = (source: EnrollSource): Promise<Float32Array> => {
+    const p = (async () => {
+      checkIdentityName(source.name);
+      return embedOne(source.path);
+    })();
+    p.catch(() => undefined); // handled when its turn comes
+    return p;
+  };
+  const pending = sources.slice(0, window).map(start);
   const embedded: EnrolledEmbedding[] = [];
   const failed: EnrollFailure[] = [];
-  let done = 0;
-  for (const source of sources) {
+  for (let k = 0; k < sources.length; k++) {
+    const source = sources[k]!;
     try {
-      // A name no gallery can hold (a file name with a line feed…) fails this image alone,
-      // before the work of embedding it, not the whole batch when it is added.
-      checkIdentityName(source.name);
-      const [embedding] = await embedder.embed([source.path]);
-      embedded.push({ source, embedding });
+      embedded.push({ source, embedding: await pending[k]! });
     } catch (e) {
       if (!(e instanceof FacenetError)) throw e;
       failed.push({ path: source.path, name: source.name, reason: e.message, code: e.code });
     }
-    opts.onProgress?.(++done, sources.length, source);
+    // At most `window` images in the works: the next starts when one is done.
+    if (k + window < sources.length) pending.push(start(sources[k + window]!));
+    opts.onProgress?.(k + 1, sources.length, source);
   }
   return { embedded, failed };
 }

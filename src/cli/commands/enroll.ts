@@ -15,7 +15,7 @@ import { batchExitCode } from '../exit-codes.js';
 import type { GalleryOptions } from '../../gallery/gallery.js';
 import type { EnrollEntry, GalleryStore } from '../../gallery/store.js';
 import type { EnrolledEmbedding, EnrollFailure, EnrollSource } from '../../recognition/enroll.js';
-import { addDetectorOptions, detectorOptionsFrom, parseMargin, modelOptionHelp } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
 
 interface EnrollFlags {
   gallery: string;
@@ -31,6 +31,7 @@ interface EnrollFlags {
   minSize?: string;
   thresholds?: string;
   factor?: string;
+  workers: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -51,7 +52,8 @@ export function register(program: Command): void {
     .option('--margin <px>', "override the model's crop margin (new gallery only)")
     .option('--remove <identity>', 'remove an identity (repeatable)', collect, [])
     .option('--rename <old=new>', 'rename an identity (repeatable)', collect, [])
-    .option('--json', 'print the report as JSON');
+    .option('--json', 'print the report as JSON')
+    .option('--workers <n>', 'worker threads detecting and embedding at once (each with its own backend and model); 1 = in this thread', '1');
   addDetectorOptions(cmd).action(async (inputs: string[], flags: EnrollFlags) => {
     const renames = flags.rename.map((spec) => {
       const [from, to, ...rest] = spec.split('=');
@@ -154,6 +156,7 @@ async function embedInputs(
   const { listEnrollmentSources, embedEnrollment, enrollmentSourceKey } = await import('../../recognition/enroll.js');
   const { assertGalleryMatchesEmbedder } = await import('../../recognition/identify.js');
   const { startProgress } = await import('../../util/progress.js');
+  const workers = parseInteger('--workers', flags.workers, 1);
   const listed = await listEnrollmentSources(inputs, { name: flags.name });
   const embedder = await loadFacenetEmbedder({
     modelDir,
@@ -175,11 +178,25 @@ async function embedInputs(
     const held = snapshot ? await store.sourcesOf(listed.sources.map((s) => s.name)) : new Map<string, string[]>();
     const todo = listed.sources.filter((s) => !held.get(s.name)?.includes(enrollmentSourceKey(s.path)));
     const progress = startProgress('enroll', todo.length);
+    // Workers embed with the preprocessing this thread's embedder resolved (the gallery's, or a new one's).
+    const pool =
+      workers > 1 && todo.length > 1
+        ? await (await import('../../recognition/face-pool.js')).FacePool.start({
+            workers,
+            model: modelDir,
+            detector: detectorOptionsFrom(flags),
+            preprocessing: { ...embedder.preprocessing },
+          })
+        : null;
     try {
-      const { embedded, failed } = await embedEnrollment(embedder, todo, { onProgress: () => progress.tick(1) });
+      const { embedded, failed } = await embedEnrollment(pool ? (path) => pool.embed(path) : embedder, todo, {
+        window: pool ? 4 * workers : 1,
+        onProgress: () => progress.tick(1),
+      });
       return { create, embedded, failed, listed: listed.sources.length, ignored: listed.ignored };
     } finally {
       progress.stop();
+      await pool?.close();
     }
   } finally {
     embedder.dispose();
