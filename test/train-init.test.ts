@@ -3,7 +3,7 @@
  * and a deeper Inception-ResNet-v1 grown from a shallower one computes the same embedding
  * on a real face before it trains.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,23 @@ beforeAll(async () => {
   img.dispose();
 });
 
+afterAll(() => face.dispose());
+
+/**
+ * Give the model's batch-norm statistics values of their own (a fresh model's are 0 and 1,
+ * the same in every model), so that a copy that missed them shows.
+ */
+function perturbStatistics(model: ReturnType<typeof buildInceptionResnetV1>): void {
+  let k = 0;
+  for (const w of model.weights) {
+    if (!/moving_(mean|variance)$/.test(w.originalName ?? w.name)) continue;
+    const v = w.read() as tf.Variable;
+    const value = tf.tidy(() => tf.add(/variance$/.test(w.name) ? 1 : 0, tf.mul(0.2 * (1 + (k++ % 5)), tf.rand(v.shape, () => Math.random()))));
+    v.assign(value);
+    value.dispose();
+  }
+}
+
 function embed(model: ReturnType<typeof buildInceptionResnetV1>): Float32Array {
   return tf.tidy(() => {
     const out = model.predict(face);
@@ -40,6 +57,16 @@ function embed(model: ReturnType<typeof buildInceptionResnetV1>): Float32Array {
 }
 
 describe('initWeightsFrom', () => {
+  it('refuses a model of another architecture (no weight name in common)', () => {
+    const deep = buildInceptionResnetV1(DEEP);
+    const shallow = buildInceptionResnetV1(SHALLOW);
+    // A source whose names all differ: the shallow model seen under a prefix.
+    for (const w of shallow.weights) (w as { originalName: string }).originalName = `other/${w.originalName ?? w.name}`;
+    expect(() => initWeightsFrom(deep, shallow, 'other-model')).toThrow(/other-model.*none of the weights/);
+    deep.dispose();
+    shallow.dispose();
+  });
+
   it('names the residual up-projections (and nothing else)', () => {
     expect(isResidualUpProjection('Repeat/block35_3/Conv2d_1x1/kernel')).toBe(true);
     expect(isResidualUpProjection('Repeat_1/block17_10/Conv2d_1x1/bias')).toBe(true);
@@ -50,6 +77,7 @@ describe('initWeightsFrom', () => {
 
   it('a deeper network grown from a shallower one embeds a face exactly as the shallower one does', async () => {
     const shallow = buildInceptionResnetV1(SHALLOW);
+    perturbStatistics(shallow);
     const deep = buildInceptionResnetV1(DEEP);
     const want = embed(shallow);
     expect(Math.max(...embed(deep).map((v, i) => Math.abs(v - want[i])))).toBeGreaterThan(1e-3);
@@ -73,6 +101,7 @@ describe('initWeightsFrom', () => {
     const dir = await mkdtemp(join(tmpdir(), 'facenet-init-'));
     try {
       const shallow = buildInceptionResnetV1(SHALLOW);
+      perturbStatistics(shallow);
       await saveModel(shallow, join(dir, 'm'));
       const want = embed(shallow);
       shallow.dispose();
@@ -85,8 +114,11 @@ describe('initWeightsFrom', () => {
       for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
       deep.dispose();
       const wider = buildInceptionResnetV1({ ...DEEP, widthMultiplier: 0.5 });
+      const before2 = embed(wider);
       await expect(initWeightsFromModel(wider, join(dir, 'm'))).rejects.toThrow(IncompatibleFileError);
       await expect(initWeightsFromModel(wider, join(dir, 'm'))).rejects.toThrow(/Conv2d_1a_3x3\/kernel/);
+      // Refused before any change.
+      expect(embed(wider)).toEqual(before2);
       wider.dispose();
     } finally {
       await rm(dir, { recursive: true, force: true });

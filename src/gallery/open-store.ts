@@ -50,7 +50,10 @@ export async function openGalleryStore(spec: string, opts: SqlGalleryStoreOption
     const Pool = (pg.default ?? pg).Pool;
     const pool = new Pool({ connectionString: spec, max: 4 });
     // Optional too: without it, bulk inserts go as (slower) text statements.
-    const copyStreams = await import('pg-copy-streams').catch(() => null);
+    const copyStreams = await import('pg-copy-streams').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ERR_MODULE_NOT_FOUND') return null;
+      throw e;
+    });
     const copyFrom = copyStreams ? (copyStreams.default ?? copyStreams).from : undefined;
     return SqlGalleryStore.open(pgPoolClient(pool, redactConnectionString(spec), copyFrom), opts);
   }

@@ -208,8 +208,8 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   /**
-   * Insert rows `(identity, embedding, source, hash)`: by binary COPY where the driver can
-   * (PGlite), else with a few large `unnest` statements.
+   * Insert rows `(identity, embedding, source, hash)`: by binary COPY where the client can
+   * (PGlite; a server through `pg` with `pg-copy-streams`), else with a few large `unnest` statements.
    */
   private async insertEmbeddings(
     tx: SqlQueryable,

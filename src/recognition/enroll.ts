@@ -12,7 +12,8 @@
  */
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { FacenetError, FileNotFoundError } from '../errors.js';
+import { ConfigError, FacenetError, FileNotFoundError } from '../errors.js';
+import { settledInOrder } from '../util/in-order.js';
 import type { Embedder } from '../face/embedding.js';
 import type { ImageInput } from '../image/types.js';
 import { checkIdentityName, type Gallery } from '../gallery/gallery.js';
@@ -116,6 +117,7 @@ export type MainFaceEmbedding = (path: string) => Promise<Float32Array>;
  * @param embedder a model, or a function embedding one image (workers, say).
  * @param opts.window images embedded at once (default 1); with workers, a few per worker
  *   keeps them busy. Results and progress stay in input order.
+ * @throws {ConfigError} for a `window` that is not an integer ≥ 1.
  */
 export async function embedEnrollment(
   embedder: Embedder | MainFaceEmbedding,
@@ -123,31 +125,25 @@ export async function embedEnrollment(
   opts: { window?: number; onProgress?: (done: number, total: number, source: EnrollSource) => void } = {},
 ): Promise<{ embedded: EnrolledEmbedding[]; failed: EnrollFailure[] }> {
   const embedOne: MainFaceEmbedding = typeof embedder === 'function' ? embedder : async (path) => (await embedder.embed([path]))[0]!;
-  const window = Math.max(1, opts.window ?? 1);
-  // A name no gallery can hold (a file name with a line feed…) fails this image alone,
-  // before the work of embedding it, not the whole batch when it is added.
-  const start = (source: EnrollSource): Promise<Float32Array> => {
-    const p = (async () => {
-      checkIdentityName(source.name);
-      return embedOne(source.path);
-    })();
-    p.catch(() => undefined); // handled when its turn comes
-    return p;
-  };
-  const pending = sources.slice(0, window).map(start);
+  const window = opts.window ?? 1;
+  if (!(Number.isInteger(window) && window >= 1)) throw new ConfigError('window', `must be an integer ≥ 1, got ${window}`);
   const embedded: EnrolledEmbedding[] = [];
   const failed: EnrollFailure[] = [];
-  for (let k = 0; k < sources.length; k++) {
-    const source = sources[k]!;
-    try {
-      embedded.push({ source, embedding: await pending[k]! });
-    } catch (e) {
+  const outcomes = settledInOrder(sources, window, async (source) => {
+    // A name no gallery can hold (a file name with a line feed…) fails this image alone,
+    // before the work of embedding it, not the whole batch when it is added.
+    checkIdentityName(source.name);
+    return embedOne(source.path);
+  });
+  for await (const { item: source, index, result } of outcomes) {
+    if (result.status === 'fulfilled') {
+      embedded.push({ source, embedding: result.value });
+    } else {
+      const e = result.reason;
       if (!(e instanceof FacenetError)) throw e;
       failed.push({ path: source.path, name: source.name, reason: e.message, code: e.code });
     }
-    // At most `window` images in the works: the next starts when one is done.
-    if (k + window < sources.length) pending.push(start(sources[k + window]!));
-    opts.onProgress?.(k + 1, sources.length, source);
+    opts.onProgress?.(index + 1, sources.length, source);
   }
   return { embedded, failed };
 }

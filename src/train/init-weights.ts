@@ -36,21 +36,28 @@ export function isResidualUpProjection(name: string): boolean {
  * exactly what the trained shallower one computes, and training grows the new blocks from
  * there (Net2Net's "deeper" idea) instead of from scratch.
  *
- * @throws {IncompatibleFileError} when a weight of the same name has another shape.
+ * @throws {IncompatibleFileError} when a weight of the same name has another shape, or no
+ *   weight's name matches (another architecture); the model is then left unchanged.
  */
 export function initWeightsFrom(target: tfl.LayersModel, source: tfl.LayersModel, sourceName: string): WeightInit {
-  const byName = new Map<string, tf.Tensor>();
-  for (const w of source.weights) byName.set(w.originalName ?? w.name, w.read());
-  const used = new Set<string>();
+  const byName = new Map(modelWeights(source).map((w) => [w.name, w.variable] as const));
+  const weights = modelWeights(target);
+  // Every check before any change: a refused source leaves the model as it was.
+  for (const w of weights) {
+    const src = byName.get(w.name);
+    if (src && src.shape.join(',') !== w.variable.shape.join(',')) {
+      throw new IncompatibleFileError(sourceName, `weight "${w.name}" has shape [${src.shape}], the model being trained has [${w.variable.shape}]`);
+    }
+  }
+  if (!weights.some((w) => byName.has(w.name))) {
+    throw new IncompatibleFileError(sourceName, `has none of the weights of the model being trained (its first: "${[...byName.keys()][0] ?? 'none'}")`);
+  }
   const result: WeightInit = { copied: 0, zeroed: 0, fresh: [], unused: [] };
-  for (const w of modelWeights(target)) {
+  for (const w of weights) {
     const src = byName.get(w.name);
     if (src) {
-      if (src.shape.join(',') !== w.variable.shape.join(',')) {
-        throw new IncompatibleFileError(sourceName, `weight "${w.name}" has shape [${src.shape}], the model being trained has [${w.variable.shape}]`);
-      }
       w.variable.assign(src);
-      used.add(w.name);
+      byName.delete(w.name);
       result.copied++;
     } else if (isResidualUpProjection(w.name)) {
       tf.tidy(() => w.variable.assign(tf.zerosLike(w.variable)));
@@ -59,7 +66,7 @@ export function initWeightsFrom(target: tfl.LayersModel, source: tfl.LayersModel
       result.fresh.push(w.name);
     }
   }
-  result.unused = [...byName.keys()].filter((n) => !used.has(n));
+  result.unused = [...byName.keys()];
   return result;
 }
 

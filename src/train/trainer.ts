@@ -300,6 +300,7 @@ export async function train(
   try {
     // Before the parts: the optimizer and moving averages start from these weights.
     const init = !restored && cfg.initialModel ? await initWeightsFromModel(model, cfg.initialModel) : null;
+    if (restored && cfg.initialModel) warn(`resuming from ${resumeFrom}: its weights are used, not those of ${cfg.initialModel}`);
     const parts = buildTrainingParts(model, cfg, numClasses, options.prelogitsOutput, warn, toDispose);
     const { state } = parts;
     let step = restored ? restoreTrainingParts(parts, restored, resumeFrom!, warn) : 0;

@@ -10,6 +10,7 @@ import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../option
 import type { FaceDetection } from '../../face/types.js';
 import type { DecodedImage } from '../../image/decode-node.js';
 import { batchExitCode } from '../exit-codes.js';
+import { settledInOrder } from '../../util/in-order.js';
 
 /** One image to process, with the name used for its outputs (relative, no extension). */
 interface ImageJob {
@@ -149,18 +150,10 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
       const { FacePool } = await import('../../recognition/face-pool.js');
       const pool = await FacePool.start({ workers, detector });
       try {
-        const window = 4 * workers;
-        const submit = (job: ImageJob) => {
-          const p = pool.detectImage(job.file);
-          p.catch(() => undefined); // a failure is reported when its turn comes
-          return p;
-        };
-        const pending = jobs.slice(0, window).map(submit);
-        for (let k = 0; k < jobs.length; k++) {
-          if (k + window < jobs.length) pending.push(submit(jobs[k + window]));
-          const job = jobs[k];
+        for await (const { item: job, result } of settledInOrder(jobs, 4 * workers, (job) => pool.detectImage(job.file))) {
           try {
-            const r = await pending[k];
+            if (result.status === 'rejected') throw result.reason;
+            const r = result.value;
             await emit(job, r.width, r.height, r.faces);
           } catch (e) {
             report(job.file, e instanceof Error ? e.message : String(e));

@@ -177,20 +177,21 @@ async function embedInputs(
     };
     const held = snapshot ? await store.sourcesOf(listed.sources.map((s) => s.name)) : new Map<string, string[]>();
     const todo = listed.sources.filter((s) => !held.get(s.name)?.includes(enrollmentSourceKey(s.path)));
-    const progress = startProgress('enroll', todo.length);
     // Workers embed with the preprocessing this thread's embedder resolved (the gallery's, or a new one's).
+    const poolSize = Math.min(workers, todo.length);
     const pool =
-      workers > 1 && todo.length > 1
+      poolSize > 1
         ? await (await import('../../recognition/face-pool.js')).FacePool.start({
-            workers,
+            workers: poolSize,
             model: modelDir,
             detector: detectorOptionsFrom(flags),
             preprocessing: { ...embedder.preprocessing },
           })
         : null;
+    const progress = startProgress('enroll', todo.length);
     try {
       const { embedded, failed } = await embedEnrollment(pool ? (path) => pool.embed(path) : embedder, todo, {
-        window: pool ? 4 * workers : 1,
+        window: pool ? 4 * poolSize : 1,
         onProgress: () => progress.tick(1),
       });
       return { create, embedded, failed, listed: listed.sources.length, ignored: listed.ignored };

@@ -1,6 +1,7 @@
 /** The batch-job loop of the commands that take a list of images. */
 import { FacenetError } from '../../errors.js';
 import { batchExitCode } from '../exit-codes.js';
+import { settledInOrder, type Settled } from '../../util/in-order.js';
 
 /**
  * Run `fn` on each image in turn. A {@link FacenetError} (unreadable image, no face, …) is
@@ -23,8 +24,8 @@ export async function forEachImage(images: readonly string[], fn: (image: string
 
 /**
  * {@link forEachImage} with the work started ahead: `start(image)` runs for up to `window`
- * images beyond the one being finished (on workers, say), `finish(image, result)` in input
- * order. A failed start is reported when its turn comes, like any other failure.
+ * images at once (on workers, say), `finish(image, result)` in input order. A failed start
+ * is reported when its turn comes, like any other failure.
  */
 export async function forEachImageAhead<T>(
   images: readonly string[],
@@ -32,17 +33,14 @@ export async function forEachImageAhead<T>(
   start: (image: string) => Promise<T>,
   finish: (image: string, result: T) => void | Promise<void>,
 ): Promise<void> {
-  const pending: Promise<T>[] = [];
-  const submit = (k: number) => {
-    const p = start(images[k]);
-    p.catch(() => undefined); // handled when its turn comes
-    pending.push(p);
-  };
-  for (let k = 0; k < Math.min(window, images.length); k++) submit(k);
-  let next = 0;
-  await forEachImage(images, async (image) => {
-    const k = next++;
-    if (k + window < images.length) submit(k + window);
-    await finish(image, await pending[k]);
-  });
+  const outcomes = settledInOrder(images, window, start);
+  try {
+    await forEachImage(images, async (image) => {
+      const { result } = (await outcomes.next()).value as Settled<string, T>;
+      if (result.status === 'rejected') throw result.reason;
+      await finish(image, result.value);
+    });
+  } finally {
+    await outcomes.return(undefined); // a bug stopped the loop: let the started work end
+  }
 }

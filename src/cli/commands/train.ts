@@ -99,7 +99,8 @@ export async function configFromFlags(flags: TrainFlags): Promise<Partial<TrainC
   set('head', flags.head);
   set('centerLossFactor', num('--center-loss-factor', flags.centerLossFactor, false));
   set('teacherCache', flags.teacherCache);
-  set('initialModel', flags.initFrom);
+  // A shipped model's name (e.g. facenet-distilled) or a folder.
+  if (flags.initFrom !== undefined) set('initialModel', await (await import('../../recognition/models.js')).modelFolder(flags.initFrom));
   set('validationSplit', num('--val-split', flags.valSplit, false));
   set('stepsPerEpoch', num('--steps-per-epoch', flags.stepsPerEpoch, true));
   set('seed', num('--seed', flags.seed, true));
@@ -175,7 +176,7 @@ export function register(program: Command): void {
     .option('--head <kind>', 'softmax, arcface, cosface or none (default softmax)')
     .option('--center-loss-factor <x>', 'center loss weight, 0 = off (default 0.01)')
     .option('--teacher-cache <file>', "distil a teacher: its embeddings of every training image (see examples/distill)")
-    .option('--init-from <dir>', 'start from a trained model folder\'s weights (by name; residual blocks it lacks start as identity)')
+    .option('--init-from <name|dir>', "start from a trained model's weights (a shipped model's name or a folder; matched by name; residual blocks it lacks start as identity)")
     .option('--val-split <x>', 'fraction of each identity held out for validation (default 0.05)')
     .option('--steps-per-epoch <n>', 'updates per epoch (default: one pass over the images)')
     .option('--seed <n>', 'random seed (default 666)')
