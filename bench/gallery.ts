@@ -4,16 +4,17 @@
  *
  *   npm run bench:gallery -- [--sizes 10000,100000] [--dim 512] [--queries 100]
  *                            [--stores memory,hnswlib,pglite] [--database pglite:memory]
- *                            [--ef-search 100] [--js-max 100000] [--json out.json]
+ *                            [--ef-search 100] [--m 16] [--ef-construction 64]
+ *                            [--js-max 100000] [--json out.json]
  *
  * Columns (`--stores`): `memory` — the exact SIMD scan of the in-memory gallery (the file
  * store's search; always measured, it is the reference for recall and ratios), the
  * memory-bandwidth floor (a SIMD sum of the same memory), a batch of 16 queries, and the
- * plain-JavaScript scan up to `--js-max` rows; `hnswlib` — hnswlib-node (M 16,
- * efConstruction 64); `pglite` — a database store (`--database`, default PGlite in memory):
- * bulk insert through `store.enroll` (2,000 identities per call), exact search, then an HNSW
- * index (m 16, ef_construction 64) and approximate search for each `--ef-search` value
- * (`none`: no index).
+ * plain-JavaScript scan up to `--js-max` rows; `hnswlib` — hnswlib-node; `pglite` — a
+ * database store (`--database`, default PGlite in memory): bulk insert through `store.enroll`
+ * (2,000 identities per call), exact search, then an HNSW index and approximate search for
+ * each `--ef-search` value (`none`: no index). Both HNSW graphs: `--m` (16) and
+ * `--ef-construction` (64).
  * Issue 13's figures are PGlite at `--dim 128`.
  *
  * Every time is process CPU time (see `gallery-data.ts`), except a `postgres://` server's,
@@ -52,10 +53,12 @@ const o = new Command('bench:gallery')
   .option('--stores <list>', `columns to run, of ${STORES.join(',')}`, STORES.join(','))
   .option('--database <spec>', 'the database store of the pglite column (pglite:memory, pglite:DIR or postgres://…)', 'pglite:memory')
   .option('--ef-search <list>', "HNSW candidate list sizes to measure the database index at ('none': no index, exact search only)", '100')
+  .option('--m <n>', 'HNSW graph degree (hnswlib and the database index)', '16')
+  .option('--ef-construction <n>', 'HNSW build candidate list size (hnswlib and the database index)', '64')
   .option('--js-max <n>', 'largest size also scanned with plain JavaScript', '100000')
   .option('--json <file>', 'also write the results as JSON')
   .parse()
-  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; jsMax: string; json?: string }>();
+  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; m: string; efConstruction: string; jsMax: string; json?: string }>();
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const stores = new Set(list(o.stores));
@@ -63,7 +66,7 @@ for (const s of stores) if (!STORES.includes(s as StoreColumn)) throw new Error(
 const dim = Number(o.dim);
 const nQueries = Number(o.queries);
 const efSearches = o.efSearch === 'none' ? [] : list(o.efSearch).map(Number);
-const HNSW = { m: 16, efConstruction: 64 };
+const HNSW = { m: Number(o.m), efConstruction: Number(o.efConstruction) };
 
 /** One line of the results table. */
 interface Measured {
@@ -204,7 +207,8 @@ function printTable(rows: Measured[]): void {
 const results: Measured[] = [];
 console.log(
   `Gallery benchmark: ${dim}-d float32, ${PER_IDENTITY} embeddings per identity, ${nQueries} queries, node ${process.version}; ` +
-    `process CPU time (all threads; a server's rows wall time), per query the mean`,
+    `process CPU time (all threads; a server's rows wall time), per query the mean; ` +
+    `HNSW graphs m ${HNSW.m}, ef_construction ${HNSW.efConstruction}`,
 );
 for (const size of list(o.sizes).map(Number)) {
   const data = syntheticGallery(size, dim);
