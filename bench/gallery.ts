@@ -55,10 +55,11 @@ const o = new Command('bench:gallery')
   .option('--ef-search <list>', "HNSW candidate list sizes to measure the database index at ('none': no index, exact search only)", '100')
   .option('--m <n>', 'HNSW graph degree (hnswlib and the database index)', '16')
   .option('--ef-construction <n>', 'HNSW build candidate list size (hnswlib and the database index)', '64')
+  .option('--reuse', 'database column: search the rows and index an earlier run of the same size left (no insert, no build)')
   .option('--js-max <n>', 'largest size also scanned with plain JavaScript', '100000')
   .option('--json <file>', 'also write the results as JSON')
   .parse()
-  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; m: string; efConstruction: string; jsMax: string; json?: string }>();
+  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; m: string; efConstruction: string; reuse?: boolean; jsMax: string; json?: string }>();
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const stores = new Set(list(o.stores));
@@ -149,11 +150,18 @@ async function databaseColumns(data: SyntheticGallery, queries: Float32Array[], 
   const vsExact = (ms: number) => (embedded ? { vsExact: ms / exactMs } : {});
   try {
     const store = await db.withEfSearch(efSearches[0] ?? 100);
-    await store.clear();
-    await store.create({ dimension: dim });
-    const insert = await timed(async () => {
-      for (const batch of enrollBatches(data, 2000)) await store.enroll(batch);
-    }, clock);
+    let insert: { seconds: number } | null = null;
+    if (o.reuse) {
+      // The same seeded data: an earlier run's rows are this run's, if there are as many.
+      const held = (await store.identities()).reduce((n, i) => n + i.count, 0);
+      if (held !== size || (await store.info())?.dimension !== dim) throw new Error(`--reuse: ${o.database} holds ${held} rows, not ${size} × ${dim}-d`);
+    } else {
+      await store.clear();
+      await store.create({ dimension: dim });
+      insert = await timed(async () => {
+        for (const batch of enrollBatches(data, 2000)) await store.enroll(batch);
+      }, clock);
+    }
     const answer = (s: GalleryStore, approximate: boolean) => async (q: Float32Array) => (await s.match(q, { approximate, threshold: 99 })).name;
     const exact = await perQuery(queries.slice(0, 20), answer(store, false), 10, clock);
     const out: Measured[] = [
@@ -161,14 +169,14 @@ async function databaseColumns(data: SyntheticGallery, queries: Float32Array[], 
         size,
         column: `${name} exact (sequential scan)`,
         ...wall,
-        insertPerS: size / insert.seconds,
+        ...(insert ? { insertPerS: size / insert.seconds } : {}),
         top1Ms: exact.ms,
         ...vsExact(exact.ms),
         recallAt1: recallAt1(exact.answers, truth.slice(0, 20)),
       },
     ];
     // The index is built only when some ef_search is measured: at 100k rows it takes minutes of CPU.
-    const index = efSearches.length > 0 ? await timed(() => store.createIndex(HNSW), clock) : null;
+    const index = efSearches.length > 0 && !o.reuse ? await timed(() => store.createIndex(HNSW), clock) : null;
     for (const [i, ef] of efSearches.entries()) {
       const ann = await perQuery(queries, answer(i === 0 ? store : await db.withEfSearch(ef), true), 10, clock);
       out.push({
