@@ -13,7 +13,7 @@ import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { NodeOnlyError } from '../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const NODE_ONLY_PACKAGES = ['sharp', 'hnswlib-node', '@tensorflow/tfjs-node', 'commander', 'cli-progress', 'pg'];
+const NODE_ONLY_PACKAGES = ['sharp', 'hnswlib-node', '@tensorflow/tfjs-node', 'commander', 'cli-progress', 'pg', 'pg-copy-streams'];
 
 interface NodeImport {
   path: string;

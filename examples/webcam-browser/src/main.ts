@@ -30,6 +30,10 @@ export interface FrameResult {
   frame: number;
   gallerySize: number;
   faces: IdentifiedFace[];
+  /** A full detection ran on this frame (else the faces were followed from an earlier one). */
+  detected: boolean;
+  /** Faces embedded in this frame (the others keep the names of their last embedding). */
+  embedded: number;
   /** The exact pixels that were processed. */
   canvas: HTMLCanvasElement;
 }
@@ -130,14 +134,14 @@ async function recognitionLoop(): Promise<void> {
     frame.height = overlay.height = video.videoHeight;
     ctx.drawImage(video, 0, 0);
     const pixels = { data: ctx.getImageData(0, 0, frame.width, frame.height).data, width: frame.width, height: frame.height, channels: 4 as const };
-    const { faces } = await exclusive(() => follower.next(pixels));
+    const { faces, detected, embedded } = await exclusive(() => follower.next(pixels));
     drawFaces(overlay, faces);
     showFaces(faces);
     const snapshot = document.createElement('canvas');
     snapshot.width = frame.width;
     snapshot.height = frame.height;
     snapshot.getContext('2d')!.drawImage(frame, 0, 0);
-    last = { frame: processed++, gallerySize: gallery.size, faces, canvas: snapshot };
+    last = { frame: processed++, gallerySize: gallery.size, faces, detected, embedded, canvas: snapshot };
     frames++;
     const seconds = (performance.now() - started) / 1000;
     $<HTMLSpanElement>('fps').textContent = `fps ${(frames / seconds).toFixed(1)}`;
@@ -191,6 +195,8 @@ async function main(): Promise<void> {
       last && {
         frame: last.frame,
         gallerySize: last.gallerySize,
+        detected: last.detected,
+        embedded: last.embedded,
         faces: last.faces.map((f) => ({ name: f.name, distance: f.distance, box: f.box })),
         png: last.canvas.toDataURL('image/png'),
       },
