@@ -22,16 +22,21 @@ export function galleryStoreKind(spec: string): GalleryStoreKind {
   return 'file';
 }
 
-/** Import an optional package, or say how to install it. */
-async function optional<T>(name: string, why: string, load: () => Promise<T>): Promise<T> {
+/** Import an optional package; null when it is not installed (any other failure is thrown). */
+async function ifInstalled<T>(load: () => Promise<T>): Promise<T | null> {
   try {
     return await load();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new ConfigError('gallery', `${why} need the package ${name} (npm install ${name})`);
-    }
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
     throw e;
   }
+}
+
+/** Import an optional package, or say how to install it. */
+async function optional<T>(name: string, why: string, load: () => Promise<T>): Promise<T> {
+  const loaded = await ifInstalled(load);
+  if (loaded === null) throw new ConfigError('gallery', `${why} need the package ${name} (npm install ${name})`);
+  return loaded;
 }
 
 /**
@@ -50,10 +55,7 @@ export async function openGalleryStore(spec: string, opts: SqlGalleryStoreOption
     const Pool = (pg.default ?? pg).Pool;
     const pool = new Pool({ connectionString: spec, max: 4 });
     // Optional too: without it, bulk inserts go as (slower) text statements.
-    const copyStreams = await import('pg-copy-streams').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ERR_MODULE_NOT_FOUND') return null;
-      throw e;
-    });
+    const copyStreams = await ifInstalled(() => import('pg-copy-streams'));
     const copyFrom = copyStreams ? (copyStreams.default ?? copyStreams).from : undefined;
     return SqlGalleryStore.open(pgPoolClient(pool, redactConnectionString(spec), copyFrom), opts);
   }
