@@ -8,13 +8,14 @@
  * of these images, and the true-accept rate there.
  *
  *   npm run bench:identify -- [--models default,dlib] [--json out/bench-identify.json]
+ *   npm run bench:identify -- --dataset DIR     (every identity of a folder-per-identity set)
  *
  * Models are names of shipped models (models/<name>) or model directories. Detection runs
  * once per image and serves every model.
  */
 import { Command } from 'commander';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '../src/runtime/install-node.js';
@@ -26,34 +27,40 @@ import type { FaceDetection } from '../src/face/types.js';
 import { loadFacenetEmbedder, writeModelCalibration } from '../src/recognition/load.js';
 import { calibrateThreshold } from '../src/recognition/threshold.js';
 import { sharedPath } from '../src/util/shared-data.js';
+import { isImageFile } from '../src/datasets/images.js';
 
 const program = new Command('bench:identify')
   .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
   .option('--holdout <file>', 'identities to use', 'bench/celeba-holdout.txt')
+  .option('--dataset <dir>', 'instead of the CelebA hold-out: every identity (sub-folder) of this folder-per-identity set')
   .option('--enroll <n>', 'images enrolled per identity', '3')
   .option('--json <file>', 'write the results as JSON')
   .option('--write-calibration', "write each model's threshold at FAR 10⁻³ and the detection floor (1 % quantile of the main faces' scores) into <model>/calibration.json")
-  .option('--detections <file>', 'keep the MTCNN detections here and reuse them on the next run', 'out/celeba-holdout-detections.json')
+  .option('--detections <file>', 'keep the MTCNN detections here and reuse them on the next run (default out/<set>-detections.json)')
   .parse();
-const o = program.opts<{ models: string; holdout: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
+const o = program.opts<{ models: string; holdout: string; dataset?: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
 const enrollCount = Number(o.enroll);
 
 const root = resolve(import.meta.dirname, '..');
 const modelDir = (m: string) => (/^[\w-]+$/.test(m) ? join(root, 'models', m) : resolve(m));
 
 await initBackend();
-const ids = (await readFile(resolve(o.holdout), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
-const celeba = sharedPath('data', 'celeba');
+const set = o.dataset ? resolve(o.dataset) : sharedPath('data', 'celeba');
+const setName = o.dataset ? basename(set) : 'celeba-holdout';
+const ids = o.dataset
+  ? (await readdir(set, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  : (await readFile(resolve(o.holdout), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
 const images: { id: string; path: string }[] = [];
 for (const id of ids) {
-  for (const f of (await readdir(join(celeba, id))).sort()) images.push({ id, path: join(celeba, id, f) });
+  for (const f of (await readdir(join(set, id))).filter(isImageFile).sort()) images.push({ id, path: join(set, id, f) });
 }
+o.detections ??= `out/${setName}-detections.json`;
 
 // Detect once (and keep the detections in --detections for later runs: they do not depend on the model).
 const faces: (FaceDetection | null)[] = [];
 const t0 = performance.now();
 const cached = o.detections && existsSync(resolve(o.detections)) ? (JSON.parse(await readFile(resolve(o.detections), 'utf8')) as { files: string[]; faces: (FaceDetection | null)[] }) : null;
-if (cached && JSON.stringify(cached.files) === JSON.stringify(images.map((im) => relative(celeba, im.path)))) {
+if (cached && JSON.stringify(cached.files) === JSON.stringify(images.map((im) => relative(set, im.path)))) {
   faces.push(...cached.faces);
 } else {
   const mtcnn = await loadMtcnn();
@@ -67,7 +74,7 @@ if (cached && JSON.stringify(cached.files) === JSON.stringify(images.map((im) =>
   mtcnn.dispose();
   if (o.detections) {
     await mkdir(dirname(resolve(o.detections)), { recursive: true });
-    await writeFile(resolve(o.detections), JSON.stringify({ files: images.map((im) => relative(celeba, im.path)), faces }));
+    await writeFile(resolve(o.detections), JSON.stringify({ files: images.map((im) => relative(set, im.path)), faces }));
   }
 }
 const detectSeconds = (performance.now() - t0) / 1000;
@@ -153,7 +160,7 @@ for (const m of o.models.split(',')) {
     await writeModelCalibration(modelDir(m), {
       threshold: Number(cal.threshold.toFixed(6)),
       falseAcceptRate: 1e-3,
-      calibratedOn: `all ${distances.length.toLocaleString('en')} pairs of the ${withFace.length} photos with a face of the ${ids.length} CelebA hold-out identities (${o.holdout}): FAR ${cal.far.toFixed(5)}, TAR ${cal.tar.toFixed(4)}; npm run bench:identify -- --write-calibration`,
+      calibratedOn: `all ${distances.length.toLocaleString('en')} pairs of the ${withFace.length} photos with a face of the ${ids.length} ${o.dataset ? `identities of ${setName}` : `CelebA hold-out identities (${o.holdout})`}: FAR ${cal.far.toFixed(5)}, TAR ${cal.tar.toFixed(4)}; npm run bench:identify -- --write-calibration`,
       minDetectionScore,
     });
     console.error(`${m}: wrote ${join(modelDir(m), 'calibration.json')} (threshold ${cal.threshold.toFixed(6)}, detection floor ${minDetectionScore})`);

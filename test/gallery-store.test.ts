@@ -323,6 +323,31 @@ describe.each(KINDS)('GalleryStore: $kind', ({ kind, fresh }) => {
     }
   });
 
+  it('matches a gallery another handle replaced with another dimension and metric since its last match', async () => {
+    const { spec } = await fresh();
+    const first = await openGalleryStore(spec);
+    const second = await openGalleryStore(spec);
+    try {
+      await first.create(OPTS);
+      await first.enroll([{ name: 'four', embeddings: [v(1, 0, 0, 0)] }]);
+      expect((await first.match(v(0, 1, 0, 0))).distance).toBeCloseTo(2, 6);
+      await second.clear();
+      await second.create({ dimension: 3, metric: 'cosine', fingerprint: 'model-b', preprocessing: null });
+      await second.enroll([{ name: 'three', embeddings: [v(0, 3, 4)] }]);
+      // cosine distance 1 − (0·1 + 3·1 + 4·0) / (5·√2) = 1 − 0.3·√2
+      const got = await first.match(v(1, 1, 0));
+      expect(got.candidates).toHaveLength(1);
+      expect(got.candidates[0]!.name).toBe('three');
+      expect(got.distance).toBeCloseTo(1 - 0.3 * Math.SQRT2, 6);
+      await expect(first.match(v(0, 1, 0, 0))).rejects.toThrow(ShapeError);
+      await second.clear();
+      await expect(first.match(v(1, 1, 0))).rejects.toThrow(FileNotFoundError);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('several writers at once lose nothing', async () => {
     const { spec } = await fresh();
     const first = await openGalleryStore(spec);

@@ -2,10 +2,10 @@
 
 /**
  * File extensions treated as images (lower case; matched case-insensitively): the formats the
- * decoder (sharp's prebuilt libvips) reads. BMP is not among them — libvips has no BMP
+ * decoder reads (sharp's prebuilt libvips, and PGM/PPM/PNM parsed by the library). BMP is not among them — libvips has no BMP
  * loader — so `.bmp` files are listed as ignored rather than failing one by one.
  */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.gif', '.webp', '.tif', '.tiff'];
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.gif', '.webp', '.tif', '.tiff', '.pgm', '.ppm', '.pnm'];
 
 /**
  * Whether a file name has an image extension. A name that only starts with a dot (`.png`)

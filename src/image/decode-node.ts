@@ -5,6 +5,7 @@
 import { ImageDecodeError, FileNotFoundError } from '../errors.js';
 import type { RawImage } from './types.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
+import { decodeNetpbm, isNetpbm } from './netpbm.js';
 
 type Sharp = typeof import('sharp').default;
 
@@ -54,7 +55,8 @@ export function cappedSize(width: number, height: number, maxPixels: number): { 
 const SHARP_PIXEL_LIMIT = 268_402_689;
 
 /**
- * Decode image bytes into 8-bit RGB. EXIF orientation is applied; grayscale, CMYK, palette
+ * Decode image bytes into 8-bit RGB: every format sharp reads, and PGM/PPM (`netpbm.ts`).
+ * EXIF orientation is applied; grayscale, CMYK, palette
  * and 16-bit images are converted to 8-bit sRGB; alpha is composited onto black; images of
  * more than `maxPixels` are downscaled while decoding (see {@link MAX_DECODE_PIXELS}).
  * @param label names the input in errors (usually the file path).
@@ -67,9 +69,14 @@ export async function decodeImageBytes(
   if (bytes.length === 0) throw new ImageDecodeError(label, 'the file is empty');
   const maxPixels = opts.maxPixels ?? MAX_DECODE_PIXELS;
   const sharp = await loadSharp();
+  // sharp has no PGM/PPM reader: those are parsed here and handed over as raw pixels.
+  const netpbm = isNetpbm(bytes) ? decodeNetpbm(bytes, label) : null;
   try {
-    const input = { failOn: 'truncated', limitInputPixels: SHARP_PIXEL_LIMIT } as const;
-    const meta = await sharp(bytes, input).metadata();
+    const input = netpbm
+      ? ({ raw: { width: netpbm.width, height: netpbm.height, channels: netpbm.channels }, limitInputPixels: SHARP_PIXEL_LIMIT } as const)
+      : ({ failOn: 'truncated', limitInputPixels: SHARP_PIXEL_LIMIT } as const);
+    const source = netpbm ? netpbm.data : bytes;
+    const meta = await sharp(source, input).metadata();
     if (!meta.width || !meta.height) throw new ImageDecodeError(label, 'the file does not say the size of its image');
     // EXIF orientations 5–8 swap width and height.
     const turned = (meta.orientation ?? 1) >= 5;
@@ -79,7 +86,7 @@ export async function decodeImageBytes(
     const shrink = target.width !== sourceWidth || target.height !== sourceHeight;
     // An SVG is rendered straight at the smaller size rather than rendered big and shrunk.
     const density = shrink && meta.format === 'svg' ? Math.max(1, (meta.density ?? 72) * (target.width / sourceWidth)) : undefined;
-    let pipeline = sharp(bytes, density ? { ...input, density } : input).rotate(); // applies EXIF orientation
+    let pipeline = sharp(source, density ? { ...input, density } : input).rotate(); // applies EXIF orientation
     if (shrink) pipeline = pipeline.resize({ width: target.width, height: target.height, fit: 'fill' });
     const { data, info } = await pipeline
       .flatten({ background: { r: 0, g: 0, b: 0 } })

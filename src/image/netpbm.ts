@@ -1,0 +1,71 @@
+/**
+ * Netpbm images (PGM and PPM, binary `P5`/`P6` and plain `P2`/`P3`): the format of classic
+ * face databases (AT&T/ORL, Extended Yale B), which sharp does not read. Pure: bytes in,
+ * 8-bit pixels out.
+ */
+import { ImageDecodeError } from '../errors.js';
+
+/** Pixels of a netpbm image: 1 channel (gray) or 3 (RGB), 8 bits, row-major. */
+export interface NetpbmPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+/** Whether `bytes` start as a PGM or PPM file (`P2`, `P3`, `P5` or `P6`, then white space). */
+export function isNetpbm(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0x50 && [0x32, 0x33, 0x35, 0x36].includes(bytes[1]!) && isSpace(bytes[2]!);
+}
+
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
+
+/**
+ * Decode a PGM or PPM file. Samples above 8 bits (maxval up to 65535) are scaled to 0…255
+ * with rounding, as are 8-bit files whose maxval is below 255.
+ * @param label names the input in errors.
+ * @throws {ImageDecodeError} for another format, a bad header or too few samples.
+ */
+export function decodeNetpbm(bytes: Uint8Array, label: string): NetpbmPixels {
+  if (!isNetpbm(bytes)) throw new ImageDecodeError(label, 'not a PGM or PPM file (P2, P3, P5 or P6)');
+  const kind = bytes[1]! - 0x30;
+  const channels = kind === 3 || kind === 6 ? 3 : 1;
+  let at = 2;
+  /** The next header or plain-format number; `#` starts a comment up to the end of the line. */
+  const nextNumber = (what: string): number => {
+    for (;;) {
+      while (at < bytes.length && isSpace(bytes[at]!)) at++;
+      if (bytes[at] !== 0x23) break;
+      while (at < bytes.length && bytes[at] !== 0x0a && bytes[at] !== 0x0d) at++;
+    }
+    const start = at;
+    let n = 0;
+    while (at < bytes.length && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) n = n * 10 + bytes[at++]! - 0x30;
+    if (at === start) throw new ImageDecodeError(label, at >= bytes.length ? `truncated: no ${what}` : `bad ${what} in the header`);
+    return n;
+  };
+  const width = nextNumber('width');
+  const height = nextNumber('height');
+  const maxval = nextNumber('maximum value');
+  if (width < 1 || height < 1) throw new ImageDecodeError(label, `empty image (${width}×${height})`);
+  if (maxval < 1 || maxval > 65535) throw new ImageDecodeError(label, `maximum value ${maxval} outside 1…65535`);
+  const count = width * height * channels;
+  const data = new Uint8Array(count);
+  const to8 = maxval === 255 ? null : (v: number) => Math.round((Math.min(v, maxval) * 255) / maxval);
+  if (kind >= 5) {
+    at++; // exactly one white-space byte separates the header from the samples
+    const wide = maxval > 255;
+    const need = count * (wide ? 2 : 1);
+    if (bytes.length - at < need) throw new ImageDecodeError(label, `truncated: ${need} bytes of samples expected, ${Math.max(0, bytes.length - at)} found`);
+    for (let i = 0; i < count; i++) {
+      const v = wide ? (bytes[at + 2 * i]! << 8) | bytes[at + 2 * i + 1]! : bytes[at + i]!;
+      data[i] = to8 ? to8(v) : v;
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const v = nextNumber(`sample ${i}`);
+      data[i] = to8 ? to8(v) : Math.min(v, 255);
+    }
+  }
+  return { data, width, height, channels };
+}
