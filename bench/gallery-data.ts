@@ -2,8 +2,10 @@
  * Synthetic gallery data and CPU timing for the gallery benchmark (`bench/gallery.ts`).
  *
  * Data: identities with a random unit centre each; an embedding is the centre plus 0.6 × a
- * random unit vector, renormalised; queries are new samples of enrolled identities. Every
- * number comes from a seeded xorshift32, so a run is repeatable.
+ * random unit vector, renormalised; queries are new samples of enrolled identities. Or
+ * face-like: centres and spread drawn from Gaussians fitted to a model's embeddings of real
+ * faces ({@link faceLikeGallery}). Every number comes from a seeded xorshift32, so a run is
+ * repeatable.
  *
  * Time: process CPU time (`process.cpuUsage`, all threads), not wall time — the machines
  * these benchmarks run on are often shared, and CPU time is what another job does not inflate.
@@ -81,6 +83,138 @@ export function syntheticQueries(data: SyntheticGallery, count: number, seed = 4
   return Array.from({ length: count }, (_, i) => {
     const q = new Float32Array(data.dim);
     sampleInto(data.centres[Math.floor(((i + 0.5) / count) * data.centres.length)]!, r, q, 0);
+    return q;
+  });
+}
+
+/**
+ * Where one model's embeddings of real faces lie, as two Gaussians: the identities' centres
+ * (mean and covariance of each identity's mean embedding) and the spread of one identity's
+ * photos around its centre (the pooled within-identity covariance). Covariances row-major.
+ */
+export interface FaceStatistics {
+  model: string;
+  dim: number;
+  identities: number;
+  faces: number;
+  mean: number[];
+  between: number[];
+  within: number[];
+}
+
+/** {@link FaceStatistics} of real embeddings grouped by identity (each group ≥ 2 embeddings). */
+export function faceStatistics(model: string, groups: readonly (readonly Float32Array[])[]): FaceStatistics {
+  const dim = groups[0]![0]!.length;
+  const means = groups.map((g) => {
+    const m = new Float64Array(dim);
+    for (const e of g) for (let d = 0; d < dim; d++) m[d]! += e[d]! / g.length;
+    return m;
+  });
+  const mean = new Float64Array(dim);
+  for (const m of means) for (let d = 0; d < dim; d++) mean[d]! += m[d]! / means.length;
+  const between = new Float64Array(dim * dim);
+  const within = new Float64Array(dim * dim);
+  const addOuter = (acc: Float64Array, v: Float64Array, w: number) => {
+    for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) acc[i * dim + j]! += w * v[i]! * v[j]!;
+  };
+  const diff = new Float64Array(dim);
+  for (const m of means) {
+    for (let d = 0; d < dim; d++) diff[d] = m[d]! - mean[d]!;
+    addOuter(between, diff, 1 / (means.length - 1));
+  }
+  let dof = 0;
+  for (const g of groups) dof += g.length - 1;
+  groups.forEach((g, k) => {
+    for (const e of g) {
+      for (let d = 0; d < dim; d++) diff[d] = e[d]! - means[k]![d]!;
+      addOuter(within, diff, 1 / dof);
+    }
+  });
+  const faces = groups.reduce((n, g) => n + g.length, 0);
+  return { model, dim, identities: groups.length, faces, mean: [...mean], between: [...between], within: [...within] };
+}
+
+/** Lower-triangular L with L·Lᵀ = `cov` + a little on the diagonal (estimated covariances can be singular). */
+export function cholesky(cov: readonly number[], dim: number): Float64Array {
+  let trace = 0;
+  for (let i = 0; i < dim; i++) trace += cov[i * dim + i]!;
+  const jitter = (1e-6 * trace) / dim;
+  const L = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = cov[i * dim + j]! + (i === j ? jitter : 0);
+      for (let k = 0; k < j; k++) s -= L[i * dim + k]! * L[j * dim + k]!;
+      L[i * dim + j] = i === j ? Math.sqrt(Math.max(s, jitter)) : s / L[j * dim + j]!;
+    }
+  }
+  return L;
+}
+
+/** Standard normal numbers from {@link uniform}'s stream (Box–Muller). */
+function normal(r: () => number): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    const u = (r() + 1) / 2 || Number.MIN_VALUE;
+    const v = (r() + 1) / 2;
+    const k = Math.sqrt(-2 * Math.log(u));
+    spare = k * Math.sin(2 * Math.PI * v);
+    return k * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** out[off…] = base + L·z for standard normal z. */
+function gaussianInto(base: ArrayLike<number>, L: Float64Array, z: () => number, out: Float32Array, off: number, dim: number, zs: Float64Array): void {
+  for (let d = 0; d < dim; d++) zs[d] = z();
+  for (let i = 0; i < dim; i++) {
+    let s = base[i]!;
+    const row = i * dim;
+    for (let k = 0; k <= i; k++) s += L[row + k]! * zs[k]!;
+    out[off + i] = s;
+  }
+}
+
+/**
+ * Face-like synthetic embeddings: identity centres drawn from the Gaussian of real identities'
+ * centres, each embedding its centre plus within-identity Gaussian spread, renormalised (the
+ * models' embeddings are unit length). Unlike {@link syntheticGallery}'s centres, uniform on
+ * the sphere, these crowd where real faces do and spread along the directions real faces vary in.
+ */
+export function faceLikeGallery(size: number, stats: FaceStatistics, seed = 12345): SyntheticGallery & { spread: Float64Array } {
+  const { dim } = stats;
+  const z = normal(uniform(seed));
+  const Lb = cholesky(stats.between, dim);
+  const spread = cholesky(stats.within, dim);
+  const zs = new Float64Array(dim);
+  const ids = Math.ceil(size / PER_IDENTITY);
+  const centres = Array.from({ length: ids }, () => {
+    const c = new Float32Array(dim);
+    gaussianInto(stats.mean, Lb, z, c, 0, dim, zs);
+    return c;
+  });
+  const flat = new Float32Array(size * dim);
+  const names: string[] = [];
+  for (let row = 0; row < size; row++) {
+    const id = Math.floor(row / PER_IDENTITY);
+    gaussianInto(centres[id]!, spread, z, flat, row * dim, dim, zs);
+    normalize(flat, row * dim, dim);
+    names.push(`id${id}`);
+  }
+  return { dim, size, flat, names, centres, spread };
+}
+
+/** `count` new photos (samples) of identities spread evenly over a {@link faceLikeGallery}. */
+export function faceLikeQueries(data: SyntheticGallery & { spread: Float64Array }, count: number, seed = 4242): Float32Array[] {
+  const z = normal(uniform(seed));
+  const zs = new Float64Array(data.dim);
+  return Array.from({ length: count }, (_, i) => {
+    const q = new Float32Array(data.dim);
+    gaussianInto(data.centres[Math.floor(((i + 0.5) / count) * data.centres.length)]!, data.spread, z, q, 0, data.dim, zs);
+    normalize(q, 0, data.dim);
     return q;
   });
 }

@@ -20,6 +20,10 @@
  * Every time is process CPU time (see `gallery-data.ts`), except a `postgres://` server's,
  * which works in its own processes: its rows are wall time (run them on a quiet machine).
  * Per query the mean.
+ *
+ * `--data faces`: face-like data instead of centres uniform on the sphere (the hard case for
+ * HNSW): identities and their photos drawn from Gaussians fitted to `--face-model`'s
+ * embeddings of 2,000 real faces (`face-statistics.ts`).
  */
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
@@ -29,6 +33,7 @@ import { openGalleryStore } from '../src/gallery/open-store.js';
 import { pgliteClient } from '../src/gallery/sql-pglite.js';
 import { SqlGalleryStore } from '../src/gallery/sql-store.js';
 import type { GalleryStore } from '../src/gallery/store.js';
+import { loadFaceStatistics } from './face-statistics.js';
 import {
   cpuSeconds,
   perCall,
@@ -39,6 +44,8 @@ import {
   recallAt1,
   syntheticGallery,
   syntheticQueries,
+  faceLikeGallery,
+  faceLikeQueries,
   type SyntheticGallery,
   wallSeconds,
 } from './gallery-data.js';
@@ -57,9 +64,11 @@ const o = new Command('bench:gallery')
   .option('--ef-construction <n>', 'HNSW build candidate list size (hnswlib and the database index)', '64')
   .option('--reuse', 'database column: search the rows and index an earlier run of the same size left (no insert, no build)')
   .option('--js-max <n>', 'largest size also scanned with plain JavaScript', '100000')
+  .option('--data <kind>', "'uniform' (centres uniform on the sphere) or 'faces' (centres and spread of real faces, see --face-model)", 'uniform')
+  .option('--face-model <name>', "model whose embeddings of real faces (../shared/data/celeba-faces) shape --data faces", 'dlib')
   .option('--json <file>', 'also write the results as JSON')
   .parse()
-  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; m: string; efConstruction: string; reuse?: boolean; jsMax: string; json?: string }>();
+  .opts<{ sizes: string; dim: string; queries: string; stores: string; database: string; efSearch: string; m: string; efConstruction: string; reuse?: boolean; jsMax: string; data: string; faceModel: string; json?: string }>();
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const stores = new Set(list(o.stores));
@@ -212,15 +221,21 @@ function printTable(rows: Measured[]): void {
   for (const r of body) console.log(`| ${r.join(' | ')} |`);
 }
 
+if (!['uniform', 'faces'].includes(o.data)) throw new Error(`--data: 'uniform' or 'faces', got ${o.data}`);
+const faceStats = o.data === 'faces' ? await loadFaceStatistics(o.faceModel) : null;
+if (faceStats && faceStats.dim !== dim) throw new Error(`--data faces: ${o.faceModel} embeds in ${faceStats.dim} dimensions, not --dim ${dim}`);
 const results: Measured[] = [];
 console.log(
   `Gallery benchmark: ${dim}-d float32, ${PER_IDENTITY} embeddings per identity, ${nQueries} queries, node ${process.version}; ` +
+    (faceStats
+      ? `face-like data (${faceStats.model}'s embeddings of ${faceStats.faces} real faces of ${faceStats.identities} people); `
+      : 'centres uniform on the sphere; ') +
     `process CPU time (all threads; a server's rows wall time), per query the mean; ` +
     `HNSW graphs m ${HNSW.m}, ef_construction ${HNSW.efConstruction}`,
 );
 for (const size of list(o.sizes).map(Number)) {
-  const data = syntheticGallery(size, dim);
-  const queries = syntheticQueries(data, nQueries);
+  const data = faceStats ? faceLikeGallery(size, faceStats) : syntheticGallery(size, dim);
+  const queries = faceStats ? faceLikeQueries(data as ReturnType<typeof faceLikeGallery>, nQueries) : syntheticQueries(data, nQueries);
   const gallery = Gallery.create({ dimension: dim, storage: { initialCapacity: size } });
   const added = await timed(() => gallery.addBatch(data.names, data.flat));
   const exact = await perQuery(queries, (q) => gallery.match(q).candidates[0]!.name);
