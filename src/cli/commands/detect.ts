@@ -145,12 +145,14 @@ async function runDetect(inputs: string[], flags: DetectFlags): Promise<void> {
   };
 
   try {
-    if (workers > 1) {
+    // No more workers than images (each loads its own backend and networks).
+    const poolSize = Math.min(workers, jobs.length);
+    if (poolSize > 1) {
       // Worker threads detect (and decode) several images at once; output stays in input order.
       const { FacePool } = await import('../../recognition/face-pool.js');
-      const pool = await FacePool.start({ workers, detector });
+      const pool = await FacePool.start({ workers: poolSize, detector });
       try {
-        for await (const { item: job, result } of settledInOrder(jobs, 4 * workers, (job) => pool.detectImage(job.file))) {
+        for await (const { item: job, result } of settledInOrder(jobs, 4 * poolSize, (job) => pool.detectImage(job.file))) {
           try {
             if (result.status === 'rejected') throw result.reason;
             const r = result.value;

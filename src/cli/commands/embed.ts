@@ -41,14 +41,15 @@ export function register(program: Command): void {
     const workers = parseInteger('--workers', flags.workers, 1);
     const { initBackend } = await import('../../runtime/backend.js');
     await initBackend();
-    if (workers > 1) {
+    const poolSize = Math.min(workers, images.length); // each worker loads its own backend and model
+    if (poolSize > 1) {
       const { FacePool } = await import('../../recognition/face-pool.js');
-      const pool = await FacePool.start({ workers, model: flags.model, detector: detectorOptionsFrom(flags) });
+      const pool = await FacePool.start({ workers: poolSize, model: flags.model, detector: detectorOptionsFrom(flags) });
       try {
         // Submitted a window ahead; printed in input order. Failures are reported per image.
         await forEachImageAhead(
           images,
-          4 * workers,
+          4 * poolSize,
           (image) => pool.embed(image, { aligned: flags.aligned }),
           (image, embedding) => printEmbedding(image, embedding, flags.json),
         );

@@ -86,15 +86,16 @@ export function register(program: Command): void {
           process.stdout.write(lines.join('\n') + '\n');
         }
       };
-      if (workers > 1) {
+      const poolSize = Math.min(workers, images.length); // each worker loads its own backend and model
+      if (poolSize > 1) {
         // The workers detect and embed (each its own copy of the model, with the gallery's
         // preprocessing); this thread matches against the gallery and prints in input order.
         const { FacePool } = await import('../../recognition/face-pool.js');
-        const pool = await FacePool.start({ workers, model: modelDir, detector: detectorOptionsFrom(flags), preprocessing: gallery.preprocessing ?? undefined });
+        const pool = await FacePool.start({ workers: poolSize, model: modelDir, detector: detectorOptionsFrom(flags), preprocessing: gallery.preprocessing ?? undefined });
         try {
           await forEachImageAhead(
             images,
-            4 * workers,
+            4 * poolSize,
             (image) => pool.embedAllFaces(image),
             (image, faces) => print(image, nameFaces(gallery, faces, options)),
           );
