@@ -45,7 +45,10 @@ describe('decodeNetpbm', () => {
     expect(() => decodeNetpbm(ascii('GIF89a'), 'x.gif')).toThrow(ImageDecodeError);
     expect(() => decodeNetpbm(concat(ascii('P5 4 4 255\n'), new Uint8Array(10)), 'short.pgm')).toThrow(/short\.pgm.*16 bytes of samples expected, 10 found/);
     expect(() => decodeNetpbm(ascii('P2 2 x 255\n'), 'bad.pgm')).toThrow(/bad\.pgm.*bad height/);
-    expect(() => decodeNetpbm(ascii('P2 2 1 255\n7'), 'cut.pgm')).toThrow(/cut\.pgm.*truncated: no sample 1/);
+    expect(() => decodeNetpbm(ascii('P2 2 1 255\n7   '), 'cut.pgm')).toThrow(/cut\.pgm.*truncated: no sample 1/);
+    // A header announcing more samples than the file holds is refused before any allocation.
+    expect(() => decodeNetpbm(ascii('P5 100000 100000 255\n'), 'huge.pgm')).toThrow(/huge\.pgm.*10000000000 bytes of samples expected, 0 found/);
+    expect(() => decodeNetpbm(ascii('P3 1000 1000 255\n1 2 3'), 'plain.ppm')).toThrow(/plain\.ppm.*truncated/);
     expect(() => decodeNetpbm(ascii('P5 0 3 255\n'), 'empty.pgm')).toThrow(/empty image/);
     expect(() => decodeNetpbm(ascii('P5 1 1 70000\n'), 'deep.pgm')).toThrow(/maximum value 70000/);
   });

@@ -50,13 +50,16 @@ export function decodeNetpbm(bytes: Uint8Array, label: string): NetpbmPixels {
   if (width < 1 || height < 1) throw new ImageDecodeError(label, `empty image (${width}×${height})`);
   if (maxval < 1 || maxval > 65535) throw new ImageDecodeError(label, `maximum value ${maxval} outside 1…65535`);
   const count = width * height * channels;
+  const wide = maxval > 255;
+  if (kind >= 5) at++; // exactly one white-space byte separates the header from binary samples
+  // The file must hold the samples it announces (binary: 1 or 2 bytes each; plain: a digit and
+  // a separator each), checked before allocating: a header alone cannot ask for more memory.
+  const need = kind >= 5 ? count * (wide ? 2 : 1) : 2 * count - 1;
+  const left = Math.max(0, bytes.length - at);
+  if (left < need) throw new ImageDecodeError(label, `truncated: ${need} bytes of samples expected, ${left} found`);
   const data = new Uint8Array(count);
   const to8 = maxval === 255 ? null : (v: number) => Math.round((Math.min(v, maxval) * 255) / maxval);
   if (kind >= 5) {
-    at++; // exactly one white-space byte separates the header from the samples
-    const wide = maxval > 255;
-    const need = count * (wide ? 2 : 1);
-    if (bytes.length - at < need) throw new ImageDecodeError(label, `truncated: ${need} bytes of samples expected, ${Math.max(0, bytes.length - at)} found`);
     for (let i = 0; i < count; i++) {
       const v = wide ? (bytes[at + 2 * i]! << 8) | bytes[at + 2 * i + 1]! : bytes[at + i]!;
       data[i] = to8 ? to8(v) : v;
