@@ -42,6 +42,12 @@ describe('decodeNetpbm', () => {
 
   it('names the file and the fault in its errors', () => {
     expect(isNetpbm(ascii('P4\n1 1\n'))).toBe(false); // bitmaps (P1/P4) are not read
+    expect(() => decodeNetpbm(ascii('P4\n1 1\n'), 'b.pnm')).toThrow(/b\.pnm.*PBM bitmaps and PAM files/);
+    // The header ends with one white-space byte, after an optional comment: `#c` is no sample.
+    expect(Array.from(decodeNetpbm(concat(ascii('P5 1 1 255#c\n'), Uint8Array.of(7)), 'c.pgm').data)).toEqual([7]);
+    expect(() => decodeNetpbm(concat(ascii('P5 1 1 255x'), Uint8Array.of(7)), 'x.pgm')).toThrow(/x\.pgm.*no white space after the maximum value/);
+    expect(() => decodeNetpbm(ascii('P2 2 1 255\n7 q'), 'q.pgm')).toThrow(/q\.pgm.*bad sample 1$/);
+    expect(() => decodeNetpbm(ascii('P5 3000 3000 255\n'), 'big.pgm', { maxPixels: 2 ** 23 })).toThrow(/big\.pgm.*3000×3000 is more than the 8388608 pixels allowed/);
     expect(() => decodeNetpbm(ascii('GIF89a'), 'x.gif')).toThrow(ImageDecodeError);
     expect(() => decodeNetpbm(concat(ascii('P5 4 4 255\n'), new Uint8Array(10)), 'short.pgm')).toThrow(/short\.pgm.*16 bytes of samples expected, 10 found/);
     expect(() => decodeNetpbm(ascii('P2 2 x 255\n'), 'bad.pgm')).toThrow(/bad\.pgm.*bad height/);

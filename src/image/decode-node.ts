@@ -69,9 +69,10 @@ export async function decodeImageBytes(
   if (bytes.length === 0) throw new ImageDecodeError(label, 'the file is empty');
   const maxPixels = opts.maxPixels ?? MAX_DECODE_PIXELS;
   const sharp = await loadSharp();
-  // sharp has no PGM/PPM reader: those are parsed here and handed over as raw pixels.
-  const netpbm = isNetpbm(bytes) ? decodeNetpbm(bytes, label) : null;
   try {
+    // sharp has no PGM/PPM reader: those are parsed here and handed over as raw pixels (their
+    // 8-bit samples take no more memory than the file; larger images are refused as sharp refuses).
+    const netpbm = isNetpbm(bytes) ? decodeNetpbm(bytes, label, { maxPixels: SHARP_PIXEL_LIMIT }) : null;
     const input = netpbm
       ? ({ raw: { width: netpbm.width, height: netpbm.height, channels: netpbm.channels }, limitInputPixels: SHARP_PIXEL_LIMIT } as const)
       : ({ failOn: 'truncated', limitInputPixels: SHARP_PIXEL_LIMIT } as const);

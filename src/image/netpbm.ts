@@ -24,10 +24,14 @@ const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0
  * Decode a PGM or PPM file. Samples above 8 bits (maxval up to 65535) are scaled to 0…255
  * with rounding, as are 8-bit files whose maxval is below 255.
  * @param label names the input in errors.
- * @throws {ImageDecodeError} for another format, a bad header or too few samples.
+ * @param opts.maxPixels refuse images of more pixels (before reading any sample).
+ * @throws {ImageDecodeError} for another format, a bad header, too many pixels or too few samples.
  */
-export function decodeNetpbm(bytes: Uint8Array, label: string): NetpbmPixels {
-  if (!isNetpbm(bytes)) throw new ImageDecodeError(label, 'not a PGM or PPM file (P2, P3, P5 or P6)');
+export function decodeNetpbm(bytes: Uint8Array, label: string, opts: { maxPixels?: number } = {}): NetpbmPixels {
+  if (!isNetpbm(bytes)) {
+    const bitmap = bytes[0] === 0x50 && [0x31, 0x34, 0x37].includes(bytes[1]!);
+    throw new ImageDecodeError(label, bitmap ? 'PBM bitmaps and PAM files (P1, P4, P7) are not supported' : 'not a PGM or PPM file (P2, P3, P5 or P6)');
+  }
   const kind = bytes[1]! - 0x30;
   const channels = kind === 3 || kind === 6 ? 3 : 1;
   let at = 2;
@@ -41,17 +45,25 @@ export function decodeNetpbm(bytes: Uint8Array, label: string): NetpbmPixels {
     const start = at;
     let n = 0;
     while (at < bytes.length && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) n = n * 10 + bytes[at++]! - 0x30;
-    if (at === start) throw new ImageDecodeError(label, at >= bytes.length ? `truncated: no ${what}` : `bad ${what} in the header`);
+    if (at === start) throw new ImageDecodeError(label, at >= bytes.length ? `truncated: no ${what}` : `bad ${what}`);
     return n;
   };
-  const width = nextNumber('width');
-  const height = nextNumber('height');
-  const maxval = nextNumber('maximum value');
+  const width = nextNumber('width in the header');
+  const height = nextNumber('height in the header');
+  const maxval = nextNumber('maximum value in the header');
   if (width < 1 || height < 1) throw new ImageDecodeError(label, `empty image (${width}×${height})`);
   if (maxval < 1 || maxval > 65535) throw new ImageDecodeError(label, `maximum value ${maxval} outside 1…65535`);
+  if (opts.maxPixels !== undefined && width * height > opts.maxPixels) {
+    throw new ImageDecodeError(label, `${width}×${height} is more than the ${opts.maxPixels} pixels allowed`);
+  }
   const count = width * height * channels;
   const wide = maxval > 255;
-  if (kind >= 5) at++; // exactly one white-space byte separates the header from binary samples
+  if (kind >= 5) {
+    // One white-space byte ends the header (a comment may come before it); binary samples follow.
+    if (bytes[at] === 0x23) while (at < bytes.length && bytes[at] !== 0x0a && bytes[at] !== 0x0d) at++;
+    if (at < bytes.length && !isSpace(bytes[at]!)) throw new ImageDecodeError(label, 'no white space after the maximum value in the header');
+    at++;
+  }
   // The file must hold the samples it announces (binary: 1 or 2 bytes each; plain: a digit and
   // a separator each), checked before allocating: a header alone cannot ask for more memory.
   const need = kind >= 5 ? count * (wide ? 2 : 1) : 2 * count - 1;
