@@ -2,8 +2,8 @@
  * {@link FaceStatistics} of a model's embeddings of real faces, for the gallery benchmark's
  * face-like data: the first `identities` people of ../shared/data/celeba-faces (in name
  * order) with at least `perIdentity` crops, `perIdentity` crops each, embedded through the
- * full pipeline. Kept in `out/face-statistics-<model>-<identities>x<perIdentity>.json` and
- * reused (about a minute of CPU to make).
+ * full pipeline. Kept in `out/face-statistics-<model>-<fingerprint>-<identities>x<perIdentity>.json`
+ * and reused while the model is the same (about a minute of CPU to make).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile, rename } from 'node:fs/promises';
@@ -11,8 +11,6 @@ import { join, resolve } from 'node:path';
 import { faceStatistics, type FaceStatistics } from './gallery-data.js';
 
 export async function loadFaceStatistics(model: string, identities = 400, perIdentity = 5): Promise<FaceStatistics> {
-  const file = resolve('out', `face-statistics-${model.replace(/[^\w-]/g, '_')}-${identities}x${perIdentity}.json`);
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as FaceStatistics;
   await import('../src/runtime/install-node.js');
   const { initBackend } = await import('../src/runtime/backend.js');
   const { FaceRecognizer } = await import('../src/recognition/recognizer.js');
@@ -21,9 +19,15 @@ export async function loadFaceStatistics(model: string, identities = 400, perIde
   const { NoFaceError } = await import('../src/errors.js');
   await initBackend();
   const rec = await FaceRecognizer.load(model);
-  const root = sharedPath('data', 'celeba-faces');
-  const groups: Float32Array[][] = [];
   try {
+    const { fingerprint, dimension } = rec.embedder;
+    const file = resolve('out', `face-statistics-${model.replace(/[^\w-]/g, '_')}-${fingerprint.slice(0, 12)}-${identities}x${perIdentity}.json`);
+    if (existsSync(file)) {
+      const kept = JSON.parse(await readFile(file, 'utf8')) as FaceStatistics;
+      if (kept.fingerprint === fingerprint && kept.dim === dimension && kept.between.length === dimension ** 2 && kept.pairDistance) return kept;
+    }
+    const root = sharedPath('data', 'celeba-faces');
+    const groups: Float32Array[][] = [];
     for (const id of (await readdir(root)).sort()) {
       if (groups.length === identities) break;
       const files = (await readdir(join(root, id))).filter(isImageFile).sort();
@@ -38,12 +42,12 @@ export async function loadFaceStatistics(model: string, identities = 400, perIde
       }
       if (group.length === perIdentity) groups.push(group);
     }
+    const stats = faceStatistics(model, fingerprint, groups);
+    await mkdir(resolve('out'), { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(stats));
+    await rename(`${file}.tmp`, file);
+    return stats;
   } finally {
     rec.dispose();
   }
-  const stats = faceStatistics(model, groups);
-  await mkdir(resolve('out'), { recursive: true });
-  await writeFile(`${file}.tmp`, JSON.stringify(stats));
-  await rename(`${file}.tmp`, file);
-  return stats;
 }

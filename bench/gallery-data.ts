@@ -45,8 +45,30 @@ export interface SyntheticGallery {
   flat: Float32Array;
   /** Identity name of each row. */
   names: string[];
-  /** Unit centre of each identity (for queries). */
+  /** Centre of each identity (for queries). */
   centres: Float32Array[];
+  /**
+   * Face-like data ({@link faceLikeGallery}): the Cholesky factor of one identity's spread.
+   * Absent for centres on the sphere, whose samples add noise of a fixed length.
+   */
+  spread?: Float64Array;
+}
+
+/** The identity that query `i` of `count` is a new sample of: identities spread evenly over the gallery. */
+export function queryIdentity(i: number, count: number, identities: number): number {
+  return Math.floor(((i + 0.5) / count) * identities);
+}
+
+/** Rows of a synthetic gallery: identity `id` owns rows 5·id … 5·id + 4, each a `sample` of its centre. */
+function rowsOf(centres: readonly Float32Array[], size: number, dim: number, sample: (centre: Float32Array, out: Float32Array, off: number) => void): { flat: Float32Array; names: string[] } {
+  const flat = new Float32Array(size * dim);
+  const names: string[] = [];
+  for (let row = 0; row < size; row++) {
+    const id = Math.floor(row / PER_IDENTITY);
+    sample(centres[id]!, flat, row * dim);
+    names.push(`id${id}`);
+  }
+  return { flat, names };
 }
 
 /** Write a sample of `centre` (centre + NOISE · random unit vector, renormalised) into `out` at `off`. */
@@ -67,22 +89,20 @@ export function syntheticGallery(size: number, dim: number, seed = 12345): Synth
     normalize(c, 0, dim);
     return c;
   });
-  const flat = new Float32Array(size * dim);
-  const names: string[] = [];
-  for (let row = 0; row < size; row++) {
-    const id = Math.floor(row / PER_IDENTITY);
-    sampleInto(centres[id]!, r, flat, row * dim);
-    names.push(`id${id}`);
-  }
-  return { dim, size, flat, names, centres };
+  return { dim, size, centres, ...rowsOf(centres, size, dim, (c, out, off) => sampleInto(c, r, out, off)) };
 }
 
-/** `count` new samples of identities spread evenly over the gallery. */
+/** `count` new samples (photos) of identities spread evenly over the gallery, drawn as its rows were. */
 export function syntheticQueries(data: SyntheticGallery, count: number, seed = 4242): Float32Array[] {
+  const { dim, spread } = data;
   const r = uniform(seed);
+  const z = normal(r);
+  const zs = new Float64Array(dim);
   return Array.from({ length: count }, (_, i) => {
-    const q = new Float32Array(data.dim);
-    sampleInto(data.centres[Math.floor(((i + 0.5) / count) * data.centres.length)]!, r, q, 0);
+    const q = new Float32Array(dim);
+    const centre = data.centres[queryIdentity(i, count, data.centres.length)]!;
+    if (spread) faceSampleInto(centre, spread, z, q, 0, zs);
+    else sampleInto(centre, r, q, 0);
     return q;
   });
 }
@@ -94,16 +114,34 @@ export function syntheticQueries(data: SyntheticGallery, count: number, seed = 4
  */
 export interface FaceStatistics {
   model: string;
+  /** The model's fingerprint (statistics are kept per model version). */
+  fingerprint: string;
   dim: number;
   identities: number;
   faces: number;
   mean: number[];
   between: number[];
   within: number[];
+  /** Mean squared distance between two of the real embeddings: of one identity, of two. */
+  pairDistance: PairDistance;
+}
+
+/** Mean squared distance between two embeddings of one identity, and of two identities. */
+export interface PairDistance {
+  same: number;
+  different: number;
+}
+
+/** Squared Euclidean distance of `a` and `b[off…off + a.length)`. */
+export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>, off = 0): number {
+  let s = 0;
+  for (let d = 0; d < a.length; d++) s += (a[d]! - b[off + d]!) ** 2;
+  return s;
 }
 
 /** {@link FaceStatistics} of real embeddings grouped by identity (each group ≥ 2 embeddings). */
-export function faceStatistics(model: string, groups: readonly (readonly Float32Array[])[]): FaceStatistics {
+export function faceStatistics(model: string, fingerprint: string, groups: readonly (readonly Float32Array[])[]): FaceStatistics {
+  if (groups.length < 2 || groups.some((g) => g.length < 2)) throw new Error('faceStatistics: at least 2 identities of at least 2 embeddings each');
   const dim = groups[0]![0]!.length;
   const means = groups.map((g) => {
     const m = new Float64Array(dim);
@@ -131,7 +169,40 @@ export function faceStatistics(model: string, groups: readonly (readonly Float32
     }
   });
   const faces = groups.reduce((n, g) => n + g.length, 0);
-  return { model, dim, identities: groups.length, faces, mean: [...mean], between: [...between], within: [...within] };
+  // Every pair of the real embeddings, by whether they share an identity.
+  const sums = { same: 0, different: 0 };
+  const counts = { same: 0, different: 0 };
+  groups.forEach((g, i) => {
+    g.forEach((a, k) => {
+      for (let j = i; j < groups.length; j++) {
+        for (const b of j === i ? g.slice(k + 1) : groups[j]!) {
+          const kind = j === i ? 'same' : 'different';
+          sums[kind] += squaredDistance(a, b);
+          counts[kind]++;
+        }
+      }
+    });
+  });
+  const pairDistance = { same: sums.same / counts.same, different: sums.different / counts.different };
+  return { model, fingerprint, dim, identities: groups.length, faces, mean: [...mean], between: [...between], within: [...within], pairDistance };
+}
+
+/** {@link PairDistance} of a synthetic gallery, over `pairs` random pairs of each kind. */
+export function galleryPairDistance(data: SyntheticGallery, pairs = 2000, seed = 99): PairDistance {
+  const r = uniform(seed);
+  const row = () => Math.min(data.size - 1, Math.floor(((r() + 1) / 2) * data.size));
+  const ids = Math.floor(data.size / PER_IDENTITY); // identities with all their rows
+  let same = 0;
+  let different = 0;
+  for (let p = 0; p < pairs; p++) {
+    // Two rows of one identity (its first two), two rows of (almost surely) two identities.
+    const id = Math.min(ids - 1, Math.floor(((r() + 1) / 2) * ids));
+    const a = id * PER_IDENTITY;
+    same += squaredDistance(data.flat.subarray(a * data.dim, (a + 1) * data.dim), data.flat, (a + 1) * data.dim);
+    const [x, y] = [row(), row()];
+    different += squaredDistance(data.flat.subarray(x * data.dim, (x + 1) * data.dim), data.flat, y * data.dim);
+  }
+  return { same: same / pairs, different: different / pairs };
 }
 
 /** Lower-triangular L with L·Lᵀ = `cov` + a little on the diagonal (estimated covariances can be singular). */
@@ -151,7 +222,7 @@ export function cholesky(cov: readonly number[], dim: number): Float64Array {
 }
 
 /** Standard normal numbers from {@link uniform}'s stream (Box–Muller). */
-function normal(r: () => number): () => number {
+export function normal(r: () => number): () => number {
   let spare: number | null = null;
   return () => {
     if (spare !== null) {
@@ -159,7 +230,7 @@ function normal(r: () => number): () => number {
       spare = null;
       return s;
     }
-    const u = (r() + 1) / 2 || Number.MIN_VALUE;
+    const u = (r() + 1) / 2; // > 0: xorshift32 never yields 0
     const v = (r() + 1) / 2;
     const k = Math.sqrt(-2 * Math.log(u));
     spare = k * Math.sin(2 * Math.PI * v);
@@ -178,45 +249,34 @@ function gaussianInto(base: ArrayLike<number>, L: Float64Array, z: () => number,
   }
 }
 
+/** out[off…] = a face-like photo of `centre`: centre + spread·z for standard normal z, renormalised. */
+function faceSampleInto(centre: Float32Array, spread: Float64Array, z: () => number, out: Float32Array, off: number, zs: Float64Array): void {
+  gaussianInto(centre, spread, z, out, off, centre.length, zs);
+  normalize(out, off, centre.length);
+}
+
 /**
  * Face-like synthetic embeddings: identity centres drawn from the Gaussian of real identities'
  * centres, each embedding its centre plus within-identity Gaussian spread, renormalised (the
  * models' embeddings are unit length). Unlike {@link syntheticGallery}'s centres, uniform on
- * the sphere, these crowd where real faces do and spread along the directions real faces vary in.
+ * the sphere, these crowd where real faces do and spread along the directions real faces vary
+ * in. The real identities' mean embeddings scatter by their centres' covariance plus the
+ * within-identity covariance over the photos averaged, so the centres' covariance is taken as
+ * `between − within / photos per identity`.
  */
-export function faceLikeGallery(size: number, stats: FaceStatistics, seed = 12345): SyntheticGallery & { spread: Float64Array } {
+export function faceLikeGallery(size: number, stats: FaceStatistics, seed = 12345): SyntheticGallery {
   const { dim } = stats;
   const z = normal(uniform(seed));
-  const Lb = cholesky(stats.between, dim);
+  const perIdentity = stats.faces / stats.identities;
+  const Lb = cholesky(stats.between.map((v, k) => v - stats.within[k]! / perIdentity), dim);
   const spread = cholesky(stats.within, dim);
   const zs = new Float64Array(dim);
-  const ids = Math.ceil(size / PER_IDENTITY);
-  const centres = Array.from({ length: ids }, () => {
+  const centres = Array.from({ length: Math.ceil(size / PER_IDENTITY) }, () => {
     const c = new Float32Array(dim);
     gaussianInto(stats.mean, Lb, z, c, 0, dim, zs);
     return c;
   });
-  const flat = new Float32Array(size * dim);
-  const names: string[] = [];
-  for (let row = 0; row < size; row++) {
-    const id = Math.floor(row / PER_IDENTITY);
-    gaussianInto(centres[id]!, spread, z, flat, row * dim, dim, zs);
-    normalize(flat, row * dim, dim);
-    names.push(`id${id}`);
-  }
-  return { dim, size, flat, names, centres, spread };
-}
-
-/** `count` new photos (samples) of identities spread evenly over a {@link faceLikeGallery}. */
-export function faceLikeQueries(data: SyntheticGallery & { spread: Float64Array }, count: number, seed = 4242): Float32Array[] {
-  const z = normal(uniform(seed));
-  const zs = new Float64Array(data.dim);
-  return Array.from({ length: count }, (_, i) => {
-    const q = new Float32Array(data.dim);
-    gaussianInto(data.centres[Math.floor(((i + 0.5) / count) * data.centres.length)]!, data.spread, z, q, 0, data.dim, zs);
-    normalize(q, 0, data.dim);
-    return q;
-  });
+  return { dim, size, centres, spread, ...rowsOf(centres, size, dim, (c, out, off) => faceSampleInto(c, spread, z, out, off, zs)) };
 }
 
 /** The gallery as store enrolments, `identitiesPerBatch` identities each (views into `flat`, no copies). */

@@ -32,7 +32,7 @@ import { isImageFile } from '../src/datasets/images.js';
 const program = new Command('bench:identify')
   .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
   .option('--holdout <file>', 'identities to use', 'bench/celeba-holdout.txt')
-  .option('--dataset <dir>', 'instead of the CelebA hold-out: every identity (sub-folder) of this folder-per-identity set')
+  .option('--dataset <dir>', 'instead of the CelebA hold-out (--holdout): every identity (sub-folder) of this folder-per-identity set')
   .option('--enroll <n>', 'images enrolled per identity', '3')
   .option('--json <file>', 'write the results as JSON')
   .option('--write-calibration', "write each model's threshold at FAR 10⁻³ and the detection floor (1 % quantile of the main faces' scores) into <model>/calibration.json")
@@ -40,6 +40,8 @@ const program = new Command('bench:identify')
   .parse();
 const o = program.opts<{ models: string; holdout: string; dataset?: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
 const enrollCount = Number(o.enroll);
+// A model's shipped threshold is calibrated on the CelebA hold-out; another set must not overwrite it.
+if (o.dataset && o.writeCalibration) throw new Error('--write-calibration calibrates on the CelebA hold-out only, not with --dataset');
 
 const root = resolve(import.meta.dirname, '..');
 const modelDir = (m: string) => (/^[\w-]+$/.test(m) ? join(root, 'models', m) : resolve(m));
