@@ -19,9 +19,10 @@ import { NoFaceError } from '../src/errors.js';
 
 const program = new Command('bench:groups')
   .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
+  .option('--miss-padding <f>', "MTCNN's missPadding for enrolment and the group photos (a border for images without a face)", '0')
   .option('--json <file>', 'write the results as JSON')
   .parse();
-const o = program.opts<{ models: string; json?: string }>();
+const o = program.opts<{ models: string; missPadding: string; json?: string }>();
 
 interface Truth { box: Box; name: string | null }
 const truth = JSON.parse(await readFile(resolve(import.meta.dirname, 'groups-truth.json'), 'utf8')) as { images: Record<string, Truth[]> };
@@ -31,7 +32,7 @@ const peopleDir = sharedPath('data', 'samples', 'people');
 const people = (await readdir(peopleDir)).sort();
 const results = [];
 for (const model of o.models.split(',')) {
-  const rec = await FaceRecognizer.load(model);
+  const rec = await FaceRecognizer.load(model, { detectorOptions: { missPadding: Number(o.missPadding) } });
   const noFace: string[] = [];
   for (const p of people) {
     for (const f of (await readdir(join(peopleDir, p))).sort()) {

@@ -38,9 +38,10 @@ const program = new Command('bench:identify')
   .option('--enroll <n>', 'images enrolled per identity', '3')
   .option('--json <file>', 'write the results as JSON')
   .option('--write-calibration', "write each model's threshold at FAR 10⁻³ and the detection floor (1 % quantile of the main faces' scores) into <model>/calibration.json")
+  .option('--miss-padding <f>', "MTCNN's missPadding: search an image without a face again with a border (fraction of its longer side)", '0')
   .option('--detections <file>', 'keep the MTCNN detections here and reuse them on the next run (default out/<set>-detections.json)')
   .parse();
-const o = program.opts<{ models: string; holdout: string; dataset?: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
+const o = program.opts<{ models: string; holdout: string; dataset?: string; missPadding: string; enroll: string; json?: string; detections?: string; writeCalibration?: boolean }>();
 const enrollCount = Number(o.enroll);
 // A model's shipped threshold is calibrated on the CelebA hold-out; another set must not overwrite it.
 if (o.dataset && o.writeCalibration) throw new Error('--write-calibration calibrates on the CelebA hold-out only, not with --dataset');
@@ -64,7 +65,8 @@ const images: { id: string; path: string }[] = [];
 for (const id of ids) {
   for (const f of (await readdir(join(set, id))).filter(isImageFile).sort()) images.push({ id, path: join(set, id, f) });
 }
-o.detections ??= `out/${setName}-detections.json`;
+const missPadding = Number(o.missPadding);
+o.detections ??= `out/${setName}${missPadding > 0 ? `-pad${missPadding}` : ''}-detections.json`;
 
 // Detect once (and keep the detections in --detections for later runs: they do not depend on the model).
 const faces: (FaceDetection | null)[] = [];
@@ -73,7 +75,7 @@ const cached = o.detections && existsSync(resolve(o.detections)) ? (JSON.parse(a
 if (cached && JSON.stringify(cached.files) === JSON.stringify(images.map((im) => relative(set, im.path)))) {
   faces.push(...cached.faces);
 } else {
-  const mtcnn = await loadMtcnn();
+  const mtcnn = await loadMtcnn({ missPadding });
   for (const im of images) {
     const img = await loadImage(im.path);
     const [h, w] = img.shape;

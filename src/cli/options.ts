@@ -13,7 +13,8 @@ export function addDetectorOptions(cmd: Command): Command {
     .option('--weights <set>', 'MTCNN weights: caffe, faceapi, seed, or a folder holding one of those formats')
     .option('--min-size <n>', 'smallest face to find, in pixels (default 20)')
     .option('--thresholds <a,b,c>', 'P-Net, R-Net, O-Net score thresholds (default 0.6,0.7,0.7)')
-    .option('--factor <f>', 'image pyramid scale step (default 0.709)');
+    .option('--factor <f>', 'image pyramid scale step (default 0.709)')
+    .option('--miss-padding <f>', 'search an image without a face again with a border of this fraction of its longer side copied from its edges (tight face crops; default 0: off)');
 }
 
 /**
@@ -45,6 +46,7 @@ export function detectorOptionsFrom(flags: {
   minSize?: string;
   thresholds?: string;
   factor?: string;
+  missPadding?: string;
 }): DetectorCliOptions {
   const o: DetectorCliOptions = {};
   if (flags.weights !== undefined) o.weights = flags.weights;
@@ -55,6 +57,7 @@ export function detectorOptionsFrom(flags: {
     o.thresholds = parts as [number, number, number];
   }
   if (flags.factor !== undefined) o.scaleFactor = parseNumber('--factor', flags.factor);
+  if (flags.missPadding !== undefined) o.missPadding = parseNumber('--miss-padding', flags.missPadding);
   return o;
 }
 

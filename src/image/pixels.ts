@@ -34,6 +34,27 @@ export function allocLike<T extends Uint8Array | Float64Array>(like: T, length: 
   return (like instanceof Uint8Array ? new Uint8Array(length) : new Float64Array(length)) as T;
 }
 
+/**
+ * `p` with a border of `border` pixels on every side, each border pixel a copy of the nearest
+ * edge pixel (OpenCV's `BORDER_REPLICATE`). Pure: `p` is not changed.
+ */
+export function padEdge<T extends Uint8Array | Float64Array>(p: PixelBuffer<T>, border: number): PixelBuffer<T> {
+  const { width, height, channels, data } = p;
+  const w = width + 2 * border;
+  const h = height + 2 * border;
+  const out = allocLike(data, w * h * channels);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(height - 1, Math.max(0, y - border));
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(width - 1, Math.max(0, x - border));
+      const from = (sy * width + sx) * channels;
+      const to = (y * w + x) * channels;
+      for (let c = 0; c < channels; c++) out[to + c] = data[from + c]!;
+    }
+  }
+  return { data: out, width: w, height: h, channels };
+}
+
 /** Throws a {@link ShapeError} unless `p` is a consistent, non-empty pixel buffer. */
 export function checkPixels(p: PixelBuffer, what: string): void {
   const { height, width, channels, data } = p;

@@ -34,6 +34,14 @@ export interface MtcnnOptions {
    * huge batches without changing results. Default 1024.
    */
   maxBatch?: number;
+  /**
+   * When an image yields no face, search it once more with a border of this fraction of its
+   * longer side on every side, copied from its edge pixels. Faces cut tight — headshots,
+   * face-database crops — are often missed because the cascade's crops around them run off
+   * the image; with a border they are found. Boxes and landmarks stay in the image's own
+   * pixels (they may reach past its edges). Default 0: no second search (the reference).
+   */
+  missPadding?: number;
 }
 
 /** {@link MtcnnOptions} with every field filled in. */
@@ -47,6 +55,7 @@ export const DEFAULT_OPTIONS: Readonly<Record<MtcnnVariant, ResolvedOptions>> = 
     scaleFactor: 0.709,
     nmsThresholds: { pnetScale: 0.5, pnetAll: 0.7, rnet: 0.7, onet: 0.7 },
     maxBatch: 1024,
+    missPadding: 0,
   },
   seed: {
     minFaceSize: 20,
@@ -54,6 +63,7 @@ export const DEFAULT_OPTIONS: Readonly<Record<MtcnnVariant, ResolvedOptions>> = 
     scaleFactor: 0.79,
     nmsThresholds: { pnetScale: 0.5, pnetAll: 0.7, rnet: 0.6, onet: 0.6 },
     maxBatch: 1024,
+    missPadding: 0,
   },
 };
 
@@ -87,7 +97,11 @@ export function resolveOptions(base: ResolvedOptions, opts: MtcnnOptions = {}): 
   };
   const maxBatch = opts.maxBatch ?? base.maxBatch;
   if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new ConfigError('maxBatch', `must be a positive integer, got ${String(maxBatch)}`);
-  return { minFaceSize, scaleFactor, thresholds, nmsThresholds, maxBatch };
+  const missPadding = opts.missPadding ?? base.missPadding;
+  if (typeof missPadding !== 'number' || !(missPadding >= 0 && missPadding <= 1)) {
+    throw new ConfigError('missPadding', `must be a number in [0, 1], got ${String(missPadding)}`);
+  }
+  return { minFaceSize, scaleFactor, thresholds, nmsThresholds, maxBatch, missPadding };
 }
 
 /** Per-stage wall time of the last detection call, in milliseconds. */
