@@ -84,6 +84,36 @@ describe('tfjs-facenet detect', () => {
   });
 });
 
+describe('tfjs-facenet detect --miss-padding', () => {
+  it('finds a face cut tight only with the flag, in the crop\'s own pixels', async () => {
+    // Anthony Hopkins' face, cut 10 % inside MTCNN's box on every side (as in the
+    // missPadding test): x 84…163, y 74…180 of the photo.
+    const img = await decodeImageFile(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'));
+    const [L, T, w, h] = [84, 74, 79, 106];
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) data.set(img.data.subarray(((T + y) * img.width + L) * 3, ((T + y) * img.width + L + w) * 3), y * w * 3);
+    const { encodeImage } = await import('../src/image/decode-node.js');
+    const file = join(root, 'tight.png');
+    await writeFile(file, await encodeImage({ data, width: w, height: h, channels: 3 }, 'png'));
+    const plain = await cli(['detect', '--json', file]);
+    expect(JSON.parse(plain.stdout).faces).toEqual([]);
+    const padded = await cli(['detect', '--json', '--miss-padding', '0.25', file]);
+    expect(padded.code).toBe(0);
+    const faces = JSON.parse(padded.stdout).faces as { box: number[] }[];
+    expect(faces).toHaveLength(1);
+    // The box reaches past the crop (the face is larger than it) and holds its centre.
+    const [x1, y1, x2, y2] = faces[0]!.box;
+    expect(x1).toBeLessThan(5);
+    expect(x2).toBeGreaterThan(w - 5);
+    expect((x1 + x2) / 2).toBeGreaterThan(w / 2 - 10);
+    expect((y1 + y2) / 2).toBeLessThan(h / 2 + 15);
+    expect(y2 - y1).toBeGreaterThan(h * 0.9);
+    const bad = await cli(['detect', '--miss-padding', 'x', file]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--miss-padding/);
+  });
+});
+
 describe('tfjs-facenet align', () => {
   it('aligns a small tree and prints the summary', async () => {
     const input = join(root, 'ds');
