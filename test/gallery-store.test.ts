@@ -474,5 +474,8 @@ describe('hnswBuildMemoryMB', () => {
     expect(hnswBuildMemoryMB(0, 128, 16)).toBe(64);
     expect(hnswBuildMemoryMB(10_000, 128, 16)).toBe(64);
     expect(hnswBuildMemoryMB(1_000_000, 512, 16)).toBe(1024);
+    // A database configured with more keeps its own setting; one with less gets the estimate.
+    expect(hnswBuildMemoryMB(1_000_000, 128, 16, 2048)).toBe(2048);
+    expect(hnswBuildMemoryMB(100_000, 128, 16, 64)).toBe(115);
   });
 });

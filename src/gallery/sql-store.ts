@@ -109,11 +109,13 @@ const isUniqueViolation = (e: unknown): boolean => (e as { code?: string })?.cod
  * Memory (MB) for building an HNSW graph of `rows` vectors of `dimension` floats in memory:
  * each element holds its vector and up to 2·m neighbours on layer 0 (plus upper layers, on
  * average m/(m−1) times that in all), with pgvector's per-element overhead; 25 % slack. At
- * least PostgreSQL's default 64 MB, at most 1 GB (PGlite's WebAssembly heap is 32-bit).
+ * least PostgreSQL's default 64 MB, at most 1 GB (PGlite's WebAssembly heap is 32-bit) — but
+ * never less than `configuredMB`, the database's own `maintenance_work_mem`: a server whose
+ * administrator gave index builds more keeps it (a 1M × 128-d graph needs more than 1 GB).
  */
-export function hnswBuildMemoryMB(rows: number, dimension: number, m: number): number {
+export function hnswBuildMemoryMB(rows: number, dimension: number, m: number, configuredMB = 0): number {
   const perElement = 4 * dimension + 8 + ((2 * m * m) / (m - 1)) * 10 + 96;
-  return Math.min(1024, Math.max(64, Math.ceil((rows * perElement * 1.25) / 2 ** 20)));
+  return Math.max(configuredMB, Math.min(1024, Math.max(64, Math.ceil((rows * perElement * 1.25) / 2 ** 20))));
 }
 
 /** A gallery in a PostgreSQL database (see the module comment). */
@@ -419,8 +421,11 @@ export class SqlGalleryStore implements GalleryStore {
       await tx.query(`DROP INDEX IF EXISTS ${HNSW_INDEX}`);
       // pgvector builds the graph in memory while it fits maintenance_work_mem (default 64 MB)
       // and much more slowly on disk after that: give this one statement what the graph needs.
-      const { rows } = await tx.query<{ n: number }>('SELECT count(*)::integer AS n FROM facenet_embedding');
-      await tx.query(`SET LOCAL maintenance_work_mem = '${hnswBuildMemoryMB(rows[0].n, info.dimension, m)}MB'`);
+      const { rows } = await tx.query<{ n: number; mb: number }>(
+        `SELECT (SELECT count(*)::integer FROM facenet_embedding) AS n,
+                (pg_size_bytes(current_setting('maintenance_work_mem')) / 1048576)::integer AS mb`,
+      );
+      await tx.query(`SET LOCAL maintenance_work_mem = '${hnswBuildMemoryMB(rows[0].n, info.dimension, m, rows[0].mb)}MB'`);
       await tx.query(`CREATE INDEX ${HNSW_INDEX} ON facenet_embedding USING hnsw (embedding ${ops}) WITH (m = ${m}, ef_construction = ${ef})`);
     });
   }
