@@ -7,15 +7,15 @@ import type { ImageInput, RawImage } from './types.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-function isRawImage(x: unknown): x is RawImage {
+export function isRawImage(x: unknown): x is RawImage {
   return (
     typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x &&
     (ArrayBuffer.isView((x as RawImage).data))
   );
 }
 
-/** Build a `[h, w, 3]` float32 tensor from an 8-bit RGB or RGBA frame. */
-export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
+/** Checks a raw frame's size, channels and byte count. @throws {ShapeError} naming `label`. */
+function checkRawImage(img: RawImage, label: string): 3 | 4 {
   const channels = img.channels ?? 3;
   const { width, height, data } = img;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
@@ -25,18 +25,35 @@ export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
   if (data.length !== width * height * channels) {
     throw new ShapeError(label, `${width * height * channels} bytes (${width}×${height}×${channels})`, `${data.length}`);
   }
-  let rgb: Float32Array;
+  return channels;
+}
+
+/** The RGB values of an 8-bit RGB or RGBA frame (alpha dropped), into a new array of `out`'s kind. */
+function rgbOf<T extends Uint8Array | Float32Array>(img: RawImage, channels: 3 | 4, out: T): T {
+  const { data } = img;
   if (channels === 3) {
-    rgb = Float32Array.from(data);
-  } else {
-    rgb = new Float32Array(width * height * 3);
-    for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
-      rgb[j] = data[i];
-      rgb[j + 1] = data[i + 1];
-      rgb[j + 2] = data[i + 2];
-    }
+    out.set(data);
+    return out;
   }
-  return tf.tensor3d(rgb, [height, width, 3], 'float32');
+  for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
+    out[j] = data[i]!;
+    out[j + 1] = data[i + 1]!;
+    out[j + 2] = data[i + 2]!;
+  }
+  return out;
+}
+
+/** Build a `[h, w, 3]` float32 tensor from an 8-bit RGB or RGBA frame. */
+export function rawToTensor(img: RawImage, label = 'raw image'): tf.Tensor3D {
+  const channels = checkRawImage(img, label);
+  const rgb = rgbOf(img, channels, new Float32Array(img.width * img.height * 3));
+  return tf.tensor3d(rgb, [img.height, img.width, 3], 'float32');
+}
+
+/** The 8-bit RGB bytes of an RGB or RGBA frame (a new array; alpha dropped), checked as {@link rawToTensor} checks. */
+export function rawToRgbBytes(img: RawImage, label = 'raw image'): Uint8Array {
+  const channels = checkRawImage(img, label);
+  return rgbOf(img, channels, new Uint8Array(img.width * img.height * 3));
 }
 
 /**

@@ -4,7 +4,7 @@
  * only past `maxBatch` crops). One download per call, no per-face synchronisation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadImage } from '../image/load.js';
+import { isRawImage, loadImage, rawToRgbBytes } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import type { Candidate, HeatMap } from './box.js';
 import { onetForward, pnetForward, rnetForward } from './networks.js';
@@ -26,6 +26,8 @@ export async function readPixels(input: ImageInput): Promise<PixelBuffer & { sca
     const raw = typeof input === 'string' ? await decodeImageFile(input) : await decodeImageBytes(input, 'image buffer');
     return { data: raw.data as Uint8Array, height: raw.height, width: raw.width, channels: 3, scale: raw.scale };
   }
+  // Raw 8-bit frames (video, FacePool jobs) are 8-bit already: no tensor round trip either.
+  if (isRawImage(input)) return { data: rawToRgbBytes(input), height: input.height, width: input.width, channels: 3, scale: 1 };
   const t = await loadImage(input);
   let values: Float32Array;
   try {
