@@ -30,13 +30,15 @@ const BGR_MEANS = [103.939, 116.779, 123.68];
 /** HSE-FaceRes from the folder holding `faceres.json` and its weights. */
 export async function loadFaceres(dir: string): Promise<BenchEmbedder> {
   const json = JSON.parse(await readFile(join(dir, 'faceres.json'), 'utf8')) as tf.io.ModelJSON;
+  let weights = new ArrayBuffer(0);
   const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
     const specs = manifest.flatMap((g) => g.weights);
     const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map(async (p) => new Uint8Array(await readFile(join(dir, p))).buffer));
-    return [specs, tf.io.concatenateArrayBuffers(buffers)];
+    weights = tf.io.concatenateArrayBuffers(buffers);
+    return [specs, weights];
   });
   const model: GraphModel = await loadGraphModel(tf.io.fromMemory(artifacts));
-  const digest = await sha256(new Uint8Array(await readFile(join(dir, 'faceres.bin'))));
+  const digest = await sha256(new Uint8Array(weights)); // the weights as read, not a second read
   return {
     fingerprint: `faceres-${Buffer.from(digest).toString('hex').slice(0, 16)}`,
     async embed(image, face) {

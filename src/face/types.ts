@@ -19,16 +19,6 @@ export interface FaceDetection {
  * landmarks multiplied; the score unchanged): how detections in a downscaled decode are
  * reported in the original image's pixels.
  */
-/** `detection` moved by (dx, dy) pixels: its box and landmarks. */
-export function shiftDetection(detection: FaceDetection, dx: number, dy: number): FaceDetection {
-  const [x1, y1, x2, y2] = detection.box;
-  return {
-    ...detection,
-    box: [x1 + dx, y1 + dy, x2 + dx, y2 + dy],
-    landmarks: detection.landmarks.map(([x, y]) => [x + dx, y + dy]) as FaceDetection['landmarks'],
-  };
-}
-
 export function scaleDetection(detection: FaceDetection, factor: number): FaceDetection {
   if (factor === 1) return detection;
   const [x1, y1, x2, y2] = detection.box;
@@ -36,5 +26,15 @@ export function scaleDetection(detection: FaceDetection, factor: number): FaceDe
     ...detection,
     box: [x1 * factor, y1 * factor, x2 * factor, y2 * factor],
     landmarks: detection.landmarks.map(([x, y]) => [x * factor, y * factor]) as FaceDetection['landmarks'],
+  };
+}
+
+/** `detection` moved by (dx, dy) pixels: its box and landmarks. */
+export function shiftDetection(detection: FaceDetection, dx: number, dy: number): FaceDetection {
+  const [x1, y1, x2, y2] = detection.box;
+  return {
+    ...detection,
+    box: [x1 + dx, y1 + dy, x2 + dx, y2 + dy],
+    landmarks: detection.landmarks.map(([x, y]) => [x + dx, y + dy]) as FaceDetection['landmarks'],
   };
 }

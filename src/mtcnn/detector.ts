@@ -18,7 +18,7 @@ import {
 import { readPixels } from './stages.js';
 import { scaleDetection, shiftDetection, type Box, type FaceDetection } from '../face/types.js';
 import { padEdge } from '../image/pixels.js';
-import { MAX_PYRAMID_LEVEL_PIXELS } from './pyramid.js';
+import { firstLevelPixels, MAX_PYRAMID_LEVEL_PIXELS } from './pyramid.js';
 import { disposeParams, loadMtcnnParams, type MtcnnParams, type MtcnnWeightsSource } from './weights.js';
 
 /**
@@ -91,8 +91,15 @@ export class Mtcnn {
     const result = await run(params, pixels, o, timer);
     if (o.missPadding > 0) {
       // Images without a face: once more with a border copied from their edges (see missPadding).
-      const missed = result.flatMap((faces, i) => (faces.length === 0 && pyramidFits(pixels[i], o, 1 + 2 * o.missPadding) ? [i] : []));
-      const borders = missed.map((i) => Math.round(o.missPadding * Math.max(pixels[i].width, pixels[i].height)));
+      // Only where the bordered image still fits the pyramid: the second search must not fail
+      // where the first did not.
+      const border = (p: { width: number; height: number }) => Math.round(o.missPadding * Math.max(p.width, p.height));
+      const missed = result.flatMap((faces, i) => {
+        const b = 2 * border(pixels[i]!);
+        const fits = firstLevelPixels(pixels[i]!.height + b, pixels[i]!.width + b, o.minFaceSize) <= MAX_PYRAMID_LEVEL_PIXELS;
+        return faces.length === 0 && fits ? [i] : [];
+      });
+      const borders = missed.map((i) => border(pixels[i]!));
       const again = missed.length > 0 ? await run(params, missed.map((i, k) => padEdge(pixels[i], borders[k])), o, timer) : [];
       missed.forEach((i, k) => (result[i] = again[k].map((f) => shiftDetection(f, -borders[k], -borders[k]))));
     }
@@ -139,15 +146,6 @@ export class Mtcnn {
     if (this.params) disposeParams(this.params);
     this.params = null;
   }
-}
-
-/**
- * Whether an image grown by `grow` in each direction still fits the pyramid's largest level
- * (a second search must not fail where the first did not).
- */
-function pyramidFits(p: { width: number; height: number }, o: ResolvedOptions, grow: number): boolean {
-  const scale = 12 / o.minFaceSize;
-  return Math.ceil(p.height * grow * scale) * Math.ceil(p.width * grow * scale) <= MAX_PYRAMID_LEVEL_PIXELS;
 }
 
 /** Options of {@link loadMtcnn}: where the weights are, plus detector settings. */

@@ -61,6 +61,12 @@ export const MIN_FACE_SIZE_FLOOR = 12;
  */
 export const MAX_PYRAMID_LEVEL_PIXELS = 2 ** 22;
 
+/** Pixels of the largest pyramid level of a `height × width` image (the one of scale 12 / minFaceSize). */
+export function firstLevelPixels(height: number, width: number, minFaceSize: number): number {
+  const scale = 12 / minFaceSize;
+  return Math.ceil(height * scale) * Math.ceil(width * scale);
+}
+
 function checkPyramidArgs(height: number, width: number, minFaceSize: number, factor: number): void {
   if (!(Number.isFinite(minFaceSize) && minFaceSize > 0)) {
     throw new ConfigError('minFaceSize', `must be a positive number, got ${minFaceSize}`);
@@ -70,8 +76,7 @@ function checkPyramidArgs(height: number, width: number, minFaceSize: number, fa
   }
   if (!(factor > 0 && factor < 1)) throw new ConfigError('scaleFactor', `must be in (0, 1), got ${factor}`);
   if (!(height > 0 && width > 0)) throw new ConfigError('image size', `must be positive, got ${width}×${height}`);
-  const scale = 12 / minFaceSize;
-  const levelPixels = Math.ceil(height * scale) * Math.ceil(width * scale);
+  const levelPixels = firstLevelPixels(height, width, minFaceSize);
   if (levelPixels > MAX_PYRAMID_LEVEL_PIXELS) {
     const least = Math.ceil(12 * Math.sqrt((height * width) / MAX_PYRAMID_LEVEL_PIXELS));
     throw new ConfigError(
