@@ -5,14 +5,19 @@
  *
  *   node --import tsx examples/distill/main.ts [--out out/distill] [--sources celeba-faces]
  *        [--size 96] [--config examples/distill/student.json] [--workers 2]
+ *        [--views 0] [--seed 1] [--stop-after STAGE]
  *
  * Stages:
  *   1. chips    — `align --method chip --image-size 150` of each source under ../shared/data
  *   2. tree     — one training tree of the chips, without the identities of bench/celeba-holdout.txt
+ *   2b. views   — with --views K: K augmented views of every chip (views.ts), added to the tree
  *   3. teacher  — the teacher's embeddings of every chip and its mirror image (TeacherCache)
  *   4. rescale  — the chips at the student's input size (INTER_AREA, as the embedder does)
  *   5. train    — label-free distillation (examples/distill/student.json)
  * The trained model is in <out>/run/model; evaluate it with `bench:identify`, `eval-lfw`.
+ * `--stop-after views|teacher|rescale` ends the command after that stage (e.g. to fill the
+ * teacher cache in several processes with teacher.ts, or to train with `tfjs-facenet train`
+ * options such as `--init-from`).
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
@@ -29,6 +34,7 @@ import { readTrainConfigFile } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../../src/util/shared-data.js';
 import { linkTrainingTree, rescaleChips, teacherEmbedding } from './data.js';
+import { writeViews } from './views.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,12 +44,24 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: '96' },
     config: { type: 'string', default: 'examples/distill/student.json' },
     workers: { type: 'string', default: '2' },
+    views: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    'stop-after': { type: 'string' },
   },
 });
 const out = resolve(args.out);
 const size = Number(args.size);
 const workers = Number(args.workers);
 const log = (s: string) => console.error(`[distill] ${s}`);
+const STAGES = ['chips', 'tree', 'views', 'teacher', 'rescale', 'train'];
+if (args['stop-after'] !== undefined && !STAGES.includes(args['stop-after'])) throw new Error(`--stop-after: one of ${STAGES.join(', ')}, got ${args['stop-after']}`);
+/** Ends the command when `--stop-after` names this stage. */
+const stageDone = (stage: string) => {
+  if (args['stop-after'] === stage) {
+    log(`stopped after stage ${stage}`);
+    process.exit(0);
+  }
+};
 
 await initBackend();
 
@@ -55,12 +73,26 @@ for (const source of args.sources.split(',')) {
   log(`chips ${source}: ${s.aligned + s.skipped} aligned, ${s.noFace.length} without a face, ${s.failed.length} failed`);
   chipDirs.push(dir);
 }
+stageDone('chips');
 
 // 2. tree
 const holdout = new Set((await readFile(resolve('bench/celeba-holdout.txt'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')));
-const tree = join(out, 'train150');
-const linked = await linkTrainingTree(chipDirs, tree, holdout);
+const chipTree = join(out, 'train150');
+const linked = await linkTrainingTree(chipDirs, chipTree, holdout);
 log(`training tree: ${linked.images} chips of ${linked.identities} identities (${holdout.size} held out)`);
+stageDone('tree');
+
+// 2b. views
+const views = Number(args.views);
+let tree = chipTree;
+if (views > 0) {
+  const viewDir = join(out, `views150-seed${args.seed}`);
+  log(`views: ${await writeViews(chipTree, viewDir, views, Number(args.seed))} written`);
+  tree = join(out, `train150-views${views}`);
+  const all = await linkTrainingTree([chipTree, viewDir], tree, holdout);
+  log(`training tree with views: ${all.images} images`);
+}
+stageDone('views');
 
 // 3. teacher
 const teacher = await loadModel(resolve(args.teacher));
@@ -79,10 +111,12 @@ const computed = await fillTeacherCache(cache, {
 await cache.close();
 teacher.dispose();
 log(`teacher: ${computed} embeddings computed, ${cache.size} cached`);
+stageDone('teacher');
 
 // 4. rescale
-const studentTree = join(out, `train${size}`);
+const studentTree = join(out, views > 0 ? `train${size}-views${views}` : `train${size}`);
 log(`rescaled ${await rescaleChips(tree, studentTree, size)} chips to ${size} px`);
+stageDone('rescale');
 
 // 5. train
 const config = await readTrainConfigFile(resolve(args.config));
