@@ -16,13 +16,18 @@ import { sharedPath } from '../src/util/shared-data.js';
 import type { Box } from '../src/face/types.js';
 import { boxIou } from '../src/recognition/face-tracks.js';
 import { NoFaceError } from '../src/errors.js';
+import type { Aggregation } from '../src/gallery/gallery.js';
 
 const program = new Command('bench:groups')
   .option('--models <list>', 'shipped model names or model directories', 'default,dlib')
   .option('--miss-padding <f>', "MTCNN's missPadding for enrolment and the group photos (a border for images without a face)", '0')
+  .option('--aggregation <a>', "how a face is compared with an enrolled person: 'nearest' photo or 'mean' of them", 'nearest')
+  .option('--threshold <t>', "instead of the model's own threshold")
   .option('--json <file>', 'write the results as JSON')
   .parse();
-const o = program.opts<{ models: string; missPadding: string; json?: string }>();
+const o = program.opts<{ models: string; missPadding: string; aggregation: string; threshold?: string; json?: string }>();
+if (o.aggregation !== 'nearest' && o.aggregation !== 'mean') throw new Error(`--aggregation: nearest or mean, got ${o.aggregation}`);
+const matchOptions = { aggregation: o.aggregation as Aggregation, ...(o.threshold ? { threshold: Number(o.threshold) } : {}) };
 
 interface Truth { box: Box; name: string | null }
 const truth = JSON.parse(await readFile(resolve(import.meta.dirname, 'groups-truth.json'), 'utf8')) as { images: Record<string, Truth[]> };
@@ -48,7 +53,7 @@ for (const model of o.models.split(',')) {
   const counts = { correct: 0, wrong: 0, unknown: 0, nonFaceNamed: 0, nonFaceUnnamed: 0, unmatchedBoxes: 0 };
   const details: { image: string; truth: string | null; named: string | null; nearest: string | null; distance: number; score: number }[] = [];
   for (const image of Object.keys(truth.images).sort()) {
-    const faces = await rec.identify(sharedPath('data', 'samples', 'groups', image));
+    const faces = await rec.identify(sharedPath('data', 'samples', 'groups', image), matchOptions);
     for (const f of faces) {
       const t = truth.images[image].find((x) => boxIou(x.box, f.box) >= 0.5);
       if (!t) {
@@ -63,11 +68,12 @@ for (const model of o.models.split(',')) {
   }
   const cal = rec.embedder.calibration;
   rec.dispose();
-  results.push({ model, threshold: rec.gallery.threshold, minDetectionScore: cal?.minDetectionScore ?? 0, counts, details });
+  const threshold = matchOptions.threshold ?? rec.gallery.threshold;
+  results.push({ model, aggregation: matchOptions.aggregation, threshold, minDetectionScore: cal?.minDetectionScore ?? 0, counts, details });
   const faces = counts.correct + counts.wrong + counts.unknown;
   console.log(
     `${basename(model).padEnd(10)} of ${faces} faces: ${counts.correct} named correctly, ${counts.wrong} wrongly, ${counts.unknown} unknown; ` +
-      `non-faces named ${counts.nonFaceNamed} of ${counts.nonFaceNamed + counts.nonFaceUnnamed}  (threshold ${rec.gallery.threshold.toFixed(3)}, detection floor ${cal?.minDetectionScore ?? 0})`,
+      `non-faces named ${counts.nonFaceNamed} of ${counts.nonFaceNamed + counts.nonFaceUnnamed}  (${matchOptions.aggregation}, threshold ${threshold.toFixed(4)}, detection floor ${cal?.minDetectionScore ?? 0})`,
   );
 }
 if (o.json) {
