@@ -1,10 +1,11 @@
 /**
  * The demo, counted: the seven sample people are enrolled (all their portraits) and every
  * box MTCNN finds in the group photos bbt1…bbt5 is named or called unknown with the model's
- * own threshold and detection-score floor; each box is compared with bench/groups-truth.json
- * (matched by overlap, IoU ≥ 0.5).
+ * own threshold (or --threshold) and detection-score floor; each box is compared with
+ * bench/groups-truth.json (matched by overlap, IoU ≥ 0.5).
  *
  *   npm run bench:groups -- [--models default,dlib] [--json out/bench-groups.json]
+ *        [--aggregation nearest|mean] [--threshold T] [--miss-padding F]
  */
 import { Command } from 'commander';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ const program = new Command('bench:groups')
   .parse();
 const o = program.opts<{ models: string; missPadding: string; aggregation: string; threshold?: string; json?: string }>();
 if (o.aggregation !== 'nearest' && o.aggregation !== 'mean') throw new Error(`--aggregation: nearest or mean, got ${o.aggregation}`);
+if (o.threshold !== undefined && !(Number(o.threshold) > 0 && Number.isFinite(Number(o.threshold)))) throw new Error(`--threshold: a positive number, got ${o.threshold}`);
 const matchOptions = { aggregation: o.aggregation as Aggregation, ...(o.threshold ? { threshold: Number(o.threshold) } : {}) };
 
 interface Truth { box: Box; name: string | null }

@@ -62,12 +62,12 @@ describe('augmentChip', () => {
 
   it('recolours as worked out by hand', () => {
     const chip = tf.tensor3d([200, 100, 50, 20, 40, 60], [1, 2, 3]);
-    // Luma of the pixels: 0.299·200 + 0.587·100 + 0.114·50 = 124.2; 0.299·20 + 0.587·40 + 0.114·60 = 36.32.
+    // Luma of the pixels: 0.299·200 + 0.587·100 + 0.114·50 = 124.2; 0.299·20 + 0.587·40 + 0.114·60 = 36.30.
     const grey = augmentChip(chip, { ...IDENTITY, saturation: 0 });
     expect(Array.from(grey.dataSync())).toEqual([124, 124, 124, 36, 36, 36]);
-    // Brightness 1.5 then contrast 2 about the mean brightened luma m = 1.5 · (124.2 + 36.32) / 2 = 120.39:
+    // Brightness 1.5 then contrast 2 about the mean brightened luma m = 1.5 · (124.2 + 36.3) / 2 = 120.375:
     // v → m + 2 (1.5 v − m), clipped to 0…255.
-    const m = 120.39;
+    const m = 120.375;
     const f = (v: number) => Math.min(255, Math.max(0, Math.round(m + 2 * (1.5 * v - m))));
     const punchy = augmentChip(chip, { ...IDENTITY, brightness: 1.5, contrast: 2 });
     expect(Array.from(punchy.dataSync())).toEqual([200, 100, 50, 20, 40, 60].map(f));
@@ -114,15 +114,18 @@ describe('writeViews', () => {
       expect(await writeViews(join(root, 'chips'), join(root, 'views'), 2, 1)).toBe(4);
       expect(tf.memory().numTensors).toBe(before);
       const names = (await readdir(join(root, 'views', id))).sort();
-      expect(names).toEqual(chips.flatMap((c) => [viewKey(c, 1), viewKey(c, 2)]).sort());
-      // Resumed: nothing left to write. Rewritten elsewhere: byte for byte the same files.
+      expect(names).toEqual(chips.flatMap((c) => [viewKey(c, 1, 1), viewKey(c, 1, 2)]).sort());
+      // Resumed: nothing left to write. Another seed: other files beside them.
+      // Rewritten elsewhere: byte for byte the same files.
       expect(await writeViews(join(root, 'chips'), join(root, 'views'), 2, 1)).toBe(0);
+      expect(await writeViews(join(root, 'chips'), join(root, 'views'), 1, 2)).toBe(2);
+      expect((await readdir(join(root, 'views', id))).filter((n) => n.includes('~s2v1.')).length).toBe(2);
       expect(await writeViews(join(root, 'chips'), join(root, 'again'), 2, 1)).toBe(4);
       for (const n of names) expect(await readFile(join(root, 'again', id, n))).toEqual(await readFile(join(root, 'views', id, n)));
 
       // A view is the chip moved and recoloured, not another picture: close to it, not equal.
       const chip = await loadImage(join(root, 'chips', id, chips[0]));
-      const view = await loadImage(join(root, 'views', id, viewKey(chips[0], 1)));
+      const view = await loadImage(join(root, 'views', id, viewKey(chips[0], 1, 1)));
       const diff = tf.tidy(() => tf.mean(tf.abs(tf.sub(chip, view))).dataSync()[0]);
       expect(diff).toBeGreaterThan(1);
       expect(diff).toBeLessThan(80);

@@ -15,7 +15,7 @@
  *   4. rescale  — the chips at the student's input size (INTER_AREA, as the embedder does)
  *   5. train    — label-free distillation (examples/distill/student.json)
  * The trained model is in <out>/run/model; evaluate it with `bench:identify`, `eval-lfw`.
- * `--stop-after views|teacher|rescale` ends the command after that stage (e.g. to fill the
+ * `--stop-after chips|tree|views|teacher|rescale` ends the command after that stage (e.g. to fill the
  * teacher cache in several processes with teacher.ts, or to train with `tfjs-facenet train`
  * options such as `--init-from`).
  */
@@ -53,8 +53,14 @@ const out = resolve(args.out);
 const size = Number(args.size);
 const workers = Number(args.workers);
 const log = (s: string) => console.error(`[distill] ${s}`);
-const STAGES = ['chips', 'tree', 'views', 'teacher', 'rescale', 'train'];
+const STAGES = ['chips', 'tree', 'views', 'teacher', 'rescale'];
 if (args['stop-after'] !== undefined && !STAGES.includes(args['stop-after'])) throw new Error(`--stop-after: one of ${STAGES.join(', ')}, got ${args['stop-after']}`);
+const views = Number(args.views);
+const seed = Number(args.seed);
+if (!(Number.isInteger(views) && views >= 0)) throw new Error(`--views: a whole number ≥ 0, got ${args.views}`);
+if (!Number.isInteger(seed)) throw new Error(`--seed: a whole number, got ${args.seed}`);
+/** Names of folders that hold views: their count and seed. */
+const viewsTag = `views${views}-seed${seed}`;
 /** Ends the command when `--stop-after` names this stage. */
 const stageDone = (stage: string) => {
   if (args['stop-after'] === stage) {
@@ -83,12 +89,11 @@ log(`training tree: ${linked.images} chips of ${linked.identities} identities ($
 stageDone('tree');
 
 // 2b. views
-const views = Number(args.views);
 let tree = chipTree;
 if (views > 0) {
-  const viewDir = join(out, `views150-seed${args.seed}`);
-  log(`views: ${await writeViews(chipTree, viewDir, views, Number(args.seed))} written`);
-  tree = join(out, `train150-views${views}`);
+  const viewDir = join(out, `views150-seed${seed}`);
+  log(`views: ${await writeViews(chipTree, viewDir, views, seed)} written`);
+  tree = join(out, `train150-${viewsTag}`);
   const all = await linkTrainingTree([chipTree, viewDir], tree, holdout);
   log(`training tree with views: ${all.images} images`);
 }
@@ -114,7 +119,7 @@ log(`teacher: ${computed} embeddings computed, ${cache.size} cached`);
 stageDone('teacher');
 
 // 4. rescale
-const studentTree = join(out, views > 0 ? `train${size}-views${views}` : `train${size}`);
+const studentTree = join(out, views > 0 ? `train${size}-${viewsTag}` : `train${size}`);
 log(`rescaled ${await rescaleChips(tree, studentTree, size)} chips to ${size} px`);
 stageDone('rescale');
 

@@ -10,12 +10,14 @@
  * on the unaugmented chip would be wrong for the moved one).
  *
  * Views are deterministic: view `v` of the chip at key `k` depends only on (seed, k, v), so
- * an interrupted stage resumes and a rerun writes the same pixels.
+ * an interrupted stage resumes and a rerun on the same backend writes the same pixels. The
+ * seed is part of every view's file name, so views of two seeds never stand in for each other
+ * (in a tree, a teacher cache or a rescaled copy).
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { transformRow } from '../../src/face/align.js';
 import { encodeImage } from '../../src/image/decode-node.js';
 import { loadImage } from '../../src/image/load.js';
 import { readImageFolder } from '../../src/train/dataset.js';
@@ -28,7 +30,7 @@ export interface ViewParameters {
   scale: number;
   /** Rotation about the centre, radians (positive turns the face clockwise on screen). */
   angle: number;
-  /** Shift in pixels. */
+  /** Shift in pixels: +dx moves the face right, +dy down. */
   dx: number;
   dy: number;
   /** Multiplies every value. */
@@ -51,7 +53,7 @@ export const VIEW_RANGES = {
   grey: 0.15,
 } as const;
 
-/** The parameters of view `view` of the chip `key` of side `size`. */
+/** The parameters of view `view` of the chip `key` of side `size` (chips are square). */
 export function viewParameters(seed: number, key: string, view: number, size: number): ViewParameters {
   const rng = Rng.derive(seed, 'view', key, view);
   const uniform = ([lo, hi]: readonly [number, number]) => lo + (hi - lo) * rng.next();
@@ -67,18 +69,16 @@ export function viewParameters(seed: number, key: string, view: number, size: nu
 }
 
 /**
- * The output→input map of a view's geometry, as the 8 numbers `tf.image.transform` takes:
- * output pixel p comes from input `c + R(−angle)·(p − c − d) / scale` (c the centre).
+ * A view's geometry as `tf.image.transform` takes it: the image→view similarity
+ * `p ↦ c + d + scale·R(angle)·(p − c)` (c the centre, d the shift), inverted by align's
+ * {@link transformRow}.
  */
 export function viewTransform(p: ViewParameters, height: number, width: number): number[] {
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
-  const a = Math.cos(p.angle) / p.scale;
-  const b = Math.sin(p.angle) / p.scale;
-  const ox = cx + p.dx;
-  const oy = cy + p.dy;
-  // in_x = a(x − ox) + b(y − oy) + cx;  in_y = −b(x − ox) + a(y − oy) + cy
-  return [a, b, cx - a * ox - b * oy, -b, a, cy + b * ox - a * oy, 0, 0];
+  const a = p.scale * Math.cos(p.angle);
+  const b = p.scale * Math.sin(p.angle);
+  return transformRow({ a, b, tx: cx + p.dx - (a * cx - b * cy), ty: cy + p.dy - (b * cx + a * cy) });
 }
 
 /**
@@ -101,9 +101,9 @@ export function augmentChip(chip: tf.Tensor3D, p: ViewParameters): tf.Tensor3D {
   });
 }
 
-/** Where view `view` of the chip at relative path `key` is written: `id/name~v<view>.png`. */
-export function viewKey(key: string, view: number): string {
-  return key.replace(/\.[^./]+$/, '') + `~v${view}.png`;
+/** Where view `view` (of seed `seed`) of the chip at relative path `key` is written: `id/name~s<seed>v<view>.png`. */
+export function viewKey(key: string, seed: number, view: number): string {
+  return key.replace(/\.[^./]+$/, '') + `~s${seed}v${view}.png`;
 }
 
 /**
@@ -117,17 +117,16 @@ export async function writeViews(input: string, output: string, views: number, s
   let written = 0;
   for (let i = 0; i < paths.length; i++) {
     const key = relative(folder.root, paths[i]);
-    const todo = Array.from({ length: views }, (_, v) => v + 1).filter((v) => !existsSync(join(output, viewKey(key, v))));
+    const todo = Array.from({ length: views }, (_, v) => v + 1).filter((v) => !existsSync(join(output, viewKey(key, seed, v))));
     if (todo.length) {
       const chip = await loadImage(paths[i]);
       try {
         for (const v of todo) {
-          const target = join(output, viewKey(key, v));
+          const target = join(output, viewKey(key, seed, v));
           const [h, w] = chip.shape;
           const view = augmentChip(chip, viewParameters(seed, key, v, w));
           const bytes = Uint8Array.from(view.dataSync());
           view.dispose();
-          await mkdir(dirname(target), { recursive: true });
           await writeFileAtomic(target, await encodeImage({ data: bytes, width: w, height: h, channels: 3 }, 'png'));
           written++;
         }

@@ -172,8 +172,11 @@ export function alignmentTransform(landmarks: readonly Point[], opts: AlignOptio
   return estimateSimilarity(landmarks, opts.points ?? templatePoints(opts));
 }
 
-/** The 8 numbers `tf.image.transform` wants: the output→input map as a projective row. */
-function transformRow(imageToOutput: Similarity): number[] {
+/**
+ * The 8 numbers `tf.image.transform` wants for warping by `imageToOutput`: the inverse
+ * (output→input) map as a projective row.
+ */
+export function transformRow(imageToOutput: Similarity): number[] {
   const inv = invertSimilarity(imageToOutput);
   return [inv.a, -inv.b, inv.tx, inv.b, inv.a, inv.ty, 0, 0];
 }
