@@ -1,9 +1,9 @@
 /**
  * Augmented views of face chips, for teaching the student on more than the chips themselves.
  *
- * The first students learned the teacher's answers for 22,585 chips well (cosine loss 0.18
- * on training chips) and generalised worse (0.26–0.27 on chips of people it never saw): it
- * had too few teacher-labelled images. A view is a chip moved a little (scale, rotation,
+ * The first students learned the teacher's answers for their 22,585 chips well and generalised
+ * worse: embedding loss 0.18 on those chips, 0.27 on chips of people they never saw, 0.26 on
+ * LFW (`gap.ts`, BENCHMARKS.md) — too few teacher-labelled images. A view is a chip moved a little (scale, rotation,
  * shift) and recoloured (brightness, contrast, saturation, sometimes grey), written as an
  * image of its own; the teacher then embeds the view itself, so the student is shown
  * exactly the picture whose answer it is taught ("consistent" teaching — a target computed
