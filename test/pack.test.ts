@@ -1,6 +1,7 @@
 /**
  * Packaging, the way a newcomer meets the library: `npm pack` (its `prepack` builds), the
- * tarball installed offline (from the npm cache the lockfile filled) into empty projects in
+ * tarball installed (from the npm cache where it can; `npm ci` caches tarballs but not the
+ * registry's package documents a fresh install resolves) into empty projects in
  * a temp folder — outside the repository, with no `../shared` and none of the tests' data
  * settings — and used there: ESM import, CJS require, the CLI from node_modules/.bin, the
  * wasm backend and sharp, TypeScript declarations, and every README code block and the
@@ -46,7 +47,8 @@ async function mustRun(cmd: string, args: string[], cwd: string, env?: NodeJS.Pr
 const userEnv: NodeJS.ProcessEnv = { ...process.env, TFJS_FACENET_CACHE: join(work, 'empty-cache') };
 for (const k of ['TFJS_FACENET_BACKEND', 'TFJS_FACENET_SHARED', 'TFJS_FACENET_WEIGHTS', 'NODE_OPTIONS']) delete userEnv[k];
 
-const offline = ['--offline', '--no-audit', '--no-fund', '--loglevel=error'];
+/** `--prefer-offline`, not `--offline`: on a fresh machine the cache lacks the package documents. */
+const installFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
 let packedFiles: string[];
 let tarball: string;
@@ -62,7 +64,7 @@ beforeAll(async () => {
   tarball = join(work, packed[0].filename);
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-probe', private: true }));
-  await mustRun('npm', ['install', tarball, ...offline], app);
+  await mustRun('npm', ['install', tarball, ...installFlags], app);
 }, 900_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -202,8 +204,8 @@ describe('the packed package', () => {
     expect(lines).toContain('npm install tfjs-facenet');
     const out = new Map<string, string>();
     for (const line of lines) {
-      // The one substitution: this tarball instead of the registry's tfjs-facenet, offline.
-      const cmd = line === 'npm install tfjs-facenet' ? `npm install ${tarball} ${offline.join(' ')}` : line;
+      // The one substitution: this tarball instead of the registry's tfjs-facenet.
+      const cmd = line === 'npm install tfjs-facenet' ? `npm install ${tarball} ${installFlags.join(' ')}` : line;
       const r = await run('sh', ['-c', cmd], readmeProject, userEnv);
       // `enroll people/` exits 1 ("some inputs failed", each listed): MTCNN finds no face in two
       // of the sample portraits. Any other failure, or any other line failing, fails the test.
