@@ -18,10 +18,14 @@ import { standardizeFaces } from '../../src/recognition/standardize.js';
 import type { Preprocessing } from '../../src/face/embedding.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-/** Link every image of `sources` (aligned folder-per-identity trees) into `output`, except `exclude`d identities. */
+/**
+ * Link every image of `sources` (aligned folder-per-identity trees) into `output`, except
+ * `exclude`d identities. A file name an earlier source already gave the same identity is the
+ * same photo (CelebA's two folders share ids and file names) and is linked and counted once.
+ */
 export async function linkTrainingTree(sources: string[], output: string, exclude: ReadonlySet<string>): Promise<{ identities: number; images: number }> {
   const ids = new Set<string>();
-  let images = 0;
+  const linked = new Set<string>();
   for (const src of sources) {
     for (const id of (await readdir(src, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)) {
       if (exclude.has(id)) continue;
@@ -29,12 +33,13 @@ export async function linkTrainingTree(sources: string[], output: string, exclud
       await mkdir(join(output, id), { recursive: true });
       for (const f of (await readdir(join(src, id))).filter((f) => f.endsWith('.png'))) {
         const target = join(output, id, f);
+        if (linked.has(target)) continue;
         if (!existsSync(target)) await symlink(resolve(src, id, f), target);
-        images++;
+        linked.add(target);
       }
     }
   }
-  return { identities: ids.size, images };
+  return { identities: ids.size, images: linked.size };
 }
 
 /** Rescale every chip of `input` to `size` px into `output` (resumable: existing files are kept). */
