@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, WeightsFormatError } from '../src/errors.js';
 import type { NamedArrays } from '../src/io/types.js';
-import { onetForward, pnetForward, rnetForward } from '../src/mtcnn/networks.js';
+import { faceProbability, onetForward, pnetForward, pnetMarginMap, rnetForward } from '../src/mtcnn/networks.js';
 import {
   decodeFaceApiWeights,
   disposeParams,
@@ -19,6 +19,9 @@ import {
   type MtcnnParams,
 } from '../src/mtcnn/weights.js';
 import { setupBackend, sharedPath } from './helpers.js';
+import { readPixels } from '../src/mtcnn/stages.js';
+import { resizeArea } from '../src/image/resize-area.js';
+import { FACENET_LAYOUT, writeNetInput } from '../src/mtcnn/patches.js';
 
 beforeAll(async () => {
   await setupBackend();
@@ -44,8 +47,9 @@ describe('formats', () => {
       expect(faceapi.format).toBe('faceapi');
       const a = paramTensors(caffe);
       const b = paramTensors(faceapi);
-      expect(a).toHaveLength(50);
-      expect(b).toHaveLength(50);
+      // 50 loaded tensors and the 2 of P-Net's folded head derived from them.
+      expect(a).toHaveLength(52);
+      expect(b).toHaveLength(52);
       for (let i = 0; i < a.length; i++) {
         expect(b[i].shape).toEqual(a[i].shape);
         expect(Buffer.from((b[i].dataSync() as Float32Array).buffer).equals(Buffer.from((a[i].dataSync() as Float32Array).buffer))).toBe(true);
@@ -196,6 +200,32 @@ describe('networks', () => {
       tf.dispose([input, out.prob, out.reg]);
       expect(gotProb).toBeCloseTo(pFace, 5);
       gotReg.forEach((v, i) => expect(v).toBeCloseTo(reg[i], 4));
+    });
+  });
+
+  it("the detector's folded head gives pnetForward's probabilities and offsets", async () => {
+    await withParams('caffe', async (p) => {
+      const before = tf.memory().numTensors;
+      // A real photo (250 × 250 LFW image) resampled to 60 × 60 and normalized: a 25 × 25 map.
+      const img = await readPixels(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'));
+      const small = resizeArea(img, 60, 60);
+      const input = new Float32Array(60 * 60 * 3);
+      writeNetInput(small, FACENET_LAYOUT, input, 0);
+      const x = tf.tensor4d(input, [1, 60, 60, 3]);
+      const ref = pnetForward(p.pnet, x);
+      const packed = pnetMarginMap(p.pnet, x);
+      expect(packed.shape).toEqual([1, 25, 25, 5]);
+      const [prob, reg, got] = await Promise.all([ref.prob.data(), ref.reg.data(), packed.data()]);
+      tf.dispose([x, ref.prob, ref.reg, packed]);
+      expect(tf.memory().numTensors).toBe(before);
+      let spread = 0;
+      for (let i = 0; i < prob.length; i++) {
+        expect(Math.abs(faceProbability(got[i * 5]) - prob[i])).toBeLessThan(1e-6);
+        for (let k = 0; k < 4; k++) expect(Math.abs(got[i * 5 + 1 + k] - reg[i * 4 + k])).toBeLessThan(1e-5);
+        spread = Math.max(spread, Math.abs(prob[i] - prob[0]));
+      }
+      // The face is found somewhere and not everywhere: the comparison covers both ends.
+      expect(spread).toBeGreaterThan(0.5);
     });
   });
 });

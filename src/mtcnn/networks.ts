@@ -41,18 +41,37 @@ export interface PNetOutput {
   reg: tf.Tensor4D;
 }
 
+/** P-Net's layers before its heads: conv1, 2×2/2 `SAME` max-pool, conv2, conv3. */
+function pnetTrunk(p: PNetParams, x: tf.Tensor4D): tf.Tensor4D {
+  let h = convPrelu(x, p.conv1, p.prelu1);
+  h = tf.maxPool(h, [2, 2], [2, 2], 'same');
+  h = convPrelu(h, p.conv2, p.prelu2);
+  return convPrelu(h, p.conv3, p.prelu3);
+}
+
 /** P-Net on a batch `[n, a, b, 3]` of normalized images (any size ≥ 12). */
 export function pnetForward(p: PNetParams, x: tf.Tensor4D): PNetOutput {
   return tf.tidy(() => {
-    let h = convPrelu(x, p.conv1, p.prelu1);
-    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = convPrelu(h, p.conv2, p.prelu2);
-    h = convPrelu(h, p.conv3, p.prelu3);
+    const h = pnetTrunk(p, x);
     const logits = conv(h, p.conv4_1);
     const prob = tf.slice(tf.softmax(logits), [0, 0, 0, 1], [-1, -1, -1, 1]) as tf.Tensor4D;
     const reg = conv(h, p.conv4_2);
     return { prob, reg };
   });
+}
+
+/**
+ * P-Net as the detector runs it: both heads in one `[n, a, b, 5]` tensor (see
+ * {@link PNetParams.head}) — per cell the face logit margin `d`, whose logistic function
+ * `1 / (1 + e^-d)` is {@link pnetForward}'s `prob`, then the same 4 box offsets as its `reg`.
+ */
+export function pnetMarginMap(p: PNetParams, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => conv(pnetTrunk(p, x), p.head));
+}
+
+/** The face probability from {@link pnetMarginMap}'s margin: the two-class softmax. */
+export function faceProbability(margin: number): number {
+  return 1 / (1 + Math.exp(-margin));
 }
 
 /** R-Net / O-Net outputs, one row per input crop. */

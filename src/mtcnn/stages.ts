@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isRawImage, loadImage, rawToRgbBytes } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import type { Candidate, HeatMap } from './box.js';
-import { onetForward, pnetForward, rnetForward } from './networks.js';
+import { faceProbability, onetForward, pnetMarginMap, rnetForward } from './networks.js';
 import { writePyramidLevel, type InputLayout } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import type { PyramidLevel } from './pyramid.js';
@@ -99,11 +99,7 @@ export async function runPnet(
       const buf = new Float32Array(n * plane);
       chunk.forEach((ji, k) => writePyramidLevel(jobs[ji].image, height, width, resample, layout, buf, k * plane));
       const shape: [number, number, number, number] = layout.transpose ? [n, width, height, 3] : [n, height, width, 3];
-      const out = tf.tidy(() => {
-        const x = tf.tensor4d(buf, shape);
-        const { prob, reg } = pnetForward(params.pnet, x);
-        return tf.concat([prob, reg], 3);
-      });
+      const out = tf.tidy(() => pnetMarginMap(params.pnet, tf.tensor4d(buf, shape)));
       let data: Float32Array;
       try {
         data = (await out.data()) as Float32Array;
@@ -118,7 +114,7 @@ export async function runPnet(
         const base = k * cells * 5;
         for (let i = 0; i < cells; i++) {
           const s = base + i * 5;
-          prob[i] = data[s];
+          prob[i] = faceProbability(data[s]);
           reg[i * 4] = data[s + 1];
           reg[i * 4 + 1] = data[s + 2];
           reg[i * 4 + 2] = data[s + 3];

@@ -45,6 +45,14 @@ export interface PNetParams extends ConvPreluTrunk {
   conv4_1: ConvParams;
   /** 4 box-regression outputs. */
   conv4_2: ConvParams;
+  /**
+   * Both heads folded into one 1×1 convolution with 5 outputs, derived from `conv4_1` and
+   * `conv4_2` when the weights load: the face logit minus the not-face logit, then the 4 box
+   * offsets. A softmax over two classes is the logistic function of that margin, so the
+   * detector gets everything from one small convolution instead of two plus a softmax, a
+   * slice and a concatenation (each a full pass over the map on wasm).
+   */
+  head: ConvParams;
 }
 
 /** R-Net: three convolutions with PReLU, a 128-unit hidden layer, two heads. */
@@ -158,6 +166,12 @@ class ParamBuilder {
     };
   }
 
+  /** Track tensors made from the others, so they are disposed with them. */
+  track(p: ConvParams): ConvParams {
+    this.tensors.push(p.filter, p.bias);
+    return p;
+  }
+
   vec(name: string, n: number): tf.Tensor1D {
     return this.tensor<tf.Rank.R1>(name, [n]);
   }
@@ -207,7 +221,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     const name = names.prelu(net, index, true);
     return (name === null ? {} : { [key]: b.vec(name, n) }) as Partial<Record<K, tf.Tensor1D>>;
   };
-  const pnet: PNetParams = {
+  const pnetLayers = {
     conv1: conv('pnet', 'conv1', S.pnet.conv1),
     prelu1: prelu('pnet', 1, 10),
     conv2: conv('pnet', 'conv2', S.pnet.conv2),
@@ -217,6 +231,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv4_1: conv('pnet', 'conv4_1', S.pnet.conv4_1),
     conv4_2: conv('pnet', 'conv4_2', S.pnet.conv4_2),
   };
+  const pnet: PNetParams = { ...pnetLayers, head: b.track(foldPnetHead(pnetLayers.conv4_1, pnetLayers.conv4_2)) };
   const rnet: RNetParams = {
     conv1: conv('rnet', 'conv1', S.rnet.conv1),
     prelu1: prelu('rnet', 1, 28),
@@ -245,6 +260,20 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     fc2_3: fc('onet', 'fc2_3', S.onet.fc2_3),
   };
   return { pnet, rnet, onet };
+}
+
+/** {@link PNetParams.head} from P-Net's two heads: `[face − not-face, box × 4]`. */
+function foldPnetHead(cls: ConvParams, box: ConvParams): ConvParams {
+  return tf.tidy(() => {
+    const margin = (t: tf.Tensor, axis: number) => {
+      const [notFace, face] = tf.split(t, 2, axis);
+      return tf.sub(face, notFace);
+    };
+    return {
+      filter: tf.concat([margin(cls.filter, 3), box.filter], 3) as tf.Tensor4D,
+      bias: tf.concat([margin(cls.bias, 0), box.bias], 0) as tf.Tensor1D,
+    };
+  });
 }
 
 /**
