@@ -236,6 +236,17 @@ export function resizeArea<T extends Uint8Array | Float64Array>(
 }
 
 /**
+ * Whether resizing `height × width` to `dstHeight × dstWidth` takes OpenCV's general
+ * area-averaging path: both sides shrink (or one stays), the size changes, and not by
+ * integer factors on both sides.
+ */
+export function isGeneralArea(height: number, width: number, dstHeight: number, dstWidth: number): boolean {
+  const scaleX = 1 / (dstWidth / width);
+  const scaleY = 1 / (dstHeight / height);
+  return scaleX >= 1 && scaleY >= 1 && !(dstHeight === height && dstWidth === width) && !areaFastFactors(height, width, dstHeight, dstWidth);
+}
+
+/**
  * A zero-padded window of an image, as the reference builds its crops: a `height × width`
  * patch whose pixel `(r, c)` is `image[r + rowOffset][c + colOffset]` for `r` in
  * `[rowStart, rowEnd)` and `c` in `[colStart, colEnd)`, and 0 elsewhere.
@@ -266,9 +277,7 @@ export function resizeAreaPadded(image: PixelBuffer, win: PaddedWindow, dstHeigh
   const colEnd = Math.min(win.colEnd, image.width - win.colOffset, tw);
   const scaleX = 1 / (dstWidth / tw);
   const scaleY = 1 / (dstHeight / th);
-  const general =
-    scaleX >= 1 && scaleY >= 1 && !(dstHeight === th && dstWidth === tw) && !areaFastFactors(th, tw, dstHeight, dstWidth);
-  if (!general) {
+  if (!isGeneralArea(th, tw, dstHeight, dstWidth)) {
     // Rare shapes (enlarging, integer factors, same size): build the patch.
     const tmp = new Float64Array(th * tw * 3);
     const S = image.data;

@@ -5,7 +5,8 @@
  */
 import type { PadResult } from './box.js';
 import type { PixelBuffer } from '../image/pixels.js';
-import { resizeArea, resizeAreaPadded } from '../image/resize-area.js';
+import { isGeneralArea, resizeArea, resizeAreaPadded, type PaddedWindow } from '../image/resize-area.js';
+import { writeAreaCrops, writeAreaInput } from '../image/area-wasm.js';
 import { resizeLinear } from '../image/resize-linear.js';
 
 /** How pixels become network input. */
@@ -82,10 +83,61 @@ function copyBlock(
   }
 }
 
+/** The window of the image a padded box covers (see `pad`), in {@link resizeAreaPadded}'s terms. */
+function cropWindow(p: PadResult): PaddedWindow {
+  return {
+    height: p.tmph,
+    width: p.tmpw,
+    rowOffset: p.y - p.dy,
+    colOffset: p.x - p.dx,
+    rowStart: p.dy - 1,
+    rowEnd: p.dy - 1 + (p.ey - p.y + 1),
+    colStart: p.dx - 1,
+    colEnd: p.dx - 1 + (p.ex - p.x + 1),
+  };
+}
+
 /**
- * The reference's crop for R-Net / O-Net: a zero-filled float64 `tmph × tmpw` patch receiving
- * `img[y-1:ey, x-1:ex]` at `[dy-1:edy, dx-1:edx]` (see `pad`), resized to `size × size` with
- * `INTER_AREA`, normalized into `out`.
+ * The reference's crops for R-Net / O-Net: for each box a zero-filled float64 `tmph × tmpw`
+ * patch receiving `img[y-1:ey, x-1:ex]` at `[dy-1:edy, dx-1:edx]` (see `pad`), resized to
+ * `size × size` with `INTER_AREA`, normalized into `out` one after another from `offset`.
+ * Boxes the reference cannot crop either (`tmpw` or `tmph` ≤ 0) are skipped and take no slot.
+ * The WebAssembly kernel does the shrinking ones when it can (same values, see `writeAreaCrops`).
+ *
+ * @returns per box, whether it was written.
+ */
+export function writeFacenetCrops(
+  img: PixelBuffer,
+  pads: readonly PadResult[],
+  size: number,
+  layout: InputLayout,
+  out: Float32Array,
+  offset: number,
+): boolean[] {
+  const plane = size * size * 3;
+  const written = pads.map((p) => p.tmpw > 0 && p.tmph > 0);
+  const fast: PaddedWindow[] = [];
+  const fastOffsets: number[] = [];
+  const slow: [PaddedWindow, number][] = [];
+  let slot = 0;
+  pads.forEach((p, i) => {
+    if (!written[i]) return;
+    const win = cropWindow(p);
+    const at = offset + slot++ * plane;
+    if (isGeneralArea(win.height, win.width, size, size)) {
+      fast.push(win);
+      fastOffsets.push(at);
+    } else slow.push([win, at]);
+  });
+  if (!writeAreaCrops(img, fast, size, layout, out, fastOffsets)) fast.forEach((win, i) => slow.push([win, fastOffsets[i]]));
+  for (const [win, at] of slow) {
+    writeNetInput({ data: resizeAreaPadded(img, win, size, size), height: size, width: size, channels: 3 }, layout, out, at);
+  }
+  return written;
+}
+
+/**
+ * One box's crop (see {@link writeFacenetCrops}).
  *
  * @returns false when the box is empty (`tmpw` or `tmph` ≤ 0), which the reference cannot
  *   handle either; nothing is written then.
@@ -98,24 +150,7 @@ export function writeFacenetCrop(
   out: Float32Array,
   offset: number,
 ): boolean {
-  if (p.tmpw <= 0 || p.tmph <= 0) return false;
-  const resized = resizeAreaPadded(
-    img,
-    {
-      height: p.tmph,
-      width: p.tmpw,
-      rowOffset: p.y - p.dy,
-      colOffset: p.x - p.dx,
-      rowStart: p.dy - 1,
-      rowEnd: p.dy - 1 + (p.ey - p.y + 1),
-      colStart: p.dx - 1,
-      colEnd: p.dx - 1 + (p.ex - p.x + 1),
-    },
-    size,
-    size,
-  );
-  writeNetInput({ data: resized, height: size, width: size, channels: 3 }, layout, out, offset);
-  return true;
+  return writeFacenetCrops(img, [p], size, layout, out, offset)[0];
 }
 
 /**
@@ -156,6 +191,8 @@ export function writePyramidLevel(
   out: Float32Array,
   offset: number,
 ): void {
+  // The WebAssembly kernel gives the same values when it applies (8-bit images, OpenCV's general area path).
+  if (resample === 'area' && writeAreaInput(img, height, width, layout, out, offset)) return;
   const resized = resample === 'area' ? resizeArea(img, height, width) : resizeLinear(img, height, width);
   writeNetInput(resized, layout, out, offset);
 }

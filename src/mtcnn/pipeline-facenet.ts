@@ -13,7 +13,7 @@ import {
   rerec,
   type ScoredBox,
 } from './box.js';
-import { FACENET_LAYOUT, writeFacenetCrop } from './patches.js';
+import { FACENET_LAYOUT, writeFacenetCrops } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { pyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
@@ -36,11 +36,10 @@ function cropBatch(
   let k = 0;
   const kept = boxes.map((list, i) => {
     const { width: w, height: h } = images[i];
-    return list.filter((b) => {
-      const ok = writeFacenetCrop(images[i], pad(b, w, h), size, FACENET_LAYOUT, input, k * plane);
-      if (ok) k++;
-      return ok;
-    });
+    const written = writeFacenetCrops(images[i], list.map((b) => pad(b, w, h)), size, FACENET_LAYOUT, input, k * plane);
+    const ok = list.filter((_, j) => written[j]);
+    k += ok.length;
+    return ok;
   });
   return { input: input.subarray(0, k * plane), count: k, kept };
 }
