@@ -7,7 +7,7 @@
  * Times are process CPU time (see `cpuNow`).
  */
 import { bbreg, bbregPnet, fixBox, generateBoundingBox, nms, pad, rerec, type Candidate, type ScoredBox } from '../src/mtcnn/box.js';
-import { FACENET_LAYOUT, writeFacenetCrop, writePyramidLevel } from '../src/mtcnn/patches.js';
+import { FACENET_LAYOUT, writeFacenetCrops, writePyramidLevel } from '../src/mtcnn/patches.js';
 import type { PixelBuffer } from '../src/image/pixels.js';
 import { pyramidLevels } from '../src/mtcnn/pyramid.js';
 import type { ResolvedOptions } from '../src/mtcnn/pipeline-types.js';
@@ -47,10 +47,8 @@ export interface Breakdown {
 function crops(image: PixelBuffer, boxes: ScoredBox[], size: number): { input: Float32Array; kept: ScoredBox[] } {
   const plane = size * size * 3;
   const input = new Float32Array(boxes.length * plane);
-  const kept: ScoredBox[] = [];
-  for (const b of boxes) {
-    if (writeFacenetCrop(image, pad(b, image.width, image.height), size, FACENET_LAYOUT, input, kept.length * plane)) kept.push(b);
-  }
+  const written = writeFacenetCrops(image, boxes.map((b) => pad(b, image.width, image.height)), size, FACENET_LAYOUT, input, 0);
+  const kept = boxes.filter((_, i) => written[i]);
   return { input: input.subarray(0, kept.length * plane), kept };
 }
 

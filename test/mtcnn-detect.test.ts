@@ -139,6 +139,18 @@ describe('real photos', () => {
     expect(t.total).toBeGreaterThanOrEqual(t.pnet + t.rnet + t.onet);
   });
 
+  it('detections running at the same time give what they give one by one (shared input buffers)', async () => {
+    // Decoded images: no file reading, so the calls interleave at the networks' downloads.
+    const files = ['bbt1.jpg', 'bbt3.jpg', 'bbt4.jpg'].map((f) => sharedPath('data/samples/groups', f));
+    const images = await Promise.all(files.map((f) => decodeImageFile(f)));
+    const raws = images.map((im) => ({ data: im.data, width: im.width, height: im.height, channels: 3 as const }));
+    const alone: FaceDetection[][] = [];
+    for (const r of raws) alone.push(await caffe.detect(r));
+    const together = await Promise.all([...raws, ...raws].map((r, i) => caffe.detect(r, { maxBatch: i % 2 ? 1024 : 5 })));
+    expect(together).toEqual([...alone, ...alone]);
+    expect(alone.map((f) => f.length)).toEqual([4, 5, 6]);
+  });
+
   it('finds exactly one face in each portrait of the gallery and in the Anthony Hopkins samples', async () => {
     // Two portraits are cropped so tightly that the face overflows the frame (forehead and chin
     // cut off): the reference finds nothing there either (checked by running detect_face.py

@@ -17,9 +17,13 @@ import { FACENET_LAYOUT, writeFacenetCrops } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { pyramidLevels } from './pyramid.js';
 import { pnetCandidates, runRefine } from './stages.js';
+import { FloatScratch } from '../util/scratch.js';
 import type { Box, FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
+
+/** R-Net's and O-Net's input batches: filled by `cropBatch`, consumed by `runRefine` before it awaits. */
+const cropInput = new FloatScratch();
 
 /**
  * Crop every box of every image into one `size × size` batch. Empty boxes (which the
@@ -32,7 +36,7 @@ function cropBatch(
 ): { input: Float32Array; count: number; kept: ScoredBox[][] } {
   const plane = size * size * 3;
   const total = boxes.reduce((n, b) => n + b.length, 0);
-  const input = new Float32Array(total * plane);
+  const input = cropInput.take(total * plane);
   let k = 0;
   const kept = boxes.map((list, i) => {
     const { width: w, height: h } = images[i];

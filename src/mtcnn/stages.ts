@@ -12,6 +12,7 @@ import { writePyramidLevel, type InputLayout } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import type { PyramidLevel } from './pyramid.js';
 import type { MtcnnParams } from './weights.js';
+import { FloatScratch } from '../util/scratch.js';
 
 /**
  * Read an image into a pixel buffer. Integer-valued 0…255 pixels (anything decoded from a
@@ -71,6 +72,9 @@ export interface PnetMaps {
 /** Upper bound on input pixels per P-Net call (keeps activations of big batches in check). */
 const PNET_PIXEL_BUDGET = 4_000_000;
 
+/** P-Net's input batch, filled and turned into a tensor without an `await` in between. */
+const pnetInput = new FloatScratch();
+
 /**
  * Run P-Net on every job; jobs whose levels have the same size are batched together.
  * Results come back in job order.
@@ -96,7 +100,7 @@ export async function runPnet(
       const chunk = members.slice(start, start + per);
       const n = chunk.length;
       const plane = height * width * 3;
-      const buf = new Float32Array(n * plane);
+      const buf = pnetInput.take(n * plane);
       chunk.forEach((ji, k) => writePyramidLevel(jobs[ji].image, height, width, resample, layout, buf, k * plane));
       const shape: [number, number, number, number] = layout.transpose ? [n, width, height, 3] : [n, height, width, 3];
       const out = tf.tidy(() => pnetMarginMap(params.pnet, tf.tensor4d(buf, shape)));
@@ -172,22 +176,27 @@ export async function runRefine(
   const width = net === 'rnet' ? 5 : 15;
   const plane = size * size * 3;
   const result = new Float32Array(n * width);
-  for (let start = 0; start < n; start += maxBatch) {
-    const m = Math.min(maxBatch, n - start);
-    const out = tf.tidy(() => {
-      const x = tf.tensor4d(input.subarray(start * plane, (start + m) * plane), [m, size, size, 3]);
-      if (net === 'rnet') {
-        const r = rnetForward(params.rnet, x);
-        return tf.concat([tf.reshape(r.prob, [m, 1]), r.reg], 1);
-      }
-      const o = onetForward(params.onet, x);
-      return tf.concat([tf.reshape(o.prob, [m, 1]), o.reg, o.landmarks!], 1);
-    });
-    try {
-      result.set((await out.data()) as Float32Array, start * width);
-    } finally {
-      out.dispose();
+  // Every chunk runs before the first await, so `input` (which may be a reused scratch
+  // buffer) is consumed in one synchronous step.
+  const outs: tf.Tensor[] = [];
+  try {
+    for (let start = 0; start < n; start += maxBatch) {
+      const m = Math.min(maxBatch, n - start);
+      outs.push(
+        tf.tidy(() => {
+          const x = tf.tensor4d(input.subarray(start * plane, (start + m) * plane), [m, size, size, 3]);
+          if (net === 'rnet') {
+            const r = rnetForward(params.rnet, x);
+            return tf.concat([tf.reshape(r.prob, [m, 1]), r.reg], 1);
+          }
+          const o = onetForward(params.onet, x);
+          return tf.concat([tf.reshape(o.prob, [m, 1]), o.reg, o.landmarks!], 1);
+        }),
+      );
     }
+    for (let i = 0; i < outs.length; i++) result.set((await outs[i].data()) as Float32Array, i * maxBatch * width);
+  } finally {
+    tf.dispose(outs);
   }
   return result;
 }
