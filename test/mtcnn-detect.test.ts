@@ -279,7 +279,7 @@ describe('errors and resources', () => {
   it('disposes its weights', async () => {
     const before = tf.memory().numTensors;
     const m = await loadMtcnn({ weights: 'faceapi' });
-    expect(tf.memory().numTensors - before).toBe(52); // 50 loaded + P-Net's folded head (2)
+    expect(tf.memory().numTensors - before).toBe(56); // 50 loaded + the three folded heads (2 each)
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
     await expect(m.detect(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'))).rejects.toThrow(/dispose/);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, WeightsFormatError } from '../src/errors.js';
 import type { NamedArrays } from '../src/io/types.js';
-import { faceProbability, onetForward, pnetForward, pnetMarginMap, rnetForward } from '../src/mtcnn/networks.js';
+import { faceProbability, onetForward, onetMarginRows, pnetForward, pnetMarginMap, rnetForward, rnetMarginRows } from '../src/mtcnn/networks.js';
 import {
   decodeFaceApiWeights,
   disposeParams,
@@ -47,9 +47,9 @@ describe('formats', () => {
       expect(faceapi.format).toBe('faceapi');
       const a = paramTensors(caffe);
       const b = paramTensors(faceapi);
-      // 50 loaded tensors and the 2 of P-Net's folded head derived from them.
-      expect(a).toHaveLength(52);
-      expect(b).toHaveLength(52);
+      // 50 loaded tensors and the 6 of the three folded heads derived from them.
+      expect(a).toHaveLength(56);
+      expect(b).toHaveLength(56);
       for (let i = 0; i < a.length; i++) {
         expect(b[i].shape).toEqual(a[i].shape);
         expect(Buffer.from((b[i].dataSync() as Float32Array).buffer).equals(Buffer.from((a[i].dataSync() as Float32Array).buffer))).toBe(true);
@@ -226,6 +226,62 @@ describe('networks', () => {
       }
       // The face is found somewhere and not everywhere: the comparison covers both ends.
       expect(spread).toBeGreaterThan(0.5);
+    });
+  });
+
+  it('faceProbability is a float32 two-class softmax: exact halves, saturation where float32 saturates', () => {
+    expect(faceProbability(0)).toBe(0.5);
+    // 1 + e^-17 = 1 + 4.14e-8 is 1 in float32 (half its spacing above 1 is 5.96e-8), so a
+    // float32 softmax gives exactly 1; the double-precision logistic would not (0.99999996).
+    expect(1 / (1 + Math.exp(-17))).toBeLessThan(1);
+    expect(faceProbability(17)).toBe(1);
+    // e^-16 = 1.125e-7 is kept: 1 / 1.0000001 in float32.
+    expect(faceProbability(16)).toBe(Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-16)))));
+    expect(faceProbability(16)).toBeLessThan(1);
+    for (const d of [-30, -5, -0.3, 0.7, 4, 12]) {
+      const p = faceProbability(d);
+      expect(p).toBe(Math.fround(p));
+      expect(Math.abs(p - 1 / (1 + Math.exp(-d)))).toBeLessThan(1e-7);
+    }
+  });
+
+  it("R-Net's and O-Net's folded heads give their probabilities, offsets and landmarks", async () => {
+    await withParams('caffe', async (p) => {
+      const before = tf.memory().numTensors;
+      // Crops of a real photo: the face, and two corners that hold no face.
+      const img = await readPixels(sharedPath('data/samples/Anthony_Hopkins_0001.jpg'));
+      const crops = (size: number) => {
+        const plane = size * size * 3;
+        const input = new Float32Array(3 * plane);
+        // Rows/columns [y0, y0 + n) × [x0, x0 + n) of the 250 × 250 photo.
+        const square = (y0: number, x0: number, n: number) => {
+          const data = new Uint8Array(n * n * 3);
+          for (let y = 0; y < n; y++) data.set(img.data.subarray(((y0 + y) * 250 + x0) * 3, ((y0 + y) * 250 + x0 + n) * 3), y * n * 3);
+          return { data, height: n, width: n, channels: 3 };
+        };
+        const views = [square(65, 65, 120), square(0, 0, 60), square(190, 0, 60)];
+        views.forEach((v, i) => writeNetInput(resizeArea(v, size, size), FACENET_LAYOUT, input, i * plane));
+        return tf.tensor4d(input, [3, size, size, 3]);
+      };
+      for (const net of ['rnet', 'onet'] as const) {
+        const x = crops(net === 'rnet' ? 24 : 48);
+        const ref = net === 'rnet' ? rnetForward(p.rnet, x) : onetForward(p.onet, x);
+        const rows = net === 'rnet' ? rnetMarginRows(p.rnet, x) : onetMarginRows(p.onet, x);
+        const width = net === 'rnet' ? 5 : 15;
+        expect(rows.shape).toEqual([3, width]);
+        const [prob, reg, got] = await Promise.all([ref.prob.data(), ref.reg.data(), rows.data()]);
+        const marks = ref.landmarks ? await ref.landmarks.data() : new Float32Array(0);
+        tf.dispose([x, ref.prob, ref.reg, rows, ...(ref.landmarks ? [ref.landmarks] : [])]);
+        for (let i = 0; i < 3; i++) {
+          expect(Math.abs(faceProbability(got[i * width]) - prob[i]), `${net} crop ${i}`).toBeLessThan(1e-6);
+          for (let k = 0; k < 4; k++) expect(Math.abs(got[i * width + 1 + k] - reg[i * 4 + k])).toBeLessThan(1e-5);
+          for (let k = 0; k < marks.length / 3; k++) expect(Math.abs(got[i * width + 5 + k] - marks[i * 10 + k])).toBeLessThan(1e-5);
+        }
+        // The face is a face; the corners of the photo are not.
+        expect(prob[0], net).toBeGreaterThan(0.9);
+        expect(Math.max(prob[1], prob[2]), net).toBeLessThan(0.5);
+      }
+      expect(tf.memory().numTensors).toBe(before);
     });
   });
 });

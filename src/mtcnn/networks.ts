@@ -69,9 +69,19 @@ export function pnetMarginMap(p: PNetParams, x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => conv(pnetTrunk(p, x), p.head));
 }
 
-/** The face probability from {@link pnetMarginMap}'s margin: the two-class softmax. */
+const f32 = Math.fround;
+
+/**
+ * The face probability from a folded head's margin `d` (face logit minus not-face logit):
+ * the two-class softmax, computed in float32 the way a softmax is — the exponential of the
+ * smaller logit minus the larger, then a division — so that near-certain faces saturate to
+ * exactly 1 where a float32 softmax does. (The detector's last NMS orders faces by score,
+ * and equal scores keep index order, so saturation changes which face comes first.)
+ */
 export function faceProbability(margin: number): number {
-  return 1 / (1 + Math.exp(-margin));
+  if (margin >= 0) return f32(1 / f32(1 + f32(Math.exp(-margin))));
+  const e = f32(Math.exp(margin));
+  return f32(e / f32(1 + e));
 }
 
 /** R-Net / O-Net outputs, one row per input crop. */
@@ -114,6 +124,14 @@ export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
   });
 }
 
+/**
+ * R-Net as the detector runs it: one row `[d, box × 4]` per crop, its heads folded into one
+ * layer (see `RNetParams.head`); `faceProbability(d)` is {@link rnetForward}'s `prob`.
+ */
+export function rnetMarginRows(p: RNetParams, x: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => fc(hiddenLayer(refineTrunk(p, x), p.fc1, p.prelu4), p.head));
+}
+
 /** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
 export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
@@ -122,5 +140,18 @@ export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
     h = convPrelu(h, p.conv4, p.prelu4);
     const f = hiddenLayer(h, p.fc1, p.prelu5);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };
+  });
+}
+
+/**
+ * O-Net as the detector runs it: one row `[d, box × 4, landmarks × 10]` per crop (see
+ * {@link rnetMarginRows}).
+ */
+export function onetMarginRows(p: ONetParams, x: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    let h = refineTrunk(p, x);
+    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
+    h = convPrelu(h, p.conv4, p.prelu4);
+    return fc(hiddenLayer(h, p.fc1, p.prelu5), p.head);
   });
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isRawImage, loadImage, rawToRgbBytes } from '../image/load.js';
 import type { ImageInput } from '../image/types.js';
 import type { Candidate, HeatMap } from './box.js';
-import { faceProbability, onetForward, pnetMarginMap, rnetForward } from './networks.js';
+import { faceProbability, onetMarginRows, pnetMarginMap, rnetMarginRows } from './networks.js';
 import { writePyramidLevel, type InputLayout } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import type { PyramidLevel } from './pyramid.js';
@@ -185,12 +185,7 @@ export async function runRefine(
       outs.push(
         tf.tidy(() => {
           const x = tf.tensor4d(input.subarray(start * plane, (start + m) * plane), [m, size, size, 3]);
-          if (net === 'rnet') {
-            const r = rnetForward(params.rnet, x);
-            return tf.concat([tf.reshape(r.prob, [m, 1]), r.reg], 1);
-          }
-          const o = onetForward(params.onet, x);
-          return tf.concat([tf.reshape(o.prob, [m, 1]), o.reg, o.landmarks!], 1);
+          return net === 'rnet' ? rnetMarginRows(params.rnet, x) : onetMarginRows(params.onet, x);
         }),
       );
     }
@@ -198,5 +193,6 @@ export async function runRefine(
   } finally {
     tf.dispose(outs);
   }
+  for (let i = 0; i < result.length; i += width) result[i] = faceProbability(result[i]);
   return result;
 }

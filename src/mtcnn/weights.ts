@@ -62,6 +62,8 @@ export interface RNetParams extends ConvPreluTrunk {
   prelu4?: tf.Tensor1D;
   fc2_1: FcParams;
   fc2_2: FcParams;
+  /** `fc2_1` (as its face logit margin) and `fc2_2` in one layer, derived at load time: see {@link PNetParams.head}. */
+  head: FcParams;
 }
 
 /** O-Net: four convolutions with PReLU, a 256-unit hidden layer, three heads. */
@@ -75,6 +77,8 @@ export interface ONetParams extends ConvPreluTrunk {
   fc2_2: FcParams;
   /** 10 landmark outputs. */
   fc2_3: FcParams;
+  /** `fc2_1` (as its face logit margin), `fc2_2` and `fc2_3` in one layer, derived at load time: see {@link PNetParams.head}. */
+  head: FcParams;
 }
 
 /**
@@ -167,8 +171,8 @@ class ParamBuilder {
   }
 
   /** Track tensors made from the others, so they are disposed with them. */
-  track(p: ConvParams): ConvParams {
-    this.tensors.push(p.filter, p.bias);
+  track<T extends ConvParams | FcParams>(p: T): T {
+    for (const t of Object.values(p)) this.tensors.push(t as tf.Tensor);
     return p;
   }
 
@@ -232,7 +236,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv4_2: conv('pnet', 'conv4_2', S.pnet.conv4_2),
   };
   const pnet: PNetParams = { ...pnetLayers, head: b.track(foldPnetHead(pnetLayers.conv4_1, pnetLayers.conv4_2)) };
-  const rnet: RNetParams = {
+  const rnetLayers = {
     conv1: conv('rnet', 'conv1', S.rnet.conv1),
     prelu1: prelu('rnet', 1, 28),
     conv2: conv('rnet', 'conv2', S.rnet.conv2),
@@ -244,7 +248,8 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     fc2_1: fc('rnet', 'fc2_1', S.rnet.fc2_1),
     fc2_2: fc('rnet', 'fc2_2', S.rnet.fc2_2),
   };
-  const onet: ONetParams = {
+  const rnet: RNetParams = { ...rnetLayers, head: b.track(foldFcHeads(rnetLayers.fc2_1, [rnetLayers.fc2_2])) };
+  const onetLayers = {
     conv1: conv('onet', 'conv1', S.onet.conv1),
     prelu1: prelu('onet', 1, 32),
     conv2: conv('onet', 'conv2', S.onet.conv2),
@@ -259,21 +264,41 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     fc2_2: fc('onet', 'fc2_2', S.onet.fc2_2),
     fc2_3: fc('onet', 'fc2_3', S.onet.fc2_3),
   };
+  const onet: ONetParams = { ...onetLayers, head: b.track(foldFcHeads(onetLayers.fc2_1, [onetLayers.fc2_2, onetLayers.fc2_3])) };
   return { pnet, rnet, onet };
 }
 
-/** {@link PNetParams.head} from P-Net's two heads: `[face − not-face, box × 4]`. */
-function foldPnetHead(cls: ConvParams, box: ConvParams): ConvParams {
+/**
+ * The heads of a network folded into one layer: the face logit minus the not-face logit of
+ * the classifier `cls` (a two-class softmax is the logistic function of that margin), then
+ * the outputs of `rest` in order; weights concatenated along `axis` (the output axis).
+ */
+function foldHeads<W extends tf.Tensor>(cls: { w: W; b: tf.Tensor1D }, rest: { w: W; b: tf.Tensor1D }[], axis: number): { w: W; b: tf.Tensor1D } {
   return tf.tidy(() => {
-    const margin = (t: tf.Tensor, axis: number) => {
-      const [notFace, face] = tf.split(t, 2, axis);
-      return tf.sub(face, notFace);
+    const margin = <T extends tf.Tensor>(t: T, ax: number): T => {
+      const [notFace, face] = tf.split(t, 2, ax);
+      return tf.sub(face, notFace) as T;
     };
     return {
-      filter: tf.concat([margin(cls.filter, 3), box.filter], 3) as tf.Tensor4D,
-      bias: tf.concat([margin(cls.bias, 0), box.bias], 0) as tf.Tensor1D,
+      w: tf.concat([margin(cls.w, axis), ...rest.map((r) => r.w)], axis) as W,
+      b: tf.concat([margin(cls.b, 0), ...rest.map((r) => r.b)], 0) as tf.Tensor1D,
     };
   });
+}
+
+const asConv = (c: ConvParams) => ({ w: c.filter, b: c.bias });
+const asFc = (f: FcParams) => ({ w: f.weights, b: f.bias });
+
+/** {@link PNetParams.head}: `[face − not-face, box × 4]`. */
+function foldPnetHead(cls: ConvParams, box: ConvParams): ConvParams {
+  const { w, b } = foldHeads(asConv(cls), [asConv(box)], 3);
+  return { filter: w, bias: b };
+}
+
+/** R-Net's / O-Net's `head`: `[face − not-face, box × 4 (, landmarks × 10)]`. */
+function foldFcHeads(cls: FcParams, rest: FcParams[]): FcParams {
+  const { w, b } = foldHeads(asFc(cls), rest.map(asFc), 1);
+  return { weights: w, bias: b };
 }
 
 /**
