@@ -67,7 +67,7 @@ export async function breakdown(params: MtcnnParams, image: PixelBuffer, o: Reso
   const pyramid = cpuNow() - t;
 
   t = cpuNow();
-  const maps = await runPnet(params, levels.map((level) => ({ image, level })), 'area', FACENET_LAYOUT);
+  const maps = await runPnet(params, levels.map((level, index) => ({ image, level, index })), 'area', FACENET_LAYOUT);
   // runPnet resamples the levels itself; what it spends beyond `pyramid` is the network.
   const pnetNet = Math.max(0, cpuNow() - t - pyramid);
 

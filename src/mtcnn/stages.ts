@@ -11,7 +11,7 @@ import { faceProbability, onetMarginRows, pnetMarginMap, rnetMarginRows } from '
 import { writePyramidLevel, type InputLayout } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import type { PyramidLevel } from './pyramid.js';
-import type { MtcnnParams } from './weights.js';
+import { pnetLevelWeights, type MtcnnParams } from './weights.js';
 import { FloatScratch } from '../util/scratch.js';
 
 /**
@@ -55,6 +55,8 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 export interface PnetJob {
   image: PixelBuffer;
   level: PyramidLevel;
+  /** The level's place in its image's pyramid (0 = the largest); picks P-Net's weight copy. */
+  index: number;
 }
 
 /**
@@ -103,7 +105,8 @@ export async function runPnet(
       const buf = pnetInput.take(n * plane);
       chunk.forEach((ji, k) => writePyramidLevel(jobs[ji].image, height, width, resample, layout, buf, k * plane));
       const shape: [number, number, number, number] = layout.transpose ? [n, width, height, 3] : [n, height, width, 3];
-      const out = tf.tidy(() => pnetMarginMap(params.pnet, tf.tensor4d(buf, shape)));
+      const weights = pnetLevelWeights(params.pnet, jobs[chunk[0]].index);
+      const out = tf.tidy(() => pnetMarginMap(weights, tf.tensor4d(buf, shape)));
       let data: Float32Array;
       try {
         data = (await out.data()) as Float32Array;
@@ -147,10 +150,10 @@ export async function pnetCandidates(
   const jobs: PnetJob[] = [];
   const jobImage: number[] = [];
   images.forEach((image, i) => {
-    for (const level of levelsOf(image)) {
-      jobs.push({ image, level });
+    levelsOf(image).forEach((level, index) => {
+      jobs.push({ image, level, index });
       jobImage.push(i);
-    }
+    });
   });
   const maps = await runPnet(params, jobs, resample, layout);
   const perImage: Candidate[][] = images.map(() => []);

@@ -53,6 +53,8 @@ export interface PNetParams extends ConvPreluTrunk {
    * slice and a concatenation (each a full pass over the map on wasm).
    */
   head: ConvParams;
+  /** Copies of these weights for the pyramid levels (wasm backend only): see {@link pnetLevelWeights}. */
+  levelCopies?: PNetParams[];
 }
 
 /** R-Net: three convolutions with PReLU, a 128-unit hidden layer, two heads. */
@@ -176,6 +178,12 @@ class ParamBuilder {
     return p;
   }
 
+  /** Track one derived tensor. */
+  keep<T extends tf.Tensor>(t: T): T {
+    this.tensors.push(t);
+    return t;
+  }
+
   vec(name: string, n: number): tf.Tensor1D {
     return this.tensor<tf.Rank.R1>(name, [n]);
   }
@@ -236,6 +244,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv4_2: conv('pnet', 'conv4_2', S.pnet.conv4_2),
   };
   const pnet: PNetParams = { ...pnetLayers, head: b.track(foldPnetHead(pnetLayers.conv4_1, pnetLayers.conv4_2)) };
+  pnet.levelCopies = pnetCopies(b, pnet);
   const rnetLayers = {
     conv1: conv('rnet', 'conv1', S.rnet.conv1),
     prelu1: prelu('rnet', 1, 28),
@@ -361,12 +370,48 @@ export function paramsFromSeed(arrays: NamedArrays, source = 'seed checkpoints')
   return ParamBuilder.make(arrays, source, (b) => ({ variant: 'seed', format: 'seed', source, ...buildNets(b, SEED_NAMES) }));
 }
 
-/** Every tensor of a parameter set. */
+/** Pyramid levels with weights of their own; deeper levels share the last copy. */
+const PNET_LEVEL_COPIES = 16;
+
+/**
+ * Copies of P-Net's weights, one per pyramid level, made when the weights load on the wasm
+ * backend: that backend keeps one prepared XNNPACK convolution per weight tensor, set up for
+ * the last input size it saw, and re-preparing every convolution for every level of every
+ * frame (its indirection buffers) cost ≈ 10 ms of a 640×480 frame's detection. With a copy
+ * per level, frames of one size reuse each level's preparation. Same numbers, same results.
+ */
+function pnetCopies(b: ParamBuilder, p: PNetParams): PNetParams[] | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const copy = <T extends tf.Tensor>(t: T): T => b.keep(tf.clone(t));
+  const conv = (c: ConvParams): ConvParams => ({ filter: copy(c.filter), bias: copy(c.bias) });
+  return Array.from({ length: PNET_LEVEL_COPIES }, () => ({
+    conv1: conv(p.conv1),
+    prelu1: copy(p.prelu1),
+    conv2: conv(p.conv2),
+    prelu2: copy(p.prelu2),
+    conv3: conv(p.conv3),
+    prelu3: copy(p.prelu3),
+    conv4_1: p.conv4_1,
+    conv4_2: p.conv4_2,
+    head: conv(p.head),
+  }));
+}
+
+/** P-Net's weights for pyramid level `level` (0 = the largest): see `pnetCopies`. */
+export function pnetLevelWeights(p: PNetParams, level: number): PNetParams {
+  const copies = p.levelCopies;
+  return copies ? copies[Math.min(level, copies.length - 1)] : p;
+}
+
+/** Every tensor of a parameter set (P-Net's level copies included). */
 export function paramTensors(params: MtcnnParams): tf.Tensor[] {
+  const seen = new Set<tf.Tensor>();
   const out: tf.Tensor[] = [];
   const visit = (v: unknown): void => {
-    if (v instanceof tf.Tensor) out.push(v);
-    else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+    if (v instanceof tf.Tensor) {
+      if (!seen.has(v)) out.push(v);
+      seen.add(v);
+    } else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
   };
   visit(params.pnet);
   visit(params.rnet);
