@@ -1,6 +1,6 @@
 /**
  * A finer split of one detection than `Mtcnn.lastTimings` gives: the detector's stages
- * re-run from its exported building blocks, timing the JavaScript resampling (pyramid levels,
+ * re-run from its exported building blocks, timing the resampling (pyramid levels,
  * R-Net / O-Net crops), the network calls and the box arithmetic separately, and counting the
  * candidates each network sees. Diagnostic only: the benchmark checks that the number of faces
  * it ends with equals the detector's, so a drift from the real pipeline shows up.

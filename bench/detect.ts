@@ -17,8 +17,8 @@
  * Times are wall clock (`performance.now`) and, beside them, the process's CPU time per call
  * (`process.cpuUsage`): both detectors are single-threaded, so on a busy machine CPU time is
  * the steadier figure. The component breakdown (detect-breakdown.ts) splits our wasm time
- * into JS resampling, network calls and box arithmetic. Benchmarks only print; nothing here
- * asserts on time.
+ * into resampling (WebAssembly SIMD, or JavaScript without it), network calls and box
+ * arithmetic. Benchmarks only print; nothing here asserts on time.
  */
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
@@ -380,7 +380,7 @@ const meanBreakdown = (rows: Breakdown[]): Breakdown => {
 for (const b of breakdowns) {
   const what = b.set === 'frames' ? '640×480 frames' : `${b.rows.length} LFW images`;
   console.log(`\n## Component breakdown, ours on ${b.backend}, ${what} (process CPU ms per image, mean of ${b.passes} pass(es))\n`);
-  console.log('| image | levels | pyramid px | pyramid (JS) | P-Net net | P-Net post | R-Net in | R-Net crops (JS) | R-Net net | R-Net post | O-Net in | O-Net crops (JS) | O-Net net | O-Net post | sum | faces |');
+  console.log('| image | levels | pyramid px | pyramid | P-Net net | P-Net post | R-Net in | R-Net crops | R-Net net | R-Net post | O-Net in | O-Net crops | O-Net net | O-Net post | sum | faces |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   if (b.set === 'frames') for (const f of b.rows) console.log(bdRow(f.image, f));
   const drift = b.rows.filter((f) => f.faces !== f.detectorFaces).length;

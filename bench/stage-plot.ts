@@ -14,12 +14,12 @@ import '../src/runtime/install-node.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 
 const PARTS = [
-  'pyramid resampling (JS)',
+  'pyramid resampling',
   'P-Net network',
   'P-Net boxes + NMS',
-  'R-Net crops (JS)',
+  'R-Net crops',
   'R-Net network',
-  'O-Net crops (JS)',
+  'O-Net crops',
   'O-Net network',
   'NMS / regression after R-, O-Net',
   'track(): crops + R-Net + O-Net',
