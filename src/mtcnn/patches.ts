@@ -137,23 +137,6 @@ export function writeFacenetCrops(
 }
 
 /**
- * One box's crop (see {@link writeFacenetCrops}).
- *
- * @returns false when the box is empty (`tmpw` or `tmph` ≤ 0), which the reference cannot
- *   handle either; nothing is written then.
- */
-export function writeFacenetCrop(
-  img: PixelBuffer,
-  p: PadResult,
-  size: number,
-  layout: InputLayout,
-  out: Float32Array,
-  offset: number,
-): boolean {
-  return writeFacenetCrops(img, [p], size, layout, out, offset)[0];
-}
-
-/**
  * The seed's `pad` result: the fields of the reference's {@link PadResult}, but 0-based,
  * with inclusive end indices.
  */
