@@ -53,7 +53,10 @@ export interface PNetParams extends ConvPreluTrunk {
    * slice and a concatenation (each a full pass over the map on wasm).
    */
   head: ConvParams;
-  /** Copies of these weights for the pyramid levels (wasm backend only): see {@link pnetLevelWeights}. */
+  /**
+   * Copies of these weights, one per pyramid level (wasm backend only), so that the backend
+   * keeps each level's prepared convolutions from frame to frame.
+   */
   levelCopies?: PNetParams[];
 }
 
