@@ -12,6 +12,7 @@ import { setupBackend, sharedPath } from './helpers.js';
 import { alignDataset } from '../src/datasets/align.js';
 import { loadImage } from '../src/image/load.js';
 import { VIEW_RANGES, augmentChip, viewKey, viewParameters, viewTransform, writeViews, type ViewParameters } from '../examples/distill/views.js';
+import { rescaleChips } from '../examples/distill/data.js';
 
 const IDENTITY: ViewParameters = { scale: 1, angle: 0, dx: 0, dy: 0, brightness: 1, contrast: 1, saturation: 1 };
 
@@ -97,8 +98,8 @@ describe('viewParameters', () => {
   });
 });
 
-describe('writeViews', () => {
-  it('writes views of real face chips once, the same pixels on every run', async () => {
+describe('writeViews and rescaleChips', () => {
+  it('write views (and smaller copies) of real face chips once, the same pixels on every run', async () => {
     const root = await mkdtemp(join(tmpdir(), 'facenet-views-'));
     try {
       const id = '07226';
@@ -130,6 +131,19 @@ describe('writeViews', () => {
       expect(diff).toBeGreaterThan(1);
       expect(diff).toBeLessThan(80);
       tf.dispose([chip, view]);
+
+      // rescaleChips shares the resumable walk: 96-px copies, one per chip, made once.
+      expect(await rescaleChips(join(root, 'chips'), join(root, 'small'), 96)).toBe(2);
+      expect(await rescaleChips(join(root, 'chips'), join(root, 'small'), 96)).toBe(0);
+      await rm(join(root, 'small', id, chips[1]));
+      expect(await rescaleChips(join(root, 'chips'), join(root, 'small'), 96)).toBe(1);
+      const small = await loadImage(join(root, 'small', id, chips[0]));
+      expect(small.shape).toEqual([96, 96, 3]);
+      // The same picture, smaller: close to a plain bilinear resize of the chip.
+      const big = await loadImage(join(root, 'chips', id, chips[0]));
+      const gap = tf.tidy(() => tf.mean(tf.abs(tf.sub(small, tf.image.resizeBilinear(big, [96, 96], true)))).dataSync()[0]);
+      expect(gap).toBeLessThan(8);
+      tf.dispose([small, big]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

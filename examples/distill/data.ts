@@ -44,19 +44,56 @@ export async function linkTrainingTree(sources: string[], output: string, exclud
 
 /** Rescale every chip of `input` to `size` px into `output` (resumable: existing files are kept). */
 export async function rescaleChips(input: string, output: string, size: number, onProgress?: (done: number, total: number) => void): Promise<number> {
+  return deriveImages(
+    input,
+    output,
+    (rel) => [rel],
+    async (source) => {
+      const face = await loadAlignedFaces([source], size);
+      const rounded = tf.tidy(() => tf.clipByValue(tf.round(face), 0, 255));
+      const bytes = Uint8Array.from(rounded.dataSync());
+      tf.dispose([face, rounded]);
+      return [{ data: bytes, width: size, height: size, channels: 3 }];
+    },
+    onProgress,
+  );
+}
+
+/** An 8-bit RGB picture to write. */
+export interface RgbPicture {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3;
+}
+
+/**
+ * Pictures made from every image of the folder tree `input`, written as PNG files under
+ * `output`, resumably: `outputsOf(rel)` names the files an image at `rel` (its path below
+ * `input`) gives; only those not on disk yet are made, `make(source, missing, rel)` returning one
+ * picture per missing output index, each written atomically.
+ * @returns how many files were written.
+ */
+export async function deriveImages(
+  input: string,
+  output: string,
+  outputsOf: (rel: string) => string[],
+  make: (source: string, missing: number[], rel: string) => Promise<RgbPicture[]>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<number> {
   const folder = await readImageFolder(input);
   const paths = folder.classes.flatMap((c) => c.paths);
   let written = 0;
   for (let i = 0; i < paths.length; i++) {
-    const target = join(output, relative(folder.root, paths[i]));
-    if (!existsSync(target)) {
-      await mkdir(dirname(target), { recursive: true });
-      const face = await loadAlignedFaces([paths[i]], size);
-      const rounded = tf.tidy(() => tf.clipByValue(tf.round(face), 0, 255));
-      const bytes = Uint8Array.from(rounded.dataSync());
-      tf.dispose([face, rounded]);
-      await writeFileAtomic(target, await encodeImage({ data: bytes, width: size, height: size, channels: 3 }, 'png'));
-      written++;
+    const rel = relative(folder.root, paths[i]);
+    const targets = outputsOf(rel).map((t) => join(output, t));
+    const missing = targets.flatMap((t, k) => (existsSync(t) ? [] : [k]));
+    if (missing.length) {
+      const pictures = await make(paths[i], missing, rel);
+      for (let k = 0; k < missing.length; k++) {
+        await writeFileAtomic(targets[missing[k]], await encodeImage(pictures[k], 'png'));
+        written++;
+      }
     }
     onProgress?.(i + 1, paths.length);
   }

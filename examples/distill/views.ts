@@ -14,15 +14,11 @@
  * seed is part of every view's file name, so views of two seeds never stand in for each other
  * (in a tree, a teacher cache or a rescaled copy).
  */
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { transformRow } from '../../src/face/align.js';
-import { encodeImage } from '../../src/image/decode-node.js';
 import { loadImage } from '../../src/image/load.js';
-import { readImageFolder } from '../../src/train/dataset.js';
 import { Rng } from '../../src/train/rng.js';
-import { writeFileAtomic } from '../../src/util/atomic.js';
+import { deriveImages } from './data.js';
 
 /** How one view differs from its chip. */
 export interface ViewParameters {
@@ -112,29 +108,25 @@ export function viewKey(key: string, seed: number, view: number): string {
  * @returns how many views were written.
  */
 export async function writeViews(input: string, output: string, views: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<number> {
-  const folder = await readImageFolder(input);
-  const paths = folder.classes.flatMap((c) => c.paths);
-  let written = 0;
-  for (let i = 0; i < paths.length; i++) {
-    const key = relative(folder.root, paths[i]);
-    const todo = Array.from({ length: views }, (_, v) => v + 1).filter((v) => !existsSync(join(output, viewKey(key, seed, v))));
-    if (todo.length) {
-      const chip = await loadImage(paths[i]);
+  const viewNumbers = Array.from({ length: views }, (_, v) => v + 1);
+  return deriveImages(
+    input,
+    output,
+    (rel) => viewNumbers.map((v) => viewKey(rel, seed, v)),
+    async (source, missing, key) => {
+      const chip = await loadImage(source);
       try {
-        for (const v of todo) {
-          const target = join(output, viewKey(key, seed, v));
-          const [h, w] = chip.shape;
-          const view = augmentChip(chip, viewParameters(seed, key, v, w));
-          const bytes = Uint8Array.from(view.dataSync());
+        const [h, w] = chip.shape;
+        return missing.map((k) => {
+          const view = augmentChip(chip, viewParameters(seed, key, viewNumbers[k], w));
+          const data = Uint8Array.from(view.dataSync());
           view.dispose();
-          await writeFileAtomic(target, await encodeImage({ data: bytes, width: w, height: h, channels: 3 }, 'png'));
-          written++;
-        }
+          return { data, width: w, height: h, channels: 3 as const };
+        });
       } finally {
         chip.dispose();
       }
-    }
-    onProgress?.(i + 1, paths.length);
-  }
-  return written;
+    },
+    onProgress,
+  );
 }
