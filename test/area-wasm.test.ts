@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { areaKernelAvailable, writeAreaCrops, writeAreaInput } from '../src/image/area-wasm.js';
 import { WASM_BASE64 } from '../src/image/kernels/area-wasm.js';
-import { isGeneralArea, resizeArea, resizeAreaPadded, type PaddedWindow } from '../src/image/resize-area.js';
+import { areaPath, resizeArea, resizeAreaPadded, type PaddedWindow } from '../src/image/resize-area.js';
 import { FACENET_LAYOUT, SEED_LAYOUT, writeNetInput } from '../src/mtcnn/patches.js';
 import { pyramidLevels } from '../src/mtcnn/pyramid.js';
 import { readPixels } from '../src/mtcnn/stages.js';
@@ -59,7 +59,7 @@ describe('area-resampling kernels (WebAssembly SIMD)', () => {
     expect(writeAreaInput(u8, 17, 23, FACENET_LAYOUT, out, 0)).toBe(true);
   });
 
-  it("R-Net / O-Net crops equal the reference's float64 patches (resizeAreaPadded) bit for bit", async () => {
+  it("R-Net / O-Net crops, shrinking and growing, equal the reference's float64 patches (resizeAreaPadded) bit for bit", async () => {
     const img = await readPixels(sharedPath('data/samples/groups/bbt3.jpg'));
     // Deterministic windows, many reaching past an edge of the image (zero padding).
     let seed = 7;
@@ -69,8 +69,9 @@ describe('area-resampling kernels (WebAssembly SIMD)', () => {
     };
     for (const size of [24, 48]) {
       const windows: PaddedWindow[] = [];
-      while (windows.length < 150) {
-        const height = size + 1 + next(300);
+      while (windows.length < 200) {
+        // Three in four shrink (general area path), one in four grows on a side (bilinear).
+        const height = next(4) === 0 ? 3 + next(size - 3) : size + 1 + next(300);
         const width = next(4) === 0 ? height + next(9) : height;
         const win = {
           height,
@@ -82,8 +83,10 @@ describe('area-resampling kernels (WebAssembly SIMD)', () => {
           colStart: next(6),
           colEnd: width - next(6),
         };
-        if (isGeneralArea(height, width, size, size)) windows.push(win);
+        const path = areaPath(height, width, size, size);
+        if (path === 'general' || path === 'enlarge') windows.push(win);
       }
+      expect(windows.filter((w) => areaPath(w.height, w.width, size, size) === 'enlarge').length).toBeGreaterThan(20);
       for (const layout of [FACENET_LAYOUT, SEED_LAYOUT]) {
         const plane = size * size * 3;
         const got = new Float32Array(windows.length * plane);
@@ -99,10 +102,10 @@ describe('area-resampling kernels (WebAssembly SIMD)', () => {
     }
   });
 
-  it('refuses a window that is not a general area resize, naming it', async () => {
+  it('refuses a window it does not resize (integer factors, same size), naming it', async () => {
     const img = await readPixels(sharedPath('data/samples/groups/bbt3.jpg'));
-    const win = { height: 20, width: 20, rowOffset: 0, colOffset: 0, rowStart: 0, rowEnd: 20, colStart: 0, colEnd: 20 };
-    expect(() => writeAreaCrops(img, [win], 24, FACENET_LAYOUT, new Float32Array(24 * 24 * 3), [0])).toThrow(/20×20 window/);
+    const win = { height: 48, width: 48, rowOffset: 0, colOffset: 0, rowStart: 0, rowEnd: 48, colStart: 0, colEnd: 48 };
+    expect(() => writeAreaCrops(img, [win], 24, FACENET_LAYOUT, new Float32Array(24 * 24 * 3), [0])).toThrow(/48×48 window takes OpenCV's 'fast' path/);
   });
 
   it('the committed kernel is what area.wat assembles to', async () => {

@@ -7,7 +7,8 @@
  * general area path, callers fall back to the JavaScript.
  */
 import type { PixelBuffer } from './pixels.js';
-import { areaTab, isGeneralArea, type PaddedWindow } from './resize-area.js';
+import { areaPath, areaTab, isGeneralArea, type PaddedWindow } from './resize-area.js';
+import { clipRow, linearTab } from './resize-linear.js';
 import { WASM_BASE64 } from './kernels/area-wasm.js';
 
 /** How pixels become network input: `(v - mean) * scale`, optionally transposed and/or BGR. */
@@ -22,6 +23,7 @@ interface AreaKernel {
   memory: WebAssembly.Memory;
   areaToInput: (...args: number[]) => void;
   cropToInput: (...args: number[]) => void;
+  cropEnlargeToInput: (...args: number[]) => void;
 }
 
 let kernel: AreaKernel | null | undefined;
@@ -38,8 +40,8 @@ function areaKernel(): AreaKernel | null {
   if (kernel === undefined) {
     try {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(WASM_BASE64)), {});
-      const { memory, areaToInput, cropToInput } = instance.exports as unknown as AreaKernel;
-      kernel = { memory, areaToInput, cropToInput };
+      const { memory, areaToInput, cropToInput, cropEnlargeToInput } = instance.exports as unknown as AreaKernel;
+      kernel = { memory, areaToInput, cropToInput, cropEnlargeToInput };
     } catch {
       kernel = null;
     }
@@ -133,8 +135,9 @@ export function writeAreaInput(
  * `offsets[i]` (`size × size × 3` floats each, transposed or not), with the image copied into
  * the kernel once for all of them.
  *
- * @param windows each must take OpenCV's general area path for `size × size` (see
- *   `isGeneralArea`); the caller resizes the others itself.
+ * @param windows each must take OpenCV's general area path or its enlarging path for
+ *   `size × size` (see `areaPath`); the caller resizes the others (same size, integer
+ *   factors) itself.
  * @returns false, having written nothing, when the kernel does not apply (no WebAssembly
  *   SIMD, not an 8-bit RGB image).
  */
@@ -150,9 +153,12 @@ export function writeAreaCrops(
   if (!(data instanceof Uint8Array) || channels !== 3) return false;
   const k = areaKernel();
   if (!k) return false;
-  for (const w of windows) {
-    if (!isGeneralArea(w.height, w.width, size, size)) throw new RangeError(`writeAreaCrops: a ${w.width}×${w.height} window is not a general area resize to ${size}×${size}`);
-  }
+  const paths = windows.map((w) => areaPath(w.height, w.width, size, size));
+  paths.forEach((p, i) => {
+    if (p !== 'general' && p !== 'enlarge') {
+      throw new RangeError(`writeAreaCrops: a ${windows[i].width}×${windows[i].height} window takes OpenCV's '${p}' path to ${size}×${size}, which the kernel does not do`);
+    }
+  });
   // Layout: image (+4 bytes), then per crop: x counts, x terms, y terms, buf, sum, out.
   const plane = size * size * 3;
   const counts = align16(data.length + 4);
@@ -164,6 +170,41 @@ export function writeAreaCrops(
     const rowHi = Math.min(w.rowEnd, ih - w.rowOffset, w.height);
     const colLo = Math.max(w.colStart, -w.colOffset, 0);
     const colHi = Math.min(w.colEnd, iw - w.colOffset, w.width);
+    if (paths[c] === 'enlarge') {
+      // Bilinear with area coefficients: two source columns and rows per output pixel.
+      const xt = linearTab(w.width, size, true, true);
+      const yt = linearTab(w.height, size, true, false);
+      const xtab = align16(counts);
+      const ytab = xtab + size * 16;
+      const sum = ytab + size * 16;
+      const zero = sum + size * 32; // 4 zero bytes: where padding pixels are read
+      const dst = zero + 16;
+      mem = reserve(k, dst + plane * 4);
+      const xi = new Int32Array(mem, xtab, size * 4);
+      const xf = new Float32Array(mem, xtab, size * 4);
+      const col = (cc: number) => (cc >= colLo && cc < colHi ? (cc + w.colOffset) * 3 : -1);
+      for (let d = 0; d < size; d++) {
+        const s0 = xt.ofs[d];
+        const two = d < xt.xmax;
+        xi[4 * d] = col(s0);
+        xi[4 * d + 1] = two ? col(s0 + 1) : -1;
+        xf[4 * d + 2] = two ? xt.w0[d] : 1;
+        xf[4 * d + 3] = two ? xt.w1[d] : 0;
+      }
+      const yi = new Int32Array(mem, ytab, size * 4);
+      const yf = new Float32Array(mem, ytab, size * 4);
+      const row = (r: number) => (r >= rowLo && r < rowHi ? (r + w.rowOffset) * iw * 3 : -1);
+      for (let d = 0; d < size; d++) {
+        yi[4 * d] = row(clipRow(yt.ofs[d], w.height));
+        yi[4 * d + 1] = row(clipRow(yt.ofs[d] + 1, w.height));
+        yf[4 * d + 2] = yt.w0[d];
+        yf[4 * d + 3] = yt.w1[d];
+      }
+      new Int32Array(mem, zero, 1)[0] = 0;
+      k.cropEnlargeToInput(xtab, size, ytab, size, sum, zero, dst, norm.transpose ? 1 : 0, norm.bgr ? 1 : 0, norm.mean, norm.scale);
+      out.set(new Float32Array(mem, dst, plane), offsets[c]);
+      continue;
+    }
     const xtab = areaTab(w.width, size, 1 / (size / w.width));
     // Candidate boxes are squares: one table serves both axes.
     const ytab = w.height === w.width ? xtab : areaTab(w.height, size, 1 / (size / w.height));

@@ -236,14 +236,21 @@ export function resizeArea<T extends Uint8Array | Float64Array>(
 }
 
 /**
- * Whether resizing `height × width` to `dstHeight × dstWidth` takes OpenCV's general
- * area-averaging path: both sides shrink (or one stays), the size changes, and not by
- * integer factors on both sides.
+ * Which of OpenCV's `INTER_AREA` code paths resizing `height × width` to `dstHeight × dstWidth`
+ * takes: `copy` (same size), `fast` (both sides shrink by integer factors), `general` (both
+ * shrink or stay, otherwise), `enlarge` (a side grows: bilinear with area coefficients).
  */
-export function isGeneralArea(height: number, width: number, dstHeight: number, dstWidth: number): boolean {
+export function areaPath(height: number, width: number, dstHeight: number, dstWidth: number): 'copy' | 'fast' | 'general' | 'enlarge' {
+  if (dstHeight === height && dstWidth === width) return 'copy';
   const scaleX = 1 / (dstWidth / width);
   const scaleY = 1 / (dstHeight / height);
-  return scaleX >= 1 && scaleY >= 1 && !(dstHeight === height && dstWidth === width) && !areaFastFactors(height, width, dstHeight, dstWidth);
+  if (!(scaleX >= 1 && scaleY >= 1)) return 'enlarge';
+  return areaFastFactors(height, width, dstHeight, dstWidth) ? 'fast' : 'general';
+}
+
+/** Whether the resize takes OpenCV's general area-averaging path (see {@link areaPath}). */
+export function isGeneralArea(height: number, width: number, dstHeight: number, dstWidth: number): boolean {
+  return areaPath(height, width, dstHeight, dstWidth) === 'general';
 }
 
 /**

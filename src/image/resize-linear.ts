@@ -17,7 +17,7 @@ const f32 = Math.fround;
 const COEF_SCALE = 2048;
 
 /** Horizontal or vertical sampling table: source index and the two blend weights. */
-interface LinearTab {
+export interface LinearTab {
   /** First of the two source indices (already clamped for x; raw for y). */
   ofs: Int32Array;
   /** Weight of `ofs` and of `ofs + 1`, as `float` values. */
@@ -32,7 +32,7 @@ interface LinearTab {
  * `areaMode` selects the `INTER_AREA` fallback formula; `isX` applies the clamping that
  * OpenCV does on the x axis only (on y the row indices are clipped later, weights kept).
  */
-function linearTab(ssize: number, dsize: number, areaMode: boolean, isX: boolean): LinearTab {
+export function linearTab(ssize: number, dsize: number, areaMode: boolean, isX: boolean): LinearTab {
   const inv = dsize / ssize;
   const scale = 1 / inv;
   const ofs = new Int32Array(dsize);
@@ -72,7 +72,7 @@ function linearTab(ssize: number, dsize: number, areaMode: boolean, isX: boolean
 }
 
 /** OpenCV's `clip(x, 0, n)`: clamp a row index into `0 … n-1`. */
-function clipRow(y: number, n: number): number {
+export function clipRow(y: number, n: number): number {
   return y >= 0 ? (y < n ? y : n - 1) : 0;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { PadResult } from './box.js';
 import type { PixelBuffer } from '../image/pixels.js';
-import { isGeneralArea, resizeArea, resizeAreaPadded, type PaddedWindow } from '../image/resize-area.js';
+import { areaPath, resizeArea, resizeAreaPadded, type PaddedWindow } from '../image/resize-area.js';
 import { writeAreaCrops, writeAreaInput } from '../image/area-wasm.js';
 import { resizeLinear } from '../image/resize-linear.js';
 
@@ -102,7 +102,7 @@ function cropWindow(p: PadResult): PaddedWindow {
  * patch receiving `img[y-1:ey, x-1:ex]` at `[dy-1:edy, dx-1:edx]` (see `pad`), resized to
  * `size × size` with `INTER_AREA`, normalized into `out` one after another from `offset`.
  * Boxes the reference cannot crop either (`tmpw` or `tmph` ≤ 0) are skipped and take no slot.
- * The WebAssembly kernel does the shrinking ones when it can (same values, see `writeAreaCrops`).
+ * The WebAssembly kernel does them when it can (same values, see `writeAreaCrops`).
  *
  * @returns per box, whether it was written.
  */
@@ -124,7 +124,8 @@ export function writeFacenetCrops(
     if (!written[i]) return;
     const win = cropWindow(p);
     const at = offset + slot++ * plane;
-    if (isGeneralArea(win.height, win.width, size, size)) {
+    const path = areaPath(win.height, win.width, size, size);
+    if (path === 'general' || path === 'enlarge') {
       fast.push(win);
       fastOffsets.push(at);
     } else slow.push([win, at]);

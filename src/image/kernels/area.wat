@@ -258,4 +258,68 @@
         (br $entry)))
     (call $emit64 (local.get $sum) (local.get $cols) (local.get $prevDy) (local.get $rows)
                   (local.get $out) (local.get $transpose) (local.get $swap) (local.get $mean) (local.get $scale)))
+
+  ;; ---------------------------------------------------------------- enlarging crops
+  ;; OpenCV's INTER_AREA when a side grows: bilinear with "area" coefficients, in double
+  ;; (`resizeGeneric_` with HResizeLinear / VResizeLinear on the CV_64F patch). x table: per
+  ;; output column 16 bytes (byte offset of source column 0 and 1 in an image row, -1 for a
+  ;; padding zero; weights a0, a1 f32); y table likewise per output row (byte offsets of the
+  ;; two image rows, -1 for padding; b0, b1). Each value: (p00 a0 + p01 a1) b0 + (p10 a0 + p11 a1) b1.
+
+  ;; A padding pixel (an offset of -1) is read from `zero`, 4 zero bytes the caller provides.
+  (func (export "cropEnlargeToInput")
+    (param $xtab i32) (param $cols i32) (param $ytab i32) (param $rows i32) (param $sum i32) (param $zero i32)
+    (param $out i32) (param $transpose i32) (param $swap i32) (param $mean f64) (param $scale f64)
+    (local $dy i32) (local $dx i32) (local $y i32) (local $x i32)
+    (local $r0 i32) (local $r1 i32) (local $c0 i32) (local $c1 i32)
+    (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
+    (local $p v128) (local $q v128) (local $s i32)
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_u (local.get $dy) (local.get $rows)))
+        (local.set $y (i32.add (local.get $ytab) (i32.shl (local.get $dy) (i32.const 4))))
+        (local.set $r0 (i32.load (local.get $y)))
+        (local.set $r1 (i32.load offset=4 (local.get $y)))
+        (local.set $b0 (f64x2.splat (f64.promote_f32 (f32.load offset=8 (local.get $y)))))
+        (local.set $b1 (f64x2.splat (f64.promote_f32 (f32.load offset=12 (local.get $y)))))
+        (local.set $dx (i32.const 0))
+        (block $cdone
+          (loop $col
+            (br_if $cdone (i32.ge_u (local.get $dx) (local.get $cols)))
+            (local.set $x (i32.add (local.get $xtab) (i32.shl (local.get $dx) (i32.const 4))))
+            (local.set $c0 (i32.load (local.get $x)))
+            (local.set $c1 (i32.load offset=4 (local.get $x)))
+            (local.set $a0 (f64x2.splat (f64.promote_f32 (f32.load offset=8 (local.get $x)))))
+            (local.set $a1 (f64x2.splat (f64.promote_f32 (f32.load offset=12 (local.get $x)))))
+            (local.set $s (i32.add (local.get $sum) (i32.shl (local.get $dx) (i32.const 5))))
+            ;; the upper source row blended horizontally: (r, g) and (b, -)
+            (local.set $p
+              (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero
+                (select (local.get $zero) (i32.add (local.get $r0) (local.get $c0))
+                  (i32.lt_s (i32.or (local.get $r0) (local.get $c0)) (i32.const 0)))))))
+            (local.set $q
+              (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero
+                (select (local.get $zero) (i32.add (local.get $r0) (local.get $c1))
+                  (i32.lt_s (i32.or (local.get $r0) (local.get $c1)) (i32.const 0)))))))
+            (v128.store (local.get $s) (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $p)) (local.get $a0)) (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $q)) (local.get $a1))))
+            (v128.store offset=16 (local.get $s) (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $p) (local.get $p))) (local.get $a0)) (f64x2.mul (f64x2.convert_low_i32x4_u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q))) (local.get $a1))))
+            ;; the lower row, then the vertical blend
+            (local.set $p
+              (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero
+                (select (local.get $zero) (i32.add (local.get $r1) (local.get $c0))
+                  (i32.lt_s (i32.or (local.get $r1) (local.get $c0)) (i32.const 0)))))))
+            (local.set $q
+              (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero
+                (select (local.get $zero) (i32.add (local.get $r1) (local.get $c1))
+                  (i32.lt_s (i32.or (local.get $r1) (local.get $c1)) (i32.const 0)))))))
+            (v128.store (local.get $s)
+              (f64x2.add (f64x2.mul (v128.load (local.get $s)) (local.get $b0)) (f64x2.mul (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $p)) (local.get $a0)) (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $q)) (local.get $a1))) (local.get $b1))))
+            (v128.store offset=16 (local.get $s)
+              (f64x2.add (f64x2.mul (v128.load offset=16 (local.get $s)) (local.get $b0)) (f64x2.mul (f64x2.add (f64x2.mul (f64x2.convert_low_i32x4_u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $p) (local.get $p))) (local.get $a0)) (f64x2.mul (f64x2.convert_low_i32x4_u (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q))) (local.get $a1))) (local.get $b1))))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 1)))
+            (br $col)))
+        (call $emit64 (local.get $sum) (local.get $cols) (local.get $dy) (local.get $rows)
+                      (local.get $out) (local.get $transpose) (local.get $swap) (local.get $mean) (local.get $scale))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 1)))
+        (br $row))))
 )
