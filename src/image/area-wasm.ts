@@ -7,14 +7,20 @@
  * general area path, callers fall back to the JavaScript.
  */
 import type { PixelBuffer } from './pixels.js';
-import { areaPath, areaTab, isGeneralArea, type PaddedWindow } from './resize-area.js';
+import { areaPath, areaTab, isGeneralArea, windowInside, type PaddedWindow } from './resize-area.js';
 import { clipRow, linearTab } from './resize-linear.js';
 import { WASM_BASE64 } from './kernels/area-wasm.js';
 
-/** How pixels become network input: `(v - mean) * scale`, optionally transposed and/or BGR. */
-export interface InputNormalization {
+/** How pixels become network input. */
+export interface InputLayout {
+  /**
+   * Write `[x][y][c]` instead of `[y][x][c]`: the Caffe MTCNN weights were trained on
+   * column-major (MATLAB) images, so the reference feeds every image transposed.
+   */
   transpose: boolean;
+  /** Reverse the channel order (the seed's nets take OpenCV's BGR). */
   bgr: boolean;
+  /** `(v - mean) * scale`. */
   mean: number;
   scale: number;
 }
@@ -55,7 +61,7 @@ export function areaKernelAvailable(): boolean {
 }
 
 /** `(v - mean) * scale` is exact in float32 for every 8-bit `v`: what lets the kernel skip double precision. */
-function exactInFloat32(n: InputNormalization): boolean {
+function exactInFloat32(n: InputLayout): boolean {
   return Number.isInteger(n.mean * 2) && Math.abs(n.mean) < 2 ** 20 && Number.isInteger(Math.log2(n.scale));
 }
 
@@ -80,7 +86,7 @@ export function writeAreaInput(
   img: PixelBuffer,
   dstHeight: number,
   dstWidth: number,
-  norm: InputNormalization,
+  norm: InputLayout,
   out: Float32Array,
   offset: number,
 ): boolean {
@@ -145,7 +151,7 @@ export function writeAreaCrops(
   img: PixelBuffer,
   windows: readonly PaddedWindow[],
   size: number,
-  norm: InputNormalization,
+  norm: InputLayout,
   out: Float32Array,
   offsets: readonly number[],
 ): boolean {
@@ -166,10 +172,7 @@ export function writeAreaCrops(
   new Uint8Array(mem, 0, data.length).set(data);
   for (let c = 0; c < windows.length; c++) {
     const w = windows[c];
-    const rowLo = Math.max(w.rowStart, -w.rowOffset, 0);
-    const rowHi = Math.min(w.rowEnd, ih - w.rowOffset, w.height);
-    const colLo = Math.max(w.colStart, -w.colOffset, 0);
-    const colHi = Math.min(w.colEnd, iw - w.colOffset, w.width);
+    const { rowLo, rowHi, colLo, colHi } = windowInside(w, ih, iw);
     if (paths[c] === 'enlarge') {
       // Bilinear with area coefficients: two source columns and rows per output pixel.
       const xt = linearTab(w.width, size, true, true);

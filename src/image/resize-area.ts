@@ -270,6 +270,19 @@ export interface PaddedWindow {
 }
 
 /**
+ * The part of a window that shows the image (the rest is padding), in window coordinates:
+ * rows `[rowLo, rowHi)`, columns `[colLo, colHi)` (empty when `lo >= hi`).
+ */
+export function windowInside(win: PaddedWindow, imageHeight: number, imageWidth: number): { rowLo: number; rowHi: number; colLo: number; colHi: number } {
+  return {
+    rowLo: Math.max(win.rowStart, -win.rowOffset, 0),
+    rowHi: Math.min(win.rowEnd, imageHeight - win.rowOffset, win.height),
+    colLo: Math.max(win.colStart, -win.colOffset, 0),
+    colHi: Math.min(win.colEnd, imageWidth - win.colOffset, win.width),
+  };
+}
+
+/**
  * `resizeArea` of the float64 (CV_64F) patch described by `win`, without building the patch:
  * the same result as materializing it and calling {@link resizeArea}, bit for bit (the
  * skipped terms are exact zeros). `image` must have 3 channels.
@@ -278,10 +291,7 @@ export function resizeAreaPadded(image: PixelBuffer, win: PaddedWindow, dstHeigh
   const { height: th, width: tw } = win;
   checkSize(th, tw, 'resizeAreaPadded window');
   checkSize(dstHeight, dstWidth, 'resizeAreaPadded output size');
-  const rowStart = Math.max(win.rowStart, -win.rowOffset, 0);
-  const rowEnd = Math.min(win.rowEnd, image.height - win.rowOffset, th);
-  const colStart = Math.max(win.colStart, -win.colOffset, 0);
-  const colEnd = Math.min(win.colEnd, image.width - win.colOffset, tw);
+  const { rowLo: rowStart, rowHi: rowEnd, colLo: colStart, colHi: colEnd } = windowInside(win, image.height, image.width);
   const scaleX = 1 / (dstWidth / tw);
   const scaleY = 1 / (dstHeight / th);
   if (!isGeneralArea(th, tw, dstHeight, dstWidth)) {

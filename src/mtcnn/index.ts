@@ -21,7 +21,7 @@ export {
   decodeFaceApiWeights,
   disposeParams as disposeMtcnnParams,
 } from './weights.js';
-export type { MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, RNetParams, ONetParams, ConvPreluTrunk, ConvParams, FcParams } from './weights.js';
+export type { MtcnnParams, MtcnnVariant, MtcnnWeightsSource, PNetParams, PNetRunWeights, RNetParams, ONetParams, ConvPreluTrunk, ConvParams, FcParams } from './weights.js';
 export { pnetForward, rnetForward, onetForward } from './networks.js';
 export type { PNetOutput, RefineOutput } from './networks.js';
 export { nms, bbreg, bbregPnet, rerec, fixBox, pad, generateBoundingBox } from './box.js';

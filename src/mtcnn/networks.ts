@@ -9,7 +9,7 @@
  * the Caffe weights) and return raw outputs; callers own the returned tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ConvParams, ConvPreluTrunk, FcParams, ONetParams, PNetParams, RNetParams } from './weights.js';
+import type { ConvParams, ConvPreluTrunk, FcParams, ONetParams, PNetParams, PNetRunWeights, RNetParams } from './weights.js';
 
 function conv(x: tf.Tensor4D, p: ConvParams): tf.Tensor4D {
   return tf.fused.conv2d({ x, filter: p.filter, strides: 1, pad: 'valid', bias: p.bias });
@@ -42,7 +42,7 @@ export interface PNetOutput {
 }
 
 /** P-Net's layers before its heads: conv1, 2×2/2 `SAME` max-pool, conv2, conv3. */
-function pnetTrunk(p: PNetParams, x: tf.Tensor4D): tf.Tensor4D {
+function pnetTrunk(p: ConvPreluTrunk, x: tf.Tensor4D): tf.Tensor4D {
   let h = convPrelu(x, p.conv1, p.prelu1);
   h = tf.maxPool(h, [2, 2], [2, 2], 'same');
   h = convPrelu(h, p.conv2, p.prelu2);
@@ -65,7 +65,7 @@ export function pnetForward(p: PNetParams, x: tf.Tensor4D): PNetOutput {
  * {@link PNetParams.head}) — per cell the face logit margin `d`, whose logistic function
  * `1 / (1 + e^-d)` is {@link pnetForward}'s `prob`, then the same 4 box offsets as its `reg`.
  */
-export function pnetMarginMap(p: PNetParams, x: tf.Tensor4D): tf.Tensor4D {
+export function pnetMarginMap(p: PNetRunWeights, x: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => conv(pnetTrunk(p, x), p.head));
 }
 
@@ -116,10 +116,23 @@ function hiddenLayer(h: tf.Tensor4D, p: FcParams, alpha: tf.Tensor1D | undefined
   return alpha ? prelu(f, alpha) : tf.relu(f);
 }
 
+/** R-Net's layers before its heads: the shared trunk, then the 128-unit hidden layer. */
+function rnetFeatures(p: RNetParams, x: tf.Tensor4D): tf.Tensor2D {
+  return hiddenLayer(refineTrunk(p, x), p.fc1, p.prelu4);
+}
+
+/** O-Net's layers before its heads: the shared trunk, 2×2/2 `SAME` max-pool, conv4, the 256-unit hidden layer. */
+function onetFeatures(p: ONetParams, x: tf.Tensor4D): tf.Tensor2D {
+  let h = refineTrunk(p, x);
+  h = tf.maxPool(h, [2, 2], [2, 2], 'same');
+  h = convPrelu(h, p.conv4, p.prelu4);
+  return hiddenLayer(h, p.fc1, p.prelu5);
+}
+
 /** R-Net on a batch `[n, 24, 24, 3]` of normalized crops. */
 export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    const f = hiddenLayer(refineTrunk(p, x), p.fc1, p.prelu4);
+    const f = rnetFeatures(p, x);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2) };
   });
 }
@@ -129,16 +142,13 @@ export function rnetForward(p: RNetParams, x: tf.Tensor4D): RefineOutput {
  * layer (see `RNetParams.head`); `faceProbability(d)` is {@link rnetForward}'s `prob`.
  */
 export function rnetMarginRows(p: RNetParams, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => fc(hiddenLayer(refineTrunk(p, x), p.fc1, p.prelu4), p.head));
+  return tf.tidy(() => fc(rnetFeatures(p, x), p.head));
 }
 
 /** O-Net on a batch `[n, 48, 48, 3]` of normalized crops. */
 export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
   return tf.tidy(() => {
-    let h = refineTrunk(p, x);
-    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = convPrelu(h, p.conv4, p.prelu4);
-    const f = hiddenLayer(h, p.fc1, p.prelu5);
+    const f = onetFeatures(p, x);
     return { prob: faceProb(fc(f, p.fc2_1)), reg: fc(f, p.fc2_2), landmarks: fc(f, p.fc2_3) };
   });
 }
@@ -148,10 +158,5 @@ export function onetForward(p: ONetParams, x: tf.Tensor4D): RefineOutput {
  * {@link rnetMarginRows}).
  */
 export function onetMarginRows(p: ONetParams, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => {
-    let h = refineTrunk(p, x);
-    h = tf.maxPool(h, [2, 2], [2, 2], 'same');
-    h = convPrelu(h, p.conv4, p.prelu4);
-    return fc(hiddenLayer(h, p.fc1, p.prelu5), p.head);
-  });
+  return tf.tidy(() => fc(onetFeatures(p, x), p.head));
 }

@@ -6,22 +6,10 @@
 import type { PadResult } from './box.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { areaPath, resizeArea, resizeAreaPadded, type PaddedWindow } from '../image/resize-area.js';
-import { writeAreaCrops, writeAreaInput } from '../image/area-wasm.js';
-import { resizeLinear } from '../image/resize-linear.js';
+import { writeAreaCrops, writeAreaInput, type InputLayout } from '../image/area-wasm.js';
 
-/** How pixels become network input. */
-export interface InputLayout {
-  /**
-   * Write `[x][y][c]` instead of `[y][x][c]`: the Caffe weights were trained on
-   * column-major (MATLAB) images, so the reference feeds every image transposed.
-   */
-  transpose: boolean;
-  /** Reverse the channel order (the seed's nets take OpenCV's BGR). */
-  bgr: boolean;
-  /** `(v - mean) * scale`. */
-  mean: number;
-  scale: number;
-}
+export type { InputLayout };
+import { resizeLinear } from '../image/resize-linear.js';
 
 /** davidsandberg/facenet: `(v - 127.5) * 0.0078125`, transposed, RGB. */
 export const FACENET_LAYOUT: InputLayout = { transpose: true, bgr: false, mean: 127.5, scale: 0.0078125 };

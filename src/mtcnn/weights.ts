@@ -54,11 +54,14 @@ export interface PNetParams extends ConvPreluTrunk {
    */
   head: ConvParams;
   /**
-   * Copies of these weights, one per pyramid level (wasm backend only), so that the backend
-   * keeps each level's prepared convolutions from frame to frame.
+   * Copies of the weights the detector runs, one per pyramid level (wasm backend only), so
+   * that the backend keeps each level's prepared convolutions from frame to frame.
    */
-  levelCopies?: PNetParams[];
+  levelCopies?: PNetRunWeights[];
 }
+
+/** What the detector runs of P-Net: the layers before the heads, and the folded head. */
+export type PNetRunWeights = ConvPreluTrunk & Pick<PNetParams, 'head'>;
 
 /** R-Net: three convolutions with PReLU, a 128-unit hidden layer, two heads. */
 export interface RNetParams extends ConvPreluTrunk {
@@ -175,16 +178,10 @@ class ParamBuilder {
     };
   }
 
-  /** Track tensors made from the others, so they are disposed with them. */
-  track<T extends ConvParams | FcParams>(p: T): T {
-    for (const t of Object.values(p)) this.tensors.push(t as tf.Tensor);
-    return p;
-  }
-
-  /** Track one derived tensor. */
-  keep<T extends tf.Tensor>(t: T): T {
-    this.tensors.push(t);
-    return t;
+  /** Track tensors made from the others (a tensor, or a layer's tensors), so they are disposed with them. */
+  keep<T extends tf.Tensor | ConvParams | FcParams>(v: T): T {
+    for (const t of v instanceof tf.Tensor ? [v] : Object.values(v)) this.tensors.push(t as tf.Tensor);
+    return v;
   }
 
   vec(name: string, n: number): tf.Tensor1D {
@@ -246,7 +243,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     conv4_1: conv('pnet', 'conv4_1', S.pnet.conv4_1),
     conv4_2: conv('pnet', 'conv4_2', S.pnet.conv4_2),
   };
-  const pnet: PNetParams = { ...pnetLayers, head: b.track(foldPnetHead(pnetLayers.conv4_1, pnetLayers.conv4_2)) };
+  const pnet: PNetParams = { ...pnetLayers, head: b.keep(foldPnetHead(pnetLayers.conv4_1, pnetLayers.conv4_2)) };
   pnet.levelCopies = pnetCopies(b, pnet);
   const rnetLayers = {
     conv1: conv('rnet', 'conv1', S.rnet.conv1),
@@ -260,7 +257,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     fc2_1: fc('rnet', 'fc2_1', S.rnet.fc2_1),
     fc2_2: fc('rnet', 'fc2_2', S.rnet.fc2_2),
   };
-  const rnet: RNetParams = { ...rnetLayers, head: b.track(foldFcHeads(rnetLayers.fc2_1, [rnetLayers.fc2_2])) };
+  const rnet: RNetParams = { ...rnetLayers, head: b.keep(foldFcHeads(rnetLayers.fc2_1, [rnetLayers.fc2_2])) };
   const onetLayers = {
     conv1: conv('onet', 'conv1', S.onet.conv1),
     prelu1: prelu('onet', 1, 32),
@@ -276,7 +273,7 @@ function buildNets(b: ParamBuilder, names: NameScheme): Pick<MtcnnParams, 'pnet'
     fc2_2: fc('onet', 'fc2_2', S.onet.fc2_2),
     fc2_3: fc('onet', 'fc2_3', S.onet.fc2_3),
   };
-  const onet: ONetParams = { ...onetLayers, head: b.track(foldFcHeads(onetLayers.fc2_1, [onetLayers.fc2_2, onetLayers.fc2_3])) };
+  const onet: ONetParams = { ...onetLayers, head: b.keep(foldFcHeads(onetLayers.fc2_1, [onetLayers.fc2_2, onetLayers.fc2_3])) };
   return { pnet, rnet, onet };
 }
 
@@ -383,7 +380,7 @@ const PNET_LEVEL_COPIES = 16;
  * frame (its indirection buffers) cost ≈ 10 ms of a 640×480 frame's detection. With a copy
  * per level, frames of one size reuse each level's preparation. Same numbers, same results.
  */
-function pnetCopies(b: ParamBuilder, p: PNetParams): PNetParams[] | undefined {
+function pnetCopies(b: ParamBuilder, p: PNetParams): PNetRunWeights[] | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   const copy = <T extends tf.Tensor>(t: T): T => b.keep(tf.clone(t));
   const conv = (c: ConvParams): ConvParams => ({ filter: copy(c.filter), bias: copy(c.bias) });
@@ -394,27 +391,22 @@ function pnetCopies(b: ParamBuilder, p: PNetParams): PNetParams[] | undefined {
     prelu2: copy(p.prelu2),
     conv3: conv(p.conv3),
     prelu3: copy(p.prelu3),
-    conv4_1: p.conv4_1,
-    conv4_2: p.conv4_2,
     head: conv(p.head),
   }));
 }
 
 /** P-Net's weights for pyramid level `level` (0 = the largest): see `pnetCopies`. */
-export function pnetLevelWeights(p: PNetParams, level: number): PNetParams {
+export function pnetLevelWeights(p: PNetParams, level: number): PNetRunWeights {
   const copies = p.levelCopies;
   return copies ? copies[Math.min(level, copies.length - 1)] : p;
 }
 
 /** Every tensor of a parameter set (P-Net's level copies included). */
 export function paramTensors(params: MtcnnParams): tf.Tensor[] {
-  const seen = new Set<tf.Tensor>();
   const out: tf.Tensor[] = [];
   const visit = (v: unknown): void => {
-    if (v instanceof tf.Tensor) {
-      if (!seen.has(v)) out.push(v);
-      seen.add(v);
-    } else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
+    if (v instanceof tf.Tensor) out.push(v);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x);
   };
   visit(params.pnet);
   visit(params.rnet);
