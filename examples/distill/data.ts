@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeImage } from '../../src/image/decode-node.js';
 import { loadAlignedFaces } from '../../src/recognition/embedder.js';
