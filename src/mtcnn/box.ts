@@ -28,38 +28,56 @@ export interface Candidate extends ScoredBox {
 export type NmsMethod = 'Union' | 'Min';
 
 /**
+ * How {@link greedySuppress} measures the overlap of boxes `i` and `j` from their
+ * intersection area `inter`: over the union (`areas[i] + areas[j] − inter + epsilon`) or over
+ * the smaller area. Data rather than a callback: a closure made per call is a new function
+ * to V8 each time, and its call sites were optimized again for every frame.
+ */
+export interface OverlapMeasure {
+  method: NmsMethod;
+  /** Each box's area (`+1` pixels, as in the reference). */
+  areas: Float64Array;
+  /** Added to the union (the seed project's `1e-10`); 0 for the reference. */
+  epsilon: number;
+}
+
+/** The reference's comparison for one pair: does picked box `i` suppress box `j`? */
+function suppresses(boxes: readonly ScoredBox[], m: OverlapMeasure, threshold: number, i: number, j: number): boolean {
+  const bi = boxes[i];
+  const bj = boxes[j];
+  const w = Math.max(0, Math.min(bi.x2, bj.x2) - Math.max(bi.x1, bj.x1) + 1);
+  const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
+  const inter = w * h;
+  const overlap =
+    m.method === 'Min' ? inter / Math.min(m.areas[i], m.areas[j]) : inter / (m.areas[i] + m.areas[j] - inter + m.epsilon);
+  return !(overlap <= threshold);
+}
+
+/** The grid cell (0…count − 1) of coordinate `v` for cells of size `cell` from `min`. */
+function gridCell(v: number, min: number, cell: number, count: number): number {
+  return Math.min(count - 1, Math.max(0, Math.floor((v - min) / cell)));
+}
+
+/**
  * Greedy suppression in a given pick order, as the reference's loop does it, but comparing
  * each picked box only with the boxes it can overlap (found through a uniform grid): a box
  * that does not intersect has overlap 0, which never exceeds a threshold ≥ 0, so skipping it
- * changes nothing. `overlap(i, j, inter)` returns the overlap measure for an intersection
- * area `inter` (areas and intersections count `+1` pixels, as in the reference).
+ * changes nothing.
  *
  * @param order indices in pick order (highest score first).
  * @returns the picked indices, in pick order.
  */
-export function greedySuppress(
-  boxes: readonly ScoredBox[],
-  order: ArrayLike<number>,
-  threshold: number,
-  overlap: (i: number, j: number, inter: number) => number,
-): number[] {
+export function greedySuppress(boxes: readonly ScoredBox[], order: ArrayLike<number>, threshold: number, measure: OverlapMeasure): number[] {
   const n = boxes.length;
   const rank = new Int32Array(n);
   for (let k = 0; k < order.length; k++) rank[order[k]] = k;
   const suppressed = new Uint8Array(n);
   const pick: number[] = [];
-  // The reference's comparison, for one pair.
-  const suppresses = (i: number, j: number): boolean => {
-    const bi = boxes[i];
-    const bj = boxes[j];
-    const w = Math.max(0, Math.min(bi.x2, bj.x2) - Math.max(bi.x1, bj.x1) + 1);
-    const h = Math.max(0, Math.min(bi.y2, bj.y2) - Math.max(bi.y1, bj.y1) + 1);
-    return !(overlap(i, j, w * h) <= threshold);
-  };
   // Non-intersecting pairs have overlap 0 only for finite boxes of positive (+1) size.
-  const wellFormed = boxes.every(
-    (b) => Number.isFinite(b.x1 + b.y1 + b.x2 + b.y2) && b.x2 - b.x1 + 1 > 0 && b.y2 - b.y1 + 1 > 0,
-  );
+  let wellFormed = true;
+  for (const b of boxes) {
+    if (!(Number.isFinite(b.x1 + b.y1 + b.x2 + b.y2) && b.x2 - b.x1 + 1 > 0 && b.y2 - b.y1 + 1 > 0)) wellFormed = false;
+  }
   if (!(threshold >= 0) || !wellFormed || n < 64) {
     // Plain quadratic loop (small inputs, or inputs where non-intersecting boxes could count).
     for (let k = 0; k < order.length; k++) {
@@ -68,7 +86,7 @@ export function greedySuppress(
       pick.push(i);
       for (let m = k + 1; m < order.length; m++) {
         const j = order[m];
-        if (!suppressed[j] && suppresses(i, j)) suppressed[j] = 1;
+        if (!suppressed[j] && suppresses(boxes, measure, threshold, i, j)) suppressed[j] = 1;
       }
     }
     return pick;
@@ -78,24 +96,26 @@ export function greedySuppress(
   let minY = Infinity;
   let maxX = -Infinity;
   let maxY = -Infinity;
-  const sizes: number[] = [];
-  for (const b of boxes) {
+  const sizes = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const b = boxes[j];
     minX = Math.min(minX, b.x1);
     minY = Math.min(minY, b.y1);
     maxX = Math.max(maxX, b.x2 + 1);
     maxY = Math.max(maxY, b.y2 + 1);
-    sizes.push(Math.max(b.x2 - b.x1, b.y2 - b.y1));
+    sizes[j] = Math.max(b.x2 - b.x1, b.y2 - b.y1);
   }
-  sizes.sort((a, b) => a - b);
-  const cell = Math.max(8, sizes[sizes.length >> 1]);
+  sizes.sort();
+  const cell = Math.max(8, sizes[n >> 1]);
   const cols = Math.min(1024, Math.max(1, Math.ceil((maxX - minX) / cell) + 1));
   const rows = Math.min(1024, Math.max(1, Math.ceil((maxY - minY) / cell) + 1));
-  const cx = (x: number) => Math.min(cols - 1, Math.max(0, Math.floor((x - minX) / cell)));
-  const cy = (y: number) => Math.min(rows - 1, Math.max(0, Math.floor((y - minY) / cell)));
-  const grid: number[][] = Array.from({ length: cols * rows }, () => []);
+  const grid: number[][] = [];
+  for (let c = 0; c < cols * rows; c++) grid.push([]);
   for (let j = 0; j < n; j++) {
     const b = boxes[j];
-    for (let gy = cy(b.y1); gy <= cy(b.y2 + 1); gy++) for (let gx = cx(b.x1); gx <= cx(b.x2 + 1); gx++) grid[gy * cols + gx].push(j);
+    for (let gy = gridCell(b.y1, minY, cell, rows); gy <= gridCell(b.y2 + 1, minY, cell, rows); gy++) {
+      for (let gx = gridCell(b.x1, minX, cell, cols); gx <= gridCell(b.x2 + 1, minX, cell, cols); gx++) grid[gy * cols + gx].push(j);
+    }
   }
   const seen = new Int32Array(n).fill(-1);
   for (let k = 0; k < order.length; k++) {
@@ -103,12 +123,12 @@ export function greedySuppress(
     if (suppressed[i]) continue;
     pick.push(i);
     const b = boxes[i];
-    for (let gy = cy(b.y1); gy <= cy(b.y2 + 1); gy++) {
-      for (let gx = cx(b.x1); gx <= cx(b.x2 + 1); gx++) {
+    for (let gy = gridCell(b.y1, minY, cell, rows); gy <= gridCell(b.y2 + 1, minY, cell, rows); gy++) {
+      for (let gx = gridCell(b.x1, minX, cell, cols); gx <= gridCell(b.x2 + 1, minX, cell, cols); gx++) {
         for (const j of grid[gy * cols + gx]) {
           if (seen[j] === k) continue;
           seen[j] = k;
-          if (rank[j] > k && !suppressed[j] && suppresses(i, j)) suppressed[j] = 1;
+          if (rank[j] > k && !suppressed[j] && suppresses(boxes, measure, threshold, i, j)) suppressed[j] = 1;
         }
       }
     }
@@ -127,19 +147,14 @@ export function greedySuppress(
 export function nms(boxes: readonly ScoredBox[], threshold: number, method: NmsMethod): number[] {
   const n = boxes.length;
   if (n === 0) return [];
-  const area = new Float64Array(n);
+  const areas = new Float64Array(n);
   const scores = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const b = boxes[i];
-    area[i] = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
+    areas[i] = (b.x2 - b.x1 + 1) * (b.y2 - b.y1 + 1);
     scores[i] = b.score;
   }
-  const order = argsortNumpy(scores).reverse();
-  const overlap =
-    method === 'Min'
-      ? (i: number, j: number, inter: number) => inter / Math.min(area[i], area[j])
-      : (i: number, j: number, inter: number) => inter / (area[i] + area[j] - inter);
-  return greedySuppress(boxes, order, threshold, overlap);
+  return greedySuppress(boxes, argsortNumpy(scores).reverse(), threshold, { method, areas, epsilon: 0 });
 }
 
 /**

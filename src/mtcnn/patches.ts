@@ -103,13 +103,15 @@ export function writeFacenetCrops(
   offset: number,
 ): boolean[] {
   const plane = size * size * 3;
-  const written = pads.map((p) => p.tmpw > 0 && p.tmph > 0);
+  const written: boolean[] = [];
   const fast: PaddedWindow[] = [];
   const fastOffsets: number[] = [];
   const slow: [PaddedWindow, number][] = [];
   let slot = 0;
-  pads.forEach((p, i) => {
-    if (!written[i]) return;
+  for (const p of pads) {
+    const ok = p.tmpw > 0 && p.tmph > 0;
+    written.push(ok);
+    if (!ok) continue;
     const win = cropWindow(p);
     const at = offset + slot++ * plane;
     const path = areaPath(win.height, win.width, size, size);
@@ -117,8 +119,8 @@ export function writeFacenetCrops(
       fast.push(win);
       fastOffsets.push(at);
     } else slow.push([win, at]);
-  });
-  if (!writeAreaCrops(img, fast, size, layout, out, fastOffsets)) fast.forEach((win, i) => slow.push([win, fastOffsets[i]]));
+  }
+  if (!writeAreaCrops(img, fast, size, layout, out, fastOffsets)) for (let i = 0; i < fast.length; i++) slow.push([fast[i], fastOffsets[i]]);
   for (const [win, at] of slow) {
     writeNetInput({ data: resizeAreaPadded(img, win, size, size), height: size, width: size, channels: 3 }, layout, out, at);
   }

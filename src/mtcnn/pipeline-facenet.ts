@@ -11,12 +11,14 @@ import {
   nms,
   pad,
   rerec,
+  type Candidate,
+  type PadResult,
   type ScoredBox,
 } from './box.js';
 import { FACENET_LAYOUT, writeFacenetCrops } from './patches.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { pyramidLevels } from './pyramid.js';
-import { pnetCandidates, runRefine } from './stages.js';
+import { pnetMaps, runRefine } from './stages.js';
 import { FloatScratch } from '../util/scratch.js';
 import type { Box, FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
@@ -35,16 +37,21 @@ function cropBatch(
   size: number,
 ): { input: Float32Array; count: number; kept: ScoredBox[][] } {
   const plane = size * size * 3;
-  const total = boxes.reduce((n, b) => n + b.length, 0);
+  let total = 0;
+  for (const list of boxes) total += list.length;
   const input = cropInput.take(total * plane);
   let k = 0;
-  const kept = boxes.map((list, i) => {
+  const kept: ScoredBox[][] = [];
+  for (let i = 0; i < boxes.length; i++) {
     const { width: w, height: h } = images[i];
-    const written = writeFacenetCrops(images[i], list.map((b) => pad(b, w, h)), size, FACENET_LAYOUT, input, k * plane);
-    const ok = list.filter((_, j) => written[j]);
+    const pads: PadResult[] = [];
+    for (const b of boxes[i]) pads.push(pad(b, w, h));
+    const written = writeFacenetCrops(images[i], pads, size, FACENET_LAYOUT, input, k * plane);
+    const ok: ScoredBox[] = [];
+    for (let j = 0; j < written.length; j++) if (written[j]) ok.push(boxes[i][j]);
     k += ok.length;
-    return ok;
-  });
+    kept.push(ok);
+  }
   return { input: input.subarray(0, k * plane), count: k, kept };
 }
 
@@ -60,27 +67,26 @@ export async function detectFacenet(
 
   // Stage 1: P-Net over each pyramid level.
   timer.start('pnet');
-  const perImage = await pnetCandidates(
-    params,
-    images,
-    (image) => pyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor),
-    'area',
-    FACENET_LAYOUT,
-    (heat, reg, scale) => {
+  const levels = images.map((image) => pyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor));
+  const maps = await pnetMaps(params, images, levels, 'area', FACENET_LAYOUT);
+  const stage: ScoredBox[][] = [];
+  for (let i = 0; i < images.length; i++) {
+    // Each level's candidates after their own NMS, then NMS over all levels.
+    const all: Candidate[] = [];
+    for (const m of maps[i]) {
       // The map is the network output for the transposed image: rows run along x.
-      const boxes = generateBoundingBox(heat, reg, scale, t1);
-      return nms(boxes, nmsT.pnetScale, 'Union').map((p) => boxes[p]);
-    },
-  );
-  const stage: ScoredBox[][] = perImage.map((all) => {
-    if (all.length === 0) return [];
-    const pick = nms(all, nmsT.pnetAll, 'Union');
-    return pick.map((p) => {
-      const c = all[p];
-      const b = rerec(bbregPnet({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, c.reg));
-      return fixBox(b);
-    });
-  });
+      const boxes = generateBoundingBox(m.heat, m.reg, m.scale, t1);
+      for (const p of nms(boxes, nmsT.pnetScale, 'Union')) all.push(boxes[p]);
+    }
+    const picked: ScoredBox[] = [];
+    if (all.length > 0) {
+      for (const p of nms(all, nmsT.pnetAll, 'Union')) {
+        const c = all[p];
+        picked.push(fixBox(rerec(bbregPnet({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, c.reg))));
+      }
+    }
+    stage.push(picked);
+  }
   timer.stop('pnet');
   return refineAndOutput(params, images, stage, o, timer);
 }
@@ -129,7 +135,8 @@ async function refineAndOutput(
   const r = cropBatch(images, candidates, 24);
   const rOut = r.count > 0 ? await runRefine(params, 'rnet', r.input, r.count, o.maxBatch) : new Float32Array(0);
   let row = 0;
-  const stage = r.kept.map((list) => {
+  const stage: ScoredBox[][] = [];
+  for (const list of r.kept) {
     const passed: ScoredBox[] = [];
     const regs: [number, number, number, number][] = [];
     for (const b of list) {
@@ -141,10 +148,10 @@ async function refineAndOutput(
         regs.push([rOut[s + 1], rOut[s + 2], rOut[s + 3], rOut[s + 4]]);
       }
     }
-    if (passed.length === 0) return [];
-    const pick = nms(passed, nmsT.rnet, 'Union');
-    return pick.map((p) => fixBox(rerec(bbreg(passed[p], regs[p]))));
-  });
+    const next: ScoredBox[] = [];
+    if (passed.length > 0) for (const p of nms(passed, nmsT.rnet, 'Union')) next.push(fixBox(rerec(bbreg(passed[p], regs[p]))));
+    stage.push(next);
+  }
   timer.stop('rnet');
 
   // Stage 3: O-Net, landmarks, final regression and NMS ('Min').
@@ -152,9 +159,9 @@ async function refineAndOutput(
   const q = cropBatch(images, stage, 48);
   const qOut = q.count > 0 ? await runRefine(params, 'onet', q.input, q.count, Math.max(1, o.maxBatch >> 2)) : new Float32Array(0);
   row = 0;
-  const result = q.kept.map((list) => {
-    const boxes: ScoredBox[] = [];
-    const regs: [number, number, number, number][] = [];
+  const result: FaceDetection[][] = [];
+  for (const list of q.kept) {
+    const moved: ScoredBox[] = [];
     const points: Point[][] = [];
     for (const b of list) {
       const s = row * 15;
@@ -167,15 +174,13 @@ async function refineAndOutput(
       const h = box.y2 - box.y1 + 1;
       const pts: Point[] = [];
       for (let k = 0; k < 5; k++) pts.push([w * qOut[s + 5 + k] + box.x1 - 1, h * qOut[s + 10 + k] + box.y1 - 1]);
-      boxes.push(box);
-      regs.push([qOut[s + 1], qOut[s + 2], qOut[s + 3], qOut[s + 4]]);
+      moved.push(bbreg(box, [qOut[s + 1], qOut[s + 2], qOut[s + 3], qOut[s + 4]]));
       points.push(pts);
     }
-    if (boxes.length === 0) return [];
-    const moved = boxes.map((b, i) => bbreg(b, regs[i]));
-    const pick = nms(moved, nmsT.onet, 'Min');
-    return pick.map((p) => toDetection(moved[p], points[p]));
-  });
+    const faces: FaceDetection[] = [];
+    if (moved.length > 0) for (const p of nms(moved, nmsT.onet, 'Min')) faces.push(toDetection(moved[p], points[p]));
+    result.push(faces);
+  }
   timer.stop('onet');
   return result;
 }

@@ -14,7 +14,7 @@ import { greedySuppress, type Candidate, type HeatMap, type Regression, type Sco
 import { SEED_LAYOUT, writeSeedCrop, type SeedPad } from './patches.js';
 import { roundHalfEven, type PixelBuffer } from '../image/pixels.js';
 import { seedPyramidLevels } from './pyramid.js';
-import { pnetCandidates, runRefine } from './stages.js';
+import { pnetMaps, runRefine } from './stages.js';
 import type { FaceDetection, Point } from '../face/types.js';
 import type { MtcnnParams } from './weights.js';
 import { toDetection, type ResolvedOptions, type StageTimer } from './pipeline-types.js';
@@ -34,7 +34,7 @@ export function seedNms(boxes: readonly ScoredBox[], thresh: number): number[] {
     scores[i] = b.score;
   });
   const order = argsortNumpy(scores).reverse();
-  return greedySuppress(boxes, order, thresh, (i, j, inter) => inter / (areas[i] + areas[j] - inter + 1e-10));
+  return greedySuppress(boxes, order, thresh, { method: 'Union', areas, epsilon: 1e-10 });
 }
 
 /**
@@ -140,16 +140,12 @@ export async function detectSeed(
   const u8 = images.map(toU8);
 
   timer.start('pnet');
-  const perImage = await pnetCandidates(
-    params,
-    images,
-    (image) => seedPyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor),
-    'linear',
-    SEED_LAYOUT,
-    (heat, reg, scale) => {
+  const levels = images.map((image) => seedPyramidLevels(image.height, image.width, o.minFaceSize, o.scaleFactor));
+  const perImage = (await pnetMaps(params, images, levels, 'linear', SEED_LAYOUT)).map((maps) =>
+    maps.flatMap(({ heat, reg, scale }) => {
       const boxes = seedGenerateBbox(heat, reg, scale, t1);
       return seedNms(boxes, nmsT.pnetScale).map((k) => boxes[k]);
-    },
+    }),
   );
   let stage: ScoredBox[][] = perImage.map((all) =>
     seedNms(all, nmsT.pnetAll).map((k) => {

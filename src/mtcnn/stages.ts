@@ -89,12 +89,12 @@ export async function runPnet(
 ): Promise<PnetMaps[]> {
   const results: PnetMaps[] = new Array(jobs.length);
   const groups = new Map<string, number[]>();
-  jobs.forEach((j, i) => {
-    const key = `${j.level.height}x${j.level.width}`;
+  for (let i = 0; i < jobs.length; i++) {
+    const key = `${jobs[i].level.height}x${jobs[i].level.width}`;
     const g = groups.get(key);
     if (g) g.push(i);
     else groups.set(key, [i]);
-  });
+  }
   for (const members of groups.values()) {
     const { height, width } = jobs[members[0]].level;
     const per = Math.max(1, Math.floor(PNET_PIXEL_BUDGET / (height * width)));
@@ -103,7 +103,7 @@ export async function runPnet(
       const n = chunk.length;
       const plane = height * width * 3;
       const buf = pnetInput.take(n * plane);
-      chunk.forEach((ji, k) => writePyramidLevel(jobs[ji].image, height, width, resample, layout, buf, k * plane));
+      for (let k = 0; k < n; k++) writePyramidLevel(jobs[chunk[k]].image, height, width, resample, layout, buf, k * plane);
       const shape: [number, number, number, number] = layout.transpose ? [n, width, height, 3] : [n, height, width, 3];
       const weights = pnetLevelWeights(params.pnet, jobs[chunk[0]].index);
       const out = tf.tidy(() => pnetMarginMap(weights, tf.tensor4d(buf, shape)));
@@ -115,7 +115,7 @@ export async function runPnet(
       }
       const [, rows, cols] = out.shape;
       const cells = rows * cols;
-      chunk.forEach((ji, k) => {
+      for (let k = 0; k < n; k++) {
         const prob = new Float32Array(cells);
         const reg = new Float32Array(cells * 4);
         const base = k * cells * 5;
@@ -127,39 +127,46 @@ export async function runPnet(
           reg[i * 4 + 2] = data[s + 3];
           reg[i * 4 + 3] = data[s + 4];
         }
-        results[ji] = { prob, reg, rows, cols };
-      });
+        results[chunk[k]] = { prob, reg, rows, cols };
+      }
     }
   }
   return results;
 }
 
+/** One pyramid level's P-Net output: the face probability map, its regressions, the level's scale. */
+export interface PnetLevelMap {
+  heat: HeatMap;
+  reg: Float32Array;
+  scale: number;
+}
+
 /**
- * The first stage for a batch of images: P-Net over every pyramid level `levelsOf` gives
- * each image (equal-sized levels batched together), then, per image and level by level in
- * order, the candidates `collect` keeps from that level's maps.
+ * The first stage's network work for a batch of images: P-Net over each image's pyramid
+ * `levels` (equal-sized levels batched together). Per image, the maps level by level in order.
  */
-export async function pnetCandidates(
+export async function pnetMaps(
   params: MtcnnParams,
   images: readonly PixelBuffer[],
-  levelsOf: (image: PixelBuffer) => PyramidLevel[],
+  levels: readonly (readonly PyramidLevel[])[],
   resample: 'area' | 'linear',
   layout: InputLayout,
-  collect: (heat: HeatMap, reg: Float32Array, scale: number) => Candidate[],
-): Promise<Candidate[][]> {
+): Promise<PnetLevelMap[][]> {
   const jobs: PnetJob[] = [];
   const jobImage: number[] = [];
-  images.forEach((image, i) => {
-    levelsOf(image).forEach((level, index) => {
-      jobs.push({ image, level, index });
+  for (let i = 0; i < images.length; i++) {
+    for (let index = 0; index < levels[i].length; index++) {
+      jobs.push({ image: images[i], level: levels[i][index], index });
       jobImage.push(i);
-    });
-  });
+    }
+  }
   const maps = await runPnet(params, jobs, resample, layout);
-  const perImage: Candidate[][] = images.map(() => []);
-  maps.forEach((m, j) => {
-    for (const c of collect({ data: m.prob, rows: m.rows, cols: m.cols }, m.reg, jobs[j].level.scale)) perImage[jobImage[j]].push(c);
-  });
+  const perImage: PnetLevelMap[][] = [];
+  for (let i = 0; i < images.length; i++) perImage.push([]);
+  for (let j = 0; j < maps.length; j++) {
+    const m = maps[j];
+    perImage[jobImage[j]].push({ heat: { data: m.prob, rows: m.rows, cols: m.cols }, reg: m.reg, scale: jobs[j].level.scale });
+  }
   return perImage;
 }
 
