@@ -104,8 +104,6 @@ export function parseVector(text: string): Float32Array {
 }
 
 const isUniqueViolation = (e: unknown): boolean => (e as { code?: string })?.code === '23505';
-/** PostgreSQL's SQLSTATE for a table that does not exist. */
-const UNDEFINED_TABLE = '42P01';
 
 /**
  * Memory (MB) for building an HNSW graph of `rows` vectors of `dimension` floats in memory:
@@ -124,8 +122,6 @@ export function hnswBuildMemoryMB(rows: number, dimension: number, m: number, co
 export class SqlGalleryStore implements GalleryStore {
   private readonly efSearch: number;
   private readonly rowsPerIdentity: number;
-  /** The metric {@link SqlGalleryStore.matchApproximate} picks its operator for (corrected by the first match). */
-  private metricGuess: GalleryMetric = 'squared-euclidean';
   /** The schema version found on open and the version now (after any migration). */
   schema: { from: number; to: number } = { from: 0, to: 0 };
 
@@ -367,76 +363,49 @@ export class SqlGalleryStore implements GalleryStore {
   async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {
     const topK = opts.topK ?? 1;
     if (!Number.isInteger(topK) || topK < 1) throw new ConfigError('topK', `must be a positive integer, got ${topK}`);
-    checkQueries([query], query.length); // finite values, before any of them goes into SQL
-    return opts.approximate ? this.matchApproximate(query, topK, opts.threshold) : this.matchExact(query, topK, opts.threshold);
-  }
-
-  /**
-   * An HNSW match in one statement: a round trip and a statement cost more than the
-   * description they would fetch (a server: 1.2 ms of 8.3 per match at 1M rows went to
-   * `BEGIN`, the description and `COMMIT`; PGlite: ≈ 0.7 ms of CPU per statement). The
-   * description row gates the search (a one-time filter: no search when the index is
-   * missing, the query's length or the guessed metric is wrong) and sets `hnsw.ef_search`
-   * for this statement's transaction; pgvector reads it at the scan's first row, after the
-   * gate. The metric picks the operator, so it is guessed from the last match and the
-   * statement runs again when the guess was wrong.
-   */
-  private async matchApproximate(query: ArrayLike<number>, topK: number, threshold: number | undefined): Promise<MatchResult> {
     const limit = topK * this.rowsPerIdentity;
-    for (;;) {
-      const cosine = this.metricGuess === 'cosine';
-      const { rows } = await this.client.query<GalleryRow & { indexed: boolean; name: string | null; embedding: string | null }>(
-        `SELECT g.*, s.name, s.embedding FROM
-           (SELECT ${GALLERY_COLUMNS}, to_regclass($1) IS NOT NULL AS indexed, set_config('hnsw.ef_search', $2, true) AS ef_search
-            FROM facenet_gallery LIMIT 1) g
-         LEFT JOIN LATERAL (
-           SELECT i.name, n.embedding::text AS embedding FROM
-             (SELECT identity_id, embedding FROM facenet_embedding
-              WHERE g.indexed AND g.ef_search IS NOT NULL AND g.dimension = $3 AND (g.metric = 'cosine') = $4
-              ORDER BY embedding ${cosine ? '<=>' : '<->'} $5::vector LIMIT $6) n
-           JOIN facenet_identity i ON i.id = n.identity_id) s ON true`,
-        [HNSW_INDEX, String(Math.max(this.efSearch, limit)), query.length, cosine, vectorLiteral(query), limit],
-      ).catch(async (e: unknown) => {
-        // The embedding table goes with the gallery (its column type holds the dimension).
-        if ((e as { code?: string })?.code === UNDEFINED_TABLE && !(await this.readInfo(this.client))) throw new FileNotFoundError(this.location, 'gallery');
-        throw e;
-      });
-      const row = rows[0];
-      if (!row) throw new FileNotFoundError(this.location, 'gallery');
-      const info = infoOf(row);
-      checkQueries([query], info.dimension);
-      if (!row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
-      if ((info.metric === 'cosine') !== cosine) {
-        this.metricGuess = info.metric;
-        continue;
-      }
-      const found = rows.filter((r): r is typeof r & { name: string; embedding: string } => r.name !== null && r.embedding !== null);
-      return rescore(info, query, found, topK, threshold ?? info.threshold);
-    }
-  }
-
-  /** An exact match: the planner setting that keeps it off the HNSW index has to precede the search's planning. */
-  private matchExact(query: ArrayLike<number>, topK: number, threshold: number | undefined): Promise<MatchResult> {
+    // Each statement costs ≈ 0.7 ms of CPU in PGlite before any work (parse, describe, bind,
+    // execute, sync through WebAssembly), as much as the HNSW search itself at 10k rows: so
+    // one statement reads the description, whether the index exists, and sets this
+    // transaction's planner and HNSW settings; a second one searches.
+    const settings: [string, string][] = opts.approximate
+      ? [['hnsw.ef_search', String(Math.max(this.efSearch, limit))]]
+      : [['enable_indexscan', 'off']]; // an exact scan even when an HNSW index exists
     return this.client.transaction(async (tx) => {
-      const { rows: described } = await tx.query<GalleryRow>(
-        `SELECT ${GALLERY_COLUMNS}, set_config('enable_indexscan', 'off', true) FROM facenet_gallery`,
+      const { rows: described } = await tx.query<GalleryRow & { indexed: boolean }>(
+        `SELECT ${GALLERY_COLUMNS}, to_regclass($1) IS NOT NULL AS indexed,
+           ${settings.map((_, i) => `set_config($${2 * i + 2}, $${2 * i + 3}, true)`).join(', ')}
+         FROM facenet_gallery`,
+        [HNSW_INDEX, ...settings.flat()],
       );
       const row = described[0];
       if (!row) throw new FileNotFoundError(this.location, 'gallery');
       const info = infoOf(row);
-      checkQueries([query], info.dimension);
+      checkQueries([query], info.dimension); // the in-memory gallery's own query checks (length, finite values)
+      if (opts.approximate && !row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
       const op = info.metric === 'cosine' ? '<=>' : '<->';
-      const sql =
-        topK === 1
-          ? `SELECT i.name, n.embedding::text AS embedding FROM
-               (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT 1) n
-             JOIN facenet_identity i ON i.id = n.identity_id`
-          : `SELECT i.name, b.embedding::text AS embedding FROM
-               (SELECT DISTINCT ON (identity_id) identity_id, embedding, embedding ${op} $1::vector AS d
-                FROM facenet_embedding ORDER BY identity_id, d) b
-             JOIN facenet_identity i ON i.id = b.identity_id ORDER BY b.d LIMIT ${topK}`;
-      const { rows } = await tx.query<{ name: string; embedding: string }>(sql, [vectorLiteral(query)]);
-      return rescore(info, query, rows, topK, threshold ?? info.threshold);
+      const q = vectorLiteral(query);
+      let rows: { name: string; embedding: string }[];
+      if (opts.approximate) {
+        ({ rows } = await tx.query(
+          `SELECT i.name, n.embedding::text AS embedding FROM
+             (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT $2) n
+           JOIN facenet_identity i ON i.id = n.identity_id`,
+          [q, limit],
+        ));
+      } else {
+        const sql =
+          topK === 1
+            ? `SELECT i.name, n.embedding::text AS embedding FROM
+                 (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT 1) n
+               JOIN facenet_identity i ON i.id = n.identity_id`
+            : `SELECT i.name, b.embedding::text AS embedding FROM
+                 (SELECT DISTINCT ON (identity_id) identity_id, embedding, embedding ${op} $1::vector AS d
+                  FROM facenet_embedding ORDER BY identity_id, d) b
+               JOIN facenet_identity i ON i.id = b.identity_id ORDER BY b.d LIMIT ${topK}`;
+        ({ rows } = await tx.query(sql, [q]));
+      }
+      return rescore(info, query, rows, topK, opts.threshold ?? info.threshold);
     });
   }
 
