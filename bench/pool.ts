@@ -11,6 +11,7 @@
  * Benchmarks only print; nothing here asserts on time.
  */
 import { Command } from 'commander';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -28,6 +29,25 @@ const program = new Command('bench:pool')
   .parse();
 const o = program.opts<{ workers: string; frames: string; faces: string; model: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
+
+/**
+ * CPU ms of each thread of this process (Linux: /proc/self/task), or null elsewhere. The
+ * pool's workers are the busiest threads of a run; the rest is the main thread, V8's
+ * platform threads (garbage collection, optimizing compilers) and libuv's.
+ */
+function threadCpu(): Map<string, number> | null {
+  try {
+    const tick = 1000 / 100; // USER_HZ: Linux reports in 1/100 s
+    const out = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * tick);
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
 
 const cpuNow = (): number => {
   const u = process.cpuUsage();
@@ -62,17 +82,29 @@ interface Row {
   wallMs: number;
   perSecond: number;
   cpuMsPerJob: number;
+  /** Of that, the busiest `workers` threads (the pool's workers) and all other threads; null off Linux. */
+  threads: { workersMsPerJob: number; othersMsPerJob: number } | null;
 }
 
 /** All jobs submitted at once; wall time from the first submission to the last result. */
 async function timeJobs(job: Row['job'], workers: number, run: () => Promise<unknown>[]): Promise<Row> {
   const c0 = cpuNow();
+  const th0 = threadCpu();
   const t0 = performance.now();
   const settled = await Promise.allSettled(run());
   const wallMs = performance.now() - t0;
   const cpu = cpuNow() - c0;
+  const th1 = threadCpu();
   const failed = settled.filter((s) => s.status === 'rejected').length;
-  return { job, workers, jobs: settled.length, failed, wallMs, perSecond: settled.length / (wallMs / 1000), cpuMsPerJob: cpu / settled.length };
+  const n = settled.length;
+  let threads: Row['threads'] = null;
+  if (th0 && th1) {
+    const used = [...th1].map(([tid, ms]) => ms - (th0.get(tid) ?? 0)).sort((a, b) => b - a);
+    const busiest = used.slice(0, workers).reduce((a, b) => a + b, 0);
+    const all = used.reduce((a, b) => a + b, 0);
+    threads = { workersMsPerJob: busiest / n, othersMsPerJob: (all - busiest) / n };
+  }
+  return { job, workers, jobs: n, failed, wallMs, perSecond: n / (wallMs / 1000), cpuMsPerJob: cpu / n, threads };
 }
 
 console.log(`bench:pool — ${new Date().toISOString()}`);
@@ -96,12 +128,12 @@ for (const workers of sizes) {
   console.log(`  ${workers} worker(s) done`);
 }
 
-console.log('\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first pool size | process CPU ms per job |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first pool size | process CPU ms per job | of which workers / other threads |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const base = rows.find((b) => b.job === r.job && b.workers === sizes[0])!;
   console.log(
-    `| ${r.job} | ${r.workers} | ${r.jobs} | ${r.failed} | ${(r.wallMs / 1000).toFixed(2)} | ${r.perSecond.toFixed(2)} | ×${(r.perSecond / base.perSecond).toFixed(2)} | ${r.cpuMsPerJob.toFixed(1)} |`,
+    `| ${r.job} | ${r.workers} | ${r.jobs} | ${r.failed} | ${(r.wallMs / 1000).toFixed(2)} | ${r.perSecond.toFixed(2)} | ×${(r.perSecond / base.perSecond).toFixed(2)} | ${r.cpuMsPerJob.toFixed(1)} | ${r.threads ? `${r.threads.workersMsPerJob.toFixed(1)} / ${r.threads.othersMsPerJob.toFixed(1)}` : 'n/a'} |`,
   );
 }
 console.log(`\nload average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);

@@ -1,0 +1,102 @@
+/**
+ * Where a detection's CPU goes besides the detecting thread: MTCNN on 640×480 frames (the
+ * five group photos, cycled) in this thread, after a warm-up, then per frame: this thread's CPU,
+ * every other thread's (V8's platform threads: garbage collection and optimizing compilers;
+ * Linux `/proc/self/task`), the garbage collections by kind, and the JavaScript bytes allocated
+ * (young-generation growth between collections). Run it under `node --trace-opt` or with V8
+ * flags that keep one kind of background work on this thread (`--single-threaded-gc`,
+ * `--no-concurrent-recompilation`) to see which work the other threads do.
+ *
+ *   npm run bench:detect-threads -- [--frames 100] [--warmup 10]
+ *
+ * Benchmarks only print; nothing here asserts on time.
+ */
+import { Command } from 'commander';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import sharp from 'sharp';
+import '../src/runtime/install-node.js';
+import { initBackend } from '../src/runtime/backend.js';
+import { loadMtcnn } from '../src/mtcnn/detector.js';
+import { sharedPath } from '../src/util/shared-data.js';
+
+const o = new Command('detect-threads')
+  .option('--frames <n>', 'timed detections', '100')
+  .option('--warmup <n>', 'detections before the clock starts', '10')
+  .parse()
+  .opts<{ frames: string; warmup: string }>();
+
+/** CPU ms of this thread and of all the others (Linux), or null elsewhere. */
+function threadCpu(): { self: number; others: number } | null {
+  try {
+    let self = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ms = (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
+      if (tid === String(process.pid)) self += ms;
+      else others += ms;
+    }
+    return { self, others };
+  } catch {
+    return null;
+  }
+}
+
+const newSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
+
+await initBackend({ backend: 'wasm' });
+const detector = await loadMtcnn();
+const dir = sharedPath('data', 'samples', 'groups');
+const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+const frames = await Promise.all(
+  files.map(async (f) => {
+    const { data, info } = await sharp(join(dir, f)).resize(640, 480, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  }),
+);
+for (let i = 0; i < Number(o.warmup); i++) await detector.detect(frames[i % frames.length]!);
+
+const gcs = { minor: 0, major: 0, incremental: 0, other: 0 };
+const observer = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) gcs.incremental++;
+    else gcs.other++;
+  }
+});
+observer.observe({ entryTypes: ['gc'] });
+
+const n = Number(o.frames);
+const before = threadCpu();
+let allocated = 0;
+let measured = 0;
+for (let i = 0; i < n; i++) {
+  const young = newSpaceUsed();
+  await detector.detect(frames[i % frames.length]!);
+  // Growth of the young generation during one detection; a collection within it makes the
+  // difference negative, and that frame is left out of the mean.
+  const grown = newSpaceUsed() - young;
+  if (grown > 0) {
+    allocated += grown;
+    measured++;
+  }
+}
+const after = threadCpu();
+await new Promise((r) => setTimeout(r, 50)); // let the observer see the last collections
+observer.disconnect();
+detector.dispose();
+
+console.log(`detect-threads: ${n} detections of 640×480 frames (wasm), ${Number(o.warmup)} before the clock, node ${process.version} ${process.execArgv.join(' ')}`);
+if (before && after) {
+  console.log(`CPU ms per frame: this thread ${((after.self - before.self) / n).toFixed(1)}, other threads ${((after.others - before.others) / n).toFixed(1)}`);
+} else console.log('CPU per thread: n/a (no /proc/self/task)');
+console.log(
+  `garbage collections per 100 frames: minor ${((100 * gcs.minor) / n).toFixed(0)}, major ${((100 * gcs.major) / n).toFixed(0)}, incremental-marking steps ${((100 * gcs.incremental) / n).toFixed(0)}, other ${((100 * gcs.other) / n).toFixed(0)}`,
+);
+console.log(`JavaScript allocated per frame (young-generation growth, ${measured} frames without a collection): ${measured ? (allocated / measured / 1e6).toFixed(2) : 'n/a'} MB`);
