@@ -6,7 +6,8 @@
  * throughput ratio, which needs idle cores (process CPU time, all threads, is printed too:
  * when it grows with the worker count the work itself got dearer, not just waited longer).
  *
- *   npm run bench:pool -- [--workers 1,2] [--frames 40] [--faces 40] [--model default] [--json out.json]
+ *   npm run bench:pool -- [--workers 1,2] [--frames 40] [--faces 40] [--model default]
+ *        [--initial-heap-mb 128] [--json out.json]
  *
  * Benchmarks only print; nothing here asserts on time.
  */
@@ -25,9 +26,10 @@ const program = new Command('bench:pool')
   .option('--frames <n>', 'detection jobs (the five 640×480 group frames, cycled)', '40')
   .option('--faces <n>', 'embedding jobs (LFW files spread over the sorted list)', '40')
   .option('--model <name>', 'recognition model of the embedding jobs', 'default')
+  .option('--initial-heap-mb <n>', "FacePool's initialHeapMB (0: V8's own heap sizing)", '128')
   .option('--json <file>', 'also write the results as JSON')
   .parse();
-const o = program.opts<{ workers: string; frames: string; faces: string; model: string; json?: string }>();
+const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
 
 /**
@@ -111,11 +113,11 @@ console.log(`bench:pool — ${new Date().toISOString()}`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const frameJobs = await frames(Number(o.frames));
 const faceJobs = await lfwFiles(Number(o.faces));
-console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files\n`);
+console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files; workers' initial heap ${o.initialHeapMb} MB\n`);
 
 const rows: Row[] = [];
 for (const workers of sizes) {
-  const pool = await FacePool.start({ workers, model: o.model });
+  const pool = await FacePool.start({ workers, model: o.model, initialHeapMB: Number(o.initialHeapMb) });
   try {
     // Warm-up: every worker detects once and embeds once (loads the model, compiles kernels).
     await Promise.all(Array.from({ length: workers }, () => pool.detect(frameJobs[0])));

@@ -88,4 +88,21 @@ describe('FacePool', () => {
     await expect(bare.detect(portraits[0])).rejects.toBeInstanceOf(DisposedError);
     await expect(FacePool.start({ workers: 0 })).rejects.toMatchObject({ code: 'CONFIG' });
   });
+
+  it("reports each worker's garbage collections and heap; checks initialHeapMB", async () => {
+    const frames = await Promise.all(groups.map((f) => decodeImageFile(f)));
+    const one = await FacePool.start({ workers: 1, initialHeapMB: 0 });
+    try {
+      await one.detect(frames[0]!);
+      const [before] = await one.workerStats();
+      for (let i = 0; i < 10; i++) await one.detect(frames[i % frames.length]!);
+      const [after] = await one.workerStats();
+      expect(after!.heapUsedMB).toBeGreaterThan(1);
+      expect(after!.minorCollections + after!.majorCollections).toBeGreaterThan(before!.minorCollections + before!.majorCollections);
+    } finally {
+      await one.close();
+    }
+    await expect(one.workerStats()).rejects.toBeInstanceOf(DisposedError);
+    await expect(FacePool.start({ workers: 1, initialHeapMB: -1 })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
 });

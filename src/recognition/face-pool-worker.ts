@@ -3,10 +3,13 @@
  * instance per thread), MTCNN loaded at start, the recognition model loaded on the first
  * embedding job. Jobs run strictly one after another, in the order they arrive.
  *
- * Protocol (main → worker): `{ type: 'job', job }` or `{ type: 'stop' }`.
+ * Protocol (main → worker): `{ type: 'job', job }`, `{ type: 'stats' }` or `{ type: 'stop' }`.
  * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`,
- * `{ type: 'result', id, result }`, `{ type: 'failed', id, error }`.
+ * `{ type: 'result', id, result }`, `{ type: 'failed', id, error }`, `{ type: 'stats', stats }`
+ * (answered at once, not after the queued jobs).
  */
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import * as v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import '@tensorflow/tfjs-layers';
 import '../runtime/install-node.js';
@@ -18,7 +21,7 @@ import { loadMtcnn, type Mtcnn } from '../mtcnn/detector.js';
 import { loadFacenetEmbedder } from './load.js';
 import { embedAlignedFace } from './aligned.js';
 import type { FacenetEmbedder } from './embedder.js';
-import type { PoolError, PoolJob, PoolJobResult, PoolWorkerData, PoolImage } from './face-pool.js';
+import type { PoolError, PoolJob, PoolJobResult, PoolWorkerData, PoolImage, PoolWorkerStats } from './face-pool.js';
 import type { ImageInput } from '../image/types.js';
 
 function errorOf(e: unknown): PoolError {
@@ -35,6 +38,15 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('face-pool-worker must run in a worker thread');
   const data = workerData as PoolWorkerData;
+  const collections = { minor: 0, major: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) collections.minor++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) collections.major++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let mtcnn: Mtcnn;
   try {
     await initBackend(data.backend ? { backend: data.backend } : {});
@@ -80,11 +92,21 @@ async function main(): Promise<void> {
   };
 
   let chain = Promise.resolve();
-  port.on('message', (msg: { type: 'job'; job: PoolJob } | { type: 'stop' }) => {
+  port.on('message', (msg: { type: 'job'; job: PoolJob } | { type: 'stats' } | { type: 'stop' }) => {
+    if (msg.type === 'stats') {
+      const stats: PoolWorkerStats = {
+        minorCollections: collections.minor,
+        majorCollections: collections.major,
+        heapUsedMB: v8.getHeapStatistics().used_heap_size / 2 ** 20,
+      };
+      port.postMessage({ type: 'stats', stats });
+      return;
+    }
     if (msg.type === 'stop') {
       chain = chain.then(async () => {
         if (embedder) (await embedder.catch(() => undefined))?.dispose();
         mtcnn.dispose();
+        gcObserver.disconnect();
         port.close();
       });
       return;

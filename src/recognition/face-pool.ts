@@ -18,7 +18,7 @@
 import type { Worker } from 'node:worker_threads';
 import * as nodeUrl from 'node:url';
 import { ConfigError, DisposedError, FacenetError } from '../errors.js';
-import { startWorker } from '../runtime/workers.js';
+import { startWorker, withInitialOldSpace } from '../runtime/workers.js';
 import { nodeBuiltins } from '../runtime/node-platform.js';
 import type { BackendName } from '../runtime/backend.js';
 import type { LoadMtcnnOptions } from '../mtcnn/detector.js';
@@ -42,6 +42,22 @@ export interface FacePoolOptions {
   preprocessing?: Partial<Preprocessing>;
   /** Backend of every worker. Default: as `initBackend` chooses (wasm in Node without tfjs-node). */
   backend?: BackendName;
+  /**
+   * Old generation each worker's JavaScript heap starts with, in MB (V8's
+   * `--initial-old-space-size`, set only while the workers start). Default 128: a detector's
+   * heap sized by V8 itself ran a full garbage collection about every fifth frame. 0: V8's
+   * own sizing. A process started with that flag keeps its own value.
+   */
+  initialHeapMB?: number;
+}
+
+/** What {@link FacePool.workerStats} reports of one worker. */
+export interface PoolWorkerStats {
+  /** Young-generation (minor) and full (major) garbage collections since the worker started. */
+  minorCollections: number;
+  majorCollections: number;
+  /** The worker's JavaScript heap in use, MB. */
+  heapUsedMB: number;
 }
 
 /**
@@ -92,6 +108,7 @@ export interface PoolWorkerData {
 
 type FromWorker =
   | { type: 'ready' }
+  | { type: 'stats'; stats: PoolWorkerStats }
   | { type: 'init-error'; error: PoolError }
   | { type: 'result'; id: number; result: PoolJobResult }
   | { type: 'failed'; id: number; error: PoolError };
@@ -146,6 +163,9 @@ function whenReady(worker: Worker): Promise<void> {
   });
 }
 
+/** {@link FacePoolOptions.initialHeapMB}'s default. */
+const DEFAULT_INITIAL_HEAP_MB = 128;
+
 /** One worker and the job it is running. */
 class PoolWorker {
   busy: Pending | null = null;
@@ -180,6 +200,26 @@ class PoolWorker {
     this.busy = p;
     this.worker.postMessage({ type: 'job', job: p.job });
   }
+
+  /** The worker's heap figures (answered at once, beside any running job). */
+  stats(): Promise<PoolWorkerStats> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.type !== 'stats') return;
+        this.worker.off('message', onMessage);
+        this.worker.off('exit', onExit);
+        resolve(m.stats);
+      };
+      const onExit = () => {
+        this.worker.off('message', onMessage);
+        reject(this.dead ?? new FacenetError('WORKER', 'face pool worker exited'));
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('exit', onExit);
+      this.worker.postMessage({ type: 'stats' });
+    });
+  }
 }
 
 /** Worker threads running detection and embedding jobs; see the module docs. */
@@ -205,10 +245,14 @@ export class FacePool {
       preprocessing: opts.preprocessing,
       backend: opts.backend,
     };
+    const heapMB = opts.initialHeapMB ?? DEFAULT_INITIAL_HEAP_MB;
+    if (!(Number.isFinite(heapMB) && heapMB >= 0)) throw new ConfigError('initialHeapMB', `must be a number ≥ 0, got ${String(opts.initialHeapMB)}`);
     const started: Worker[] = [];
     try {
-      for (let i = 0; i < count; i++) started.push(startPoolWorker(data));
-      await Promise.all(started.map(whenReady));
+      await withInitialOldSpace(heapMB, async () => {
+        for (let i = 0; i < count; i++) started.push(startPoolWorker(data));
+        await Promise.all(started.map(whenReady));
+      });
     } catch (e) {
       await Promise.all(started.map((w) => w.terminate()));
       throw e;
@@ -262,6 +306,12 @@ export class FacePool {
   async embedAllFaces(image: PoolImage): Promise<FaceEmbedding[]> {
     const r = await this.submit({ kind: 'embedAll', image });
     return (r as { faces: FaceEmbedding[] }).faces;
+  }
+
+  /** Each worker's garbage collections and heap, e.g. to watch a long run. */
+  workerStats(): Promise<PoolWorkerStats[]> {
+    if (this.closed) return Promise.reject(new DisposedError('FacePool'));
+    return Promise.all(this.workers.map((w) => w.stats()));
   }
 
   /**
