@@ -64,7 +64,7 @@ export { pgPoolClient, redactConnectionString } from '../gallery/sql-pg.js';
 export type { PgPool, PgQueryable, PgCopyFrom, PgCopyStream } from '../gallery/sql-pg.js';
 export { galleryPairs } from '../recognition/threshold.js';
 export { FacePool } from '../recognition/face-pool.js';
-export type { FacePoolOptions, PoolImage, PoolDetection } from '../recognition/face-pool.js';
+export type { FacePoolOptions, PoolImage, PoolDetection, PoolWorkerStats } from '../recognition/face-pool.js';
 export { listEnrollmentSources, enrollImages, embedEnrollment, addEnrolled, isEnrolled, enrollmentSourceKey } from '../recognition/enroll.js';
 export type { EnrollSource, EnrollReport, EnrollFailure, EnrolledEmbedding, MainFaceEmbedding } from '../recognition/enroll.js';
 export { HnswGalleryIndex, loadHnswlib } from '../gallery/hnsw.js';
