@@ -13,15 +13,12 @@
  */
 import { Command } from 'commander';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import sharp from 'sharp';
 import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
-import { sharedPath } from '../src/util/shared-data.js';
+import { groupPhotos } from './bench-images.js';
 
 const o = new Command('detect-threads')
   .option('--frames <n>', 'timed detections', '100')
@@ -50,14 +47,7 @@ const newSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((s) => s.spa
 
 await initBackend({ backend: 'wasm' });
 const detector = await loadMtcnn();
-const dir = sharedPath('data', 'samples', 'groups');
-const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
-const frames = await Promise.all(
-  files.map(async (f) => {
-    const { data, info } = await sharp(join(dir, f)).resize(640, 480, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-  }),
-);
+const frames = await groupPhotos((img) => img.resize(640, 480, { fit: 'cover' }));
 for (let i = 0; i < Number(o.warmup); i++) await detector.detect(frames[i % frames.length]!);
 
 const gcs = { minor: 0, major: 0, incremental: 0, other: 0 };
