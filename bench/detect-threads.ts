@@ -12,13 +12,13 @@
  * Benchmarks only print; nothing here asserts on time.
  */
 import { Command } from 'commander';
-import { readdirSync, readFileSync } from 'node:fs';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import '../src/runtime/install-node.js';
 import { initBackend } from '../src/runtime/backend.js';
 import { loadMtcnn } from '../src/mtcnn/detector.js';
+import { countCollections } from '../src/runtime/gc-count.js';
 import { groupPhotos } from './bench-images.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 const o = new Command('detect-threads')
   .option('--frames <n>', 'timed detections', '100')
@@ -28,19 +28,10 @@ const o = new Command('detect-threads')
 
 /** CPU ms of this thread and of all the others (Linux), or null elsewhere. */
 function threadCpu(): { self: number; others: number } | null {
-  try {
-    let self = 0;
-    let others = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const ms = (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
-      if (tid === String(process.pid)) self += ms;
-      else others += ms;
-    }
-    return { self, others };
-  } catch {
-    return null;
-  }
+  const all = threadCpuMs();
+  if (!all) return null;
+  const self = all.get(String(process.pid)) ?? 0;
+  return { self, others: [...all.values()].reduce((a, b) => a + b, 0) - self };
 }
 
 const newSpaceUsed = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
@@ -50,17 +41,7 @@ const detector = await loadMtcnn();
 const frames = await groupPhotos((img) => img.resize(640, 480, { fit: 'cover' }));
 for (let i = 0; i < Number(o.warmup); i++) await detector.detect(frames[i % frames.length]!);
 
-const gcs = { minor: 0, major: 0, incremental: 0, other: 0 };
-const observer = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind;
-    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
-    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
-    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) gcs.incremental++;
-    else gcs.other++;
-  }
-});
-observer.observe({ entryTypes: ['gc'] });
+const gcs = countCollections();
 
 const n = Number(o.frames);
 const before = threadCpu();
@@ -79,7 +60,7 @@ for (let i = 0; i < n; i++) {
 }
 const after = threadCpu();
 await new Promise((r) => setTimeout(r, 50)); // let the observer see the last collections
-observer.disconnect();
+gcs.stop();
 detector.dispose();
 
 console.log(`detect-threads: ${n} detections of 640×480 frames (wasm), ${Number(o.warmup)} before the clock, node ${process.version} ${process.execArgv.join(' ')}`);

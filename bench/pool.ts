@@ -12,7 +12,6 @@
  * Benchmarks only print; nothing here asserts on time.
  */
 import { Command } from 'commander';
-import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +19,7 @@ import sharp from 'sharp';
 import '../src/runtime/install-node.js';
 import { FacePool, type PoolImage } from '../src/recognition/face-pool.js';
 import { sharedPath } from '../src/util/shared-data.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 const program = new Command('bench:pool')
   .option('--workers <list>', 'pool sizes to measure (the first is the baseline)', '1,2')
@@ -31,25 +31,6 @@ const program = new Command('bench:pool')
   .parse();
 const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
-
-/**
- * CPU ms of each thread of this process (Linux: /proc/self/task), or null elsewhere. The
- * pool's workers are the busiest threads of a run; the rest is the main thread, V8's
- * platform threads (garbage collection, optimizing compilers) and libuv's.
- */
-function threadCpu(): Map<string, number> | null {
-  try {
-    const tick = 1000 / 100; // USER_HZ: Linux reports in 1/100 s
-    const out = new Map<string, number>();
-    for (const tid of readdirSync('/proc/self/task')) {
-      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(tid, (Number(fields[11]) + Number(fields[12])) * tick);
-    }
-    return out;
-  } catch {
-    return null;
-  }
-}
 
 const cpuNow = (): number => {
   const u = process.cpuUsage();
@@ -84,19 +65,22 @@ interface Row {
   wallMs: number;
   perSecond: number;
   cpuMsPerJob: number;
-  /** Of that, the busiest `workers` threads (the pool's workers) and all other threads; null off Linux. */
+  /**
+   * Of that, the busiest `workers` threads (the pool's workers) and all other threads (main,
+   * V8's platform threads: garbage collection, optimizing compilers; libuv's); null off Linux.
+   */
   threads: { workersMsPerJob: number; othersMsPerJob: number } | null;
 }
 
 /** All jobs submitted at once; wall time from the first submission to the last result. */
 async function timeJobs(job: Row['job'], workers: number, run: () => Promise<unknown>[]): Promise<Row> {
   const c0 = cpuNow();
-  const th0 = threadCpu();
+  const th0 = threadCpuMs();
   const t0 = performance.now();
   const settled = await Promise.allSettled(run());
   const wallMs = performance.now() - t0;
   const cpu = cpuNow() - c0;
-  const th1 = threadCpu();
+  const th1 = threadCpuMs();
   const failed = settled.filter((s) => s.status === 'rejected').length;
   const n = settled.length;
   let threads: Row['threads'] = null;

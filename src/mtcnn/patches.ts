@@ -7,9 +7,9 @@ import type { PadResult } from './box.js';
 import type { PixelBuffer } from '../image/pixels.js';
 import { areaPath, resizeArea, resizeAreaPadded, type PaddedWindow } from '../image/resize-area.js';
 import { writeAreaCrops, writeAreaInput, type InputLayout } from '../image/area-wasm.js';
+import { resizeLinear } from '../image/resize-linear.js';
 
 export type { InputLayout };
-import { resizeLinear } from '../image/resize-linear.js';
 
 /** davidsandberg/facenet: `(v - 127.5) * 0.0078125`, transposed, RGB. */
 export const FACENET_LAYOUT: InputLayout = { transpose: true, bgr: false, mean: 127.5, scale: 0.0078125 };

@@ -79,11 +79,9 @@ export async function detectFacenet(
       for (const p of nms(boxes, nmsT.pnetScale, 'Union')) all.push(boxes[p]);
     }
     const picked: ScoredBox[] = [];
-    if (all.length > 0) {
-      for (const p of nms(all, nmsT.pnetAll, 'Union')) {
-        const c = all[p];
-        picked.push(fixBox(rerec(bbregPnet({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, c.reg))));
-      }
+    for (const p of nms(all, nmsT.pnetAll, 'Union')) {
+      const c = all[p];
+      picked.push(fixBox(rerec(bbregPnet({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, c.reg))));
     }
     stage.push(picked);
   }
@@ -149,7 +147,7 @@ async function refineAndOutput(
       }
     }
     const next: ScoredBox[] = [];
-    if (passed.length > 0) for (const p of nms(passed, nmsT.rnet, 'Union')) next.push(fixBox(rerec(bbreg(passed[p], regs[p]))));
+    for (const p of nms(passed, nmsT.rnet, 'Union')) next.push(fixBox(rerec(bbreg(passed[p], regs[p]))));
     stage.push(next);
   }
   timer.stop('rnet');
@@ -178,7 +176,7 @@ async function refineAndOutput(
       points.push(pts);
     }
     const faces: FaceDetection[] = [];
-    if (moved.length > 0) for (const p of nms(moved, nmsT.onet, 'Min')) faces.push(toDetection(moved[p], points[p]));
+    for (const p of nms(moved, nmsT.onet, 'Min')) faces.push(toDetection(moved[p], points[p]));
     result.push(faces);
   }
   timer.stop('onet');

@@ -8,11 +8,11 @@
  * `{ type: 'result', id, result }`, `{ type: 'failed', id, error }`, `{ type: 'stats', stats }`
  * (answered at once, not after the queued jobs).
  */
-import { PerformanceObserver, constants } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import '@tensorflow/tfjs-layers';
 import '../runtime/install-node.js';
+import { countCollections } from '../runtime/gc-count.js';
 import { FacenetError } from '../errors.js';
 import { initBackend } from '../runtime/backend.js';
 import { decodeImageFile } from '../image/decode-node.js';
@@ -38,15 +38,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('face-pool-worker must run in a worker thread');
   const data = workerData as PoolWorkerData;
-  const collections = { minor: 0, major: 0 };
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) collections.minor++;
-      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) collections.major++;
-    }
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const collections = countCollections();
   let mtcnn: Mtcnn;
   try {
     await initBackend(data.backend ? { backend: data.backend } : {});
@@ -106,7 +98,7 @@ async function main(): Promise<void> {
       chain = chain.then(async () => {
         if (embedder) (await embedder.catch(() => undefined))?.dispose();
         mtcnn.dispose();
-        gcObserver.disconnect();
+        collections.stop();
         port.close();
       });
       return;
