@@ -45,6 +45,7 @@ const gcs = countCollections();
 
 const n = Number(o.frames);
 const before = threadCpu();
+const started = performance.now();
 let allocated = 0;
 let measured = 0;
 for (let i = 0; i < n; i++) {
@@ -58,12 +59,14 @@ for (let i = 0; i < n; i++) {
     measured++;
   }
 }
+const wallMs = performance.now() - started;
 const after = threadCpu();
 await new Promise((r) => setTimeout(r, 50)); // let the observer see the last collections
 gcs.stop();
 detector.dispose();
 
 console.log(`detect-threads: ${n} detections of 640×480 frames (wasm), ${Number(o.warmup)} before the clock, node ${process.version} ${process.execArgv.join(' ')}`);
+console.log(`wall: ${(wallMs / n).toFixed(1)} ms per frame, ${((1000 * n) / wallMs).toFixed(2)} frames/s`);
 if (before && after) {
   console.log(`CPU ms per frame: this thread ${((after.self - before.self) / n).toFixed(1)}, other threads ${((after.others - before.others) / n).toFixed(1)}`);
 } else console.log('CPU per thread: n/a (no /proc/self/task)');

@@ -7,7 +7,13 @@
  * when it grows with the worker count the work itself got dearer, not just waited longer).
  *
  *   npm run bench:pool -- [--workers 1,2] [--frames 40] [--faces 40] [--model default]
- *        [--initial-heap-mb 128] [--json out.json]
+ *        [--initial-heap-mb 128] [--rounds N] [--json out.json]
+ *
+ * This host's speed drifts by up to a quarter within a minute, which swamps a ratio of two
+ * pools measured one after the other. `--rounds N` keeps one pool of each size alive and
+ * measures them interleaved, A B B A per round (a drift that is linear within the round
+ * cancels), with `--frames` / `--faces` jobs per block; it prints each round's ratio and their
+ * median.
  *
  * Benchmarks only print; nothing here asserts on time.
  */
@@ -27,9 +33,10 @@ const program = new Command('bench:pool')
   .option('--faces <n>', 'embedding jobs (LFW files spread over the sorted list)', '40')
   .option('--model <name>', 'recognition model of the embedding jobs', 'default')
   .option('--initial-heap-mb <n>', "FacePool's initialHeapMB (0: V8's own heap sizing)", '128')
+  .option('--rounds <n>', 'interleave the pool sizes, A B B A, this many times (0: one pool after the other)', '0')
   .option('--json <file>', 'also write the results as JSON')
   .parse();
-const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; json?: string }>();
+const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
 
 const cpuNow = (): number => {
@@ -99,19 +106,56 @@ const frameJobs = await frames(Number(o.frames));
 const faceJobs = await lfwFiles(Number(o.faces));
 console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files; workers' initial heap ${o.initialHeapMb} MB\n`);
 
-const rows: Row[] = [];
-for (const workers of sizes) {
+async function startPool(workers: number): Promise<FacePool> {
   const pool = await FacePool.start({ workers, model: o.model, initialHeapMB: Number(o.initialHeapMb) });
+  // Warm-up: every worker detects once and embeds once (loads the model, compiles kernels).
+  await Promise.all(Array.from({ length: workers }, () => pool.detect(frameJobs[0])));
+  await Promise.all(Array.from({ length: workers }, (_, i) => pool.embed(faceJobs[i % faceJobs.length]).catch(() => undefined)));
+  return pool;
+}
+
+const measure = (pool: FacePool, job: Row['job'], workers: number): Promise<Row> =>
+  job === 'detect'
+    ? timeJobs('detect', workers, () => frameJobs.map((f) => pool.detect(f)))
+    : timeJobs('embed', workers, () => faceJobs.map((f) => pool.embed(f)));
+
+const rows: Row[] = [];
+/** Per interleaved round and job: jobs/s of each pool size over its two blocks. */
+const rounds: { job: Row['job']; perSecond: Map<number, number> }[] = [];
+const roundCount = Number(o.rounds);
+if (roundCount > 0) {
+  const distinct = [...new Set(sizes)];
+  const pools = new Map<number, FacePool>();
   try {
-    // Warm-up: every worker detects once and embeds once (loads the model, compiles kernels).
-    await Promise.all(Array.from({ length: workers }, () => pool.detect(frameJobs[0])));
-    await Promise.all(Array.from({ length: workers }, (_, i) => pool.embed(faceJobs[i % faceJobs.length]).catch(() => undefined)));
-    rows.push(await timeJobs('detect', workers, () => frameJobs.map((f) => pool.detect(f))));
-    rows.push(await timeJobs('embed', workers, () => faceJobs.map((f) => pool.embed(f))));
+    for (const w of distinct) pools.set(w, await startPool(w));
+    for (let r = 0; r < roundCount; r++) {
+      for (const job of ['detect', 'embed'] as const) {
+        const blocks: Row[] = [];
+        for (const w of [...distinct, ...[...distinct].reverse()]) blocks.push(await measure(pools.get(w)!, job, w));
+        rows.push(...blocks);
+        const perSecond = new Map<number, number>();
+        for (const w of distinct) {
+          const mine = blocks.filter((b) => b.workers === w);
+          perSecond.set(w, mine.reduce((a, b) => a + b.jobs, 0) / (mine.reduce((a, b) => a + b.wallMs, 0) / 1000));
+        }
+        rounds.push({ job, perSecond });
+      }
+      console.log(`  round ${r + 1} of ${roundCount} done`);
+    }
   } finally {
-    await pool.close();
+    for (const pool of pools.values()) await pool.close();
   }
-  console.log(`  ${workers} worker(s) done`);
+} else {
+  for (const workers of sizes) {
+    const pool = await startPool(workers);
+    try {
+      rows.push(await measure(pool, 'detect', workers));
+      rows.push(await measure(pool, 'embed', workers));
+    } finally {
+      await pool.close();
+    }
+    console.log(`  ${workers} worker(s) done`);
+  }
 }
 
 console.log('\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first pool size | process CPU ms per job | of which workers / other threads |');
@@ -122,8 +166,25 @@ for (const r of rows) {
     `| ${r.job} | ${r.workers} | ${r.jobs} | ${r.failed} | ${(r.wallMs / 1000).toFixed(2)} | ${r.perSecond.toFixed(2)} | ×${(r.perSecond / base.perSecond).toFixed(2)} | ${r.cpuMsPerJob.toFixed(1)} | ${r.threads ? `${r.threads.workersMsPerJob.toFixed(1)} / ${r.threads.othersMsPerJob.toFixed(1)}` : 'n/a'} |`,
   );
 }
+if (rounds.length) {
+  const median = (v: number[]): number => {
+    const x = [...v].sort((a, b) => a - b);
+    return x.length % 2 ? x[(x.length - 1) / 2] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2;
+  };
+  const base = sizes[0];
+  console.log(`\nInterleaved rounds (A B B A): jobs/s of each pool size over its two blocks, and × ${base} worker(s) in the same round`);
+  for (const job of ['detect', 'embed'] as const) {
+    const mine = rounds.filter((r) => r.job === job);
+    for (const w of [...new Set(sizes)].filter((w) => w !== base)) {
+      const ratios = mine.map((r) => r.perSecond.get(w)! / r.perSecond.get(base)!);
+      console.log(
+        `${job}, ${w} vs ${base}: ${mine.map((r, i) => `${r.perSecond.get(base)!.toFixed(2)} → ${r.perSecond.get(w)!.toFixed(2)} (×${ratios[i].toFixed(2)})`).join(', ')}; median ×${median(ratios).toFixed(2)}, range ×${Math.min(...ratios).toFixed(2)}–×${Math.max(...ratios).toFixed(2)}`,
+      );
+    }
+  }
+}
 console.log(`\nload average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 if (o.json) {
-  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, rows }, null, 2));
+  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, rows, rounds: rounds.map((r) => ({ job: r.job, perSecond: Object.fromEntries(r.perSecond) })) }, null, 2));
   console.log(`wrote ${o.json}`);
 }

@@ -3,7 +3,10 @@
  * thread gives, failures come back typed and the pool goes on, and closing stops the workers.
  * Tiny scale (2 workers, a few real images): correctness, not speed (see bench/pool.ts).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, FacenetError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
@@ -78,6 +81,31 @@ describe('FacePool', () => {
     expect((err as Error).message).toContain('no-such-image.jpg');
     expect(results[1].status).toBe('fulfilled');
     expect(results[2].status).toBe('rejected');
+    // A file without a face: the error names the file (it was decoded ahead of its turn).
+    const dir = await mkdtemp(join(tmpdir(), 'face-pool-'));
+    try {
+      const blank = join(dir, 'blank.png');
+      await sharp({ create: { width: 160, height: 160, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toFile(blank);
+      const noFace = await pool.embed(blank).catch((e: unknown) => e);
+      expect(noFace).toMatchObject({ code: 'NO_FACE' });
+      expect((noFace as Error).message).toContain(blank);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands each worker the job it runs and the next one; the rest wait in the pool', async () => {
+    const one = await FacePool.start({ workers: 1 });
+    try {
+      const jobs = [groups[0], groups[1], groups[2], groups[0]].map((f) => one.detect(f));
+      expect(one.waiting).toBe(2);
+      const got = await Promise.all(jobs);
+      expect(one.waiting).toBe(0);
+      expect(got[3]).toEqual(got[0]);
+      expect(got[1]).toEqual(await mtcnn.detect(groups[1]));
+    } finally {
+      await one.close();
+    }
   });
 
   it('without a model, embedding jobs fail with POOL_NO_MODEL; after close() jobs are refused', async () => {

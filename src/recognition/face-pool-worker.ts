@@ -1,7 +1,9 @@
 /**
  * Worker-thread entry of {@link FacePool}: its own TensorFlow.js backend (one tfjs-wasm
  * instance per thread), MTCNN loaded at start, the recognition model loaded on the first
- * embedding job. Jobs run strictly one after another, in the order they arrive.
+ * embedding job. Jobs run strictly one after another, in the order they arrive; a job's image
+ * file starts decoding as soon as the job arrives, so that sharp (on libuv's threads) decodes
+ * the next image while this thread runs the networks on the current one.
  *
  * Protocol (main → worker): `{ type: 'job', job }`, `{ type: 'stats' }` or `{ type: 'stop' }`.
  * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`,
@@ -13,9 +15,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '@tensorflow/tfjs-layers';
 import '../runtime/install-node.js';
 import { countCollections } from '../runtime/gc-count.js';
-import { FacenetError } from '../errors.js';
+import { FacenetError, NoFaceError } from '../errors.js';
 import { initBackend } from '../runtime/backend.js';
-import { decodeImageFile } from '../image/decode-node.js';
+import { decodeImageFile, type DecodedImage } from '../image/decode-node.js';
 import { scaleDetection } from '../face/types.js';
 import { loadMtcnn, type Mtcnn } from '../mtcnn/detector.js';
 import { loadFacenetEmbedder } from './load.js';
@@ -55,30 +57,55 @@ async function main(): Promise<void> {
     return embedder;
   };
 
-  const run = async (job: PoolJob): Promise<PoolJobResult> => {
+  /** The job's image file, decoding from now on; null for pixels (and for `track`, which takes them as given). */
+  const prefetch = (job: PoolJob): Promise<DecodedImage> | null => {
+    if (job.kind === 'track' || typeof job.image !== 'string') return null;
+    const decoding = decodeImageFile(job.image);
+    decoding.catch(() => undefined); // reported when the job runs, not as an unhandled rejection
+    return decoding;
+  };
+
+  const run = async (job: PoolJob, file: Promise<DecodedImage> | null): Promise<PoolJobResult> => {
+    if (job.kind === 'track') {
+      const faces = await mtcnn.track(input(job.image), job.previous, job.options);
+      return { kind: 'track', faces };
+    }
+    if (!file) {
+      const pixels = input(job.image);
+      switch (job.kind) {
+        case 'detect': {
+          const { width, height } = job.image as Exclude<PoolImage, string>;
+          return { kind: 'detect', faces: await mtcnn.detect(pixels, job.options), width, height };
+        }
+        case 'embed': {
+          const e = await getEmbedder();
+          return { kind: 'embed', embedding: job.aligned ? await embedAlignedFace(e, pixels) : (await e.embed([pixels]))[0] };
+        }
+        case 'embedAll':
+          return { kind: 'embedAll', faces: await (await getEmbedder()).embedAllFaces(pixels) };
+      }
+    }
+    // A file, decoded once: boxes go back in its own pixels, errors name it.
+    const raw = await file;
+    const path = job.image as string;
+    const own = 1 / raw.scale;
     switch (job.kind) {
       case 'detect': {
-        if (typeof job.image !== 'string') {
-          const faces = await mtcnn.detect(input(job.image), job.options);
-          return { kind: 'detect', faces, width: job.image.width, height: job.image.height };
-        }
-        // A file: decoded here (once) so that its own size can go back with the faces.
-        const raw = await decodeImageFile(job.image);
-        const faces = (await mtcnn.detect(raw, job.options)).map((f) => scaleDetection(f, 1 / raw.scale));
+        const faces = (await mtcnn.detect(raw, job.options)).map((f) => scaleDetection(f, own));
         return { kind: 'detect', faces, width: raw.sourceWidth, height: raw.sourceHeight };
-      }
-      case 'track': {
-        const faces = await mtcnn.track(input(job.image), job.previous, job.options);
-        return { kind: 'track', faces };
       }
       case 'embed': {
         const e = await getEmbedder();
-        const embedding = job.aligned ? await embedAlignedFace(e, input(job.image)) : (await e.embed([input(job.image)]))[0];
-        return { kind: 'embed', embedding };
+        if (job.aligned) return { kind: 'embed', embedding: await embedAlignedFace(e, raw) };
+        try {
+          return { kind: 'embed', embedding: (await e.embed([raw]))[0] };
+        } catch (err) {
+          throw err instanceof NoFaceError ? new NoFaceError(path) : err;
+        }
       }
       case 'embedAll': {
-        const e = await getEmbedder();
-        return { kind: 'embedAll', faces: await e.embedAllFaces(input(job.image)) };
+        const faces = await (await getEmbedder()).embedAllFaces(raw);
+        return { kind: 'embedAll', faces: faces.map((f) => ({ ...f, detection: scaleDetection(f.detection, own) })) };
       }
     }
   };
@@ -104,9 +131,10 @@ async function main(): Promise<void> {
       return;
     }
     const { job } = msg;
+    const file = prefetch(job);
     chain = chain.then(async () => {
       try {
-        const result = await run(job);
+        const result = await run(job, file);
         // Embeddings travel as copies; detections are plain objects.
         port.postMessage({ type: 'result', id: job.id, result });
       } catch (e) {

@@ -166,9 +166,15 @@ function whenReady(worker: Worker): Promise<void> {
 /** {@link FacePoolOptions.initialHeapMB}'s default. */
 const DEFAULT_INITIAL_HEAP_MB = 128;
 
-/** One worker and the job it is running. */
+/**
+ * Jobs a worker holds at once: the one it runs and the next, whose image file it decodes
+ * meanwhile (and which it starts without waiting for the main thread's next message).
+ */
+const JOBS_PER_WORKER = 2;
+
+/** One worker and the jobs it holds, oldest (running) first. */
 class PoolWorker {
-  busy: Pending | null = null;
+  readonly jobs: Pending[] = [];
   dead: Error | null = null;
 
   constructor(
@@ -177,9 +183,9 @@ class PoolWorker {
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type !== 'result' && m.type !== 'failed') return;
-      const p = this.busy;
-      if (!p || p.job.id !== m.id) return;
-      this.busy = null;
+      const i = this.jobs.findIndex((p) => p.job.id === m.id);
+      if (i < 0) return;
+      const [p] = this.jobs.splice(i, 1);
       if (m.type === 'result') p.resolve(m.result);
       else p.reject(fromWorkerError(m.error));
       this.onFree();
@@ -187,9 +193,7 @@ class PoolWorker {
     const die = (e: Error) => {
       if (this.dead) return;
       this.dead = e;
-      const p = this.busy;
-      this.busy = null;
-      p?.reject(e);
+      for (const p of this.jobs.splice(0)) p.reject(e);
       this.onFree();
     };
     worker.on('error', (e) => die(new FacenetError('WORKER', `face pool worker failed: ${e.message}`)));
@@ -197,7 +201,7 @@ class PoolWorker {
   }
 
   run(p: Pending): void {
-    this.busy = p;
+    this.jobs.push(p);
     this.worker.postMessage({ type: 'job', job: p.job });
   }
 
@@ -267,7 +271,7 @@ export class FacePool {
     return this.workers.length;
   }
 
-  /** Jobs waiting for a free worker (not counting those running). */
+  /** Jobs not yet handed to a worker (not counting those a worker holds). */
   get waiting(): number {
     return this.queue.length;
   }
@@ -321,7 +325,7 @@ export class FacePool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.queue.length > 0 || this.workers.some((w) => w.busy)) {
+    while (this.queue.length > 0 || this.workers.some((w) => w.jobs.length > 0)) {
       await new Promise((r) => setTimeout(r, 5));
       if (this.workers.every((w) => w.dead)) break;
     }
@@ -345,11 +349,16 @@ export class FacePool {
     });
   }
 
-  /** Hand queued jobs to free workers; with every worker dead, fail what is left. */
+  /**
+   * Hand queued jobs to workers: first one to each idle worker, then a second to each (see
+   * {@link JOBS_PER_WORKER}); with every worker dead, fail what is left.
+   */
   private dispatch(): void {
-    for (const w of this.workers) {
-      if (this.queue.length === 0) return;
-      if (!w.busy && !w.dead) w.run(this.queue.shift()!);
+    for (let held = 0; held < JOBS_PER_WORKER; held++) {
+      for (const w of this.workers) {
+        if (this.queue.length === 0) return;
+        if (!w.dead && w.jobs.length <= held) w.run(this.queue.shift()!);
+      }
     }
     if (this.workers.length > 0 && this.workers.every((w) => w.dead)) {
       const err = this.workers[0].dead!;
