@@ -5,11 +5,14 @@
  *
  *   node --import tsx examples/distill/main.ts [--out out/distill] [--sources celeba-faces]
  *        [--size 96] [--config examples/distill/student.json] [--workers 2]
- *        [--views 0] [--seed 1] [--stop-after STAGE]
+ *        [--views 0] [--seed 1] [--min-face-size 20] [--exclude SCREEN.json] [--stop-after STAGE]
  *
  * Stages:
- *   1. chips    — `align --method chip --image-size 150` of each source under ../shared/data
+ *   1. chips    — `align --method chip --image-size 150` of each source: a folder of
+ *                 ../shared/data by name, or any folder-per-identity tree by path (e.g. an
+ *                 unlabelled set arranged by unlabeled.ts)
  *   2. tree     — one training tree of the chips, without the identities of bench/celeba-holdout.txt
+ *                 (and without the images a screen.ts report caught, with --exclude)
  *   2b. views   — with --views K: K augmented views of every chip (views.ts), added to the tree
  *   3. teacher  — the teacher's embeddings of every chip and its mirror image (TeacherCache)
  *   4. rescale  — the chips at the student's input size (INTER_AREA, as the embedder does)
@@ -20,8 +23,8 @@
  * options such as `--init-from`).
  */
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
 import '../../src/runtime/install-node.js';
 import { initBackend } from '../../src/runtime/backend.js';
 import { alignDataset } from '../../src/datasets/align.js';
@@ -46,6 +49,10 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     views: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
+    // The detector's smallest face: sets of face crops (the face fills the photo) align
+    // several times faster with a larger one, which prunes MTCNN's image pyramid.
+    'min-face-size': { type: 'string', default: '20' },
+    exclude: { type: 'string' },
     'stop-after': { type: 'string' },
   },
 });
@@ -74,8 +81,10 @@ await initBackend();
 // 1. chips
 const chipDirs: string[] = [];
 for (const source of args.sources.split(',')) {
-  const dir = join(out, 'chips150', source);
-  const s = await alignDataset({ input: sharedPath('data', source), output: dir, imageSize: 150, method: 'chip', workers });
+  const input = source.includes('/') ? resolve(source) : sharedPath('data', source);
+  const dir = join(out, 'chips150', basename(input));
+  const detector = { minFaceSize: Number(args['min-face-size']) };
+  const s = await alignDataset({ input, output: dir, imageSize: 150, method: 'chip', workers, detector });
   log(`chips ${source}: ${s.aligned + s.skipped} aligned, ${s.noFace.length} without a face, ${s.failed.length} failed`);
   chipDirs.push(dir);
 }
@@ -86,6 +95,11 @@ const holdout = new Set((await readFile(resolve('bench/celeba-holdout.txt'), 'ut
 const chipTree = join(out, 'train150');
 const linked = await linkTrainingTree(chipDirs, chipTree, holdout);
 log(`training tree: ${linked.images} chips of ${linked.identities} identities (${holdout.size} held out)`);
+if (args.exclude) {
+  const { caught } = JSON.parse(await readFile(resolve(args.exclude), 'utf8')) as { caught: { key: string }[] };
+  for (const { key } of caught) await rm(join(chipTree, key), { force: true });
+  log(`left out ${caught.length} images caught by ${args.exclude}`);
+}
 stageDone('tree');
 
 // 2b. views

@@ -1,0 +1,109 @@
+/**
+ * Keep the people of evaluation sets out of a distillation set whose photos carry no names:
+ * every training image of the given folder prefixes whose teacher embedding lies nearer than
+ * a screening distance to any photo of a reference set (LFW's chips, the held-out CelebA
+ * people) is unlinked from the training tree. Names cannot be checked, so the distance decides:
+ * it is set from the first reference set itself, at the squared distance that only a fraction
+ * `--far` of its pairs of *different* people come closer than, and the report gives the share
+ * of its pairs of the *same* person that do (how many of a person's photos such a screen
+ * catches). Teacher embeddings come from teacher caches (teacher.ts) of each tree.
+ *
+ *   node --import tsx examples/distill/screen.ts --tree TREE --cache TREE.cache \
+ *     --prefixes utkface,aaf --reference LFW-CHIPS=LFW.cache [--reference DIR=FILE …] \
+ *     [--far 1e-5] [--report screen.json] [--apply]
+ *
+ * Without `--apply` it only reports; `main.ts --exclude REPORT` leaves the caught images out
+ * of the tree it links.
+ */
+import '../../src/runtime/install-node.js';
+import { parseArgs } from 'node:util';
+import { rm, writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { initBackend } from '../../src/runtime/backend.js';
+import { readImageFolder } from '../../src/train/dataset.js';
+import { readTeacherCache } from '../../src/train/teacher-cache.js';
+import { nearestDistances, screeningDistance } from './screening.js';
+
+const { values: args } = parseArgs({
+  options: {
+    tree: { type: 'string' },
+    cache: { type: 'string' },
+    prefixes: { type: 'string' },
+    reference: { type: 'string', multiple: true },
+    far: { type: 'string', default: '1e-5' },
+    report: { type: 'string' },
+    apply: { type: 'boolean', default: false },
+  },
+});
+if (!args.tree || !args.cache || !args.prefixes || !args.reference?.length) {
+  throw new Error('usage: screen.ts --tree TREE --cache FILE --prefixes a,b --reference DIR=CACHE [...] [--far 1e-5] [--apply]');
+}
+const far = Number(args.far);
+
+/** Unit embeddings (teacher, not mirrored) of every image of a tree, with its identity folder. */
+async function embeddingsOf(tree: string, cachePath: string, keep: (identity: string) => boolean) {
+  const cache = await readTeacherCache(cachePath);
+  const folder = await readImageFolder(resolve(tree));
+  const paths: string[] = [];
+  const keys: string[] = [];
+  const identity: number[] = [];
+  const rows: Float32Array[] = [];
+  folder.classes.forEach((c, label) => {
+    if (!keep(c.name)) return;
+    for (const path of c.paths) {
+      const e = cache.get(relative(folder.root, path));
+      if (!e) continue; // no face found when the teacher ran
+      paths.push(path);
+      keys.push(relative(folder.root, path));
+      identity.push(label);
+      rows.push(e);
+    }
+  });
+  const d = cache.header.dimension;
+  const matrix = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => matrix.set(r, i * d));
+  return { paths, keys, identity, matrix, d, count: rows.length };
+}
+
+await initBackend();
+const prefixes = args.prefixes.split(',');
+const train = await embeddingsOf(args.tree, args.cache, (id) => prefixes.some((p) => id.startsWith(p)));
+const references = [];
+for (const spec of args.reference) {
+  const [dir, cache] = spec.split('=');
+  references.push({ dir, ...(await embeddingsOf(dir, cache, () => true)) });
+}
+
+// The screening distance from the first reference set: its different-person pairs' quantile.
+const first = references[0];
+const { threshold, impostorPairs, genuinePairs, genuineBelow } = await screeningDistance(first, far);
+console.error(
+  `screening distance ${threshold.toFixed(4)}: ${first.dir}'s different-person pairs nearer: at most ${far} of ${impostorPairs}; same-person pairs nearer: ${genuineBelow.toFixed(3)} of ${genuinePairs}`,
+);
+
+// Each training image's nearest reference photo, over all reference sets.
+const nearest = new Float32Array(train.count).fill(Infinity);
+const nearestSet = new Array<string>(train.count).fill('');
+for (const ref of references) {
+  const mine = await nearestDistances(train, ref);
+  mine.forEach((m, i) => {
+    if (m < nearest[i]) {
+      nearest[i] = m;
+      nearestSet[i] = ref.dir;
+    }
+  });
+}
+const caught = [...nearest.keys()].filter((i) => nearest[i] < threshold);
+const sorted = Float32Array.from(nearest).sort();
+const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const bySet = Object.fromEntries(references.map((r) => [r.dir, caught.filter((i) => nearestSet[i] === r.dir).length]));
+console.error(
+  `${train.count} training images of ${prefixes.join(', ')}: nearest reference photo at quantiles 1% ${q(0.01).toFixed(3)}, 10% ${q(0.1).toFixed(3)}, 50% ${q(0.5).toFixed(3)}; ${caught.length} nearer than ${threshold.toFixed(4)} (${JSON.stringify(bySet)})`,
+);
+if (args.apply) for (const i of caught) await rm(train.paths[i]);
+if (args.report) {
+  await writeFile(
+    args.report,
+    JSON.stringify({ far, threshold, genuineBelow, screened: train.count, caught: caught.map((i) => ({ key: train.keys[i], distance: nearest[i], set: nearestSet[i] })), applied: args.apply }, null, 1),
+  );
+}
