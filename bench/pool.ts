@@ -38,6 +38,7 @@ const program = new Command('bench:pool')
   .parse();
 const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
+if (!(Number.isInteger(Number(o.rounds)) && Number(o.rounds) >= 0)) throw new Error(`--rounds: a whole number ≥ 0, got ${o.rounds}`);
 
 const cpuNow = (): number => {
   const u = process.cpuUsage();
@@ -158,7 +159,7 @@ if (roundCount > 0) {
   }
 }
 
-console.log('\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first pool size | process CPU ms per job | of which workers / other threads |');
+console.log(`\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first ${Number(o.rounds) > 0 ? 'block' : 'pool'} of ${sizes[0]} | process CPU ms per job | of which workers / other threads |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const base = rows.find((b) => b.job === r.job && b.workers === sizes[0])!;

@@ -81,7 +81,10 @@ describe('FacePool', () => {
     expect((err as Error).message).toContain('no-such-image.jpg');
     expect(results[1].status).toBe('fulfilled');
     expect(results[2].status).toBe('rejected');
-    // A file without a face: the error names the file (it was decoded ahead of its turn).
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'FILE_NOT_FOUND' });
+    // The failed decodes (one of them ahead of its job's turn) left both workers alive.
+    expect((await pool.workerStats()).length).toBe(2);
+    // A file without a face: the error names the file, which the worker decoded itself.
     const dir = await mkdtemp(join(tmpdir(), 'face-pool-'));
     try {
       const blank = join(dir, 'blank.png');
@@ -94,7 +97,24 @@ describe('FacePool', () => {
     }
   });
 
-  it('hands each worker the job it runs and the next one; the rest wait in the pool', async () => {
+  it('gives the jobs a dead worker had not started to the other worker', async () => {
+    const two = await FacePool.start({ workers: 2 });
+    try {
+      // First one job to each worker, then a second file job to each: worker 0 holds jobs 0 and 2.
+      const jobs = [groups[0], groups[1], groups[2], groups[0]].map((f) => two.detect(f));
+      const first = (two as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0];
+      await first.worker.terminate();
+      const settled = await Promise.allSettled(jobs);
+      expect(settled[0].status).toBe('rejected');
+      expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'WORKER' });
+      expect(settled.slice(1).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      expect((settled[2] as PromiseFulfilledResult<unknown>).value).toEqual(await mtcnn.detect(groups[2]));
+    } finally {
+      await two.close();
+    }
+  });
+
+  it('hands each worker the job it runs and the next file job; the rest wait in the pool', async () => {
     const one = await FacePool.start({ workers: 1 });
     try {
       const jobs = [groups[0], groups[1], groups[2], groups[0]].map((f) => one.detect(f));
@@ -103,6 +123,12 @@ describe('FacePool', () => {
       expect(one.waiting).toBe(0);
       expect(got[3]).toEqual(got[0]);
       expect(got[1]).toEqual(await mtcnn.detect(groups[1]));
+      // Decoded pixels wait in the pool: the worker holds only the one it runs.
+      const raw = await decodeImageFile(groups[0]);
+      const pixels = { data: raw.data as Uint8Array, width: raw.width, height: raw.height };
+      const frames = [pixels, pixels, pixels].map((p) => one.detect(p));
+      expect(one.waiting).toBe(2);
+      await Promise.all(frames);
     } finally {
       await one.close();
     }
@@ -111,6 +137,8 @@ describe('FacePool', () => {
   it('without a model, embedding jobs fail with POOL_NO_MODEL; after close() jobs are refused', async () => {
     const bare = await FacePool.start({ workers: 1 });
     await expect(bare.embed(portraits[0])).rejects.toMatchObject({ code: 'POOL_NO_MODEL' });
+    // Even for a file that cannot be read: the missing model is the fault, checked first.
+    await expect(bare.embed(join(sharedDir(), 'no-such-image.jpg'))).rejects.toMatchObject({ code: 'POOL_NO_MODEL' });
     expect((await bare.detect(portraits[0])).length).toBe(1);
     await bare.close();
     await expect(bare.detect(portraits[0])).rejects.toBeInstanceOf(DisposedError);

@@ -23,6 +23,7 @@
  * options such as `--init-from`).
  */
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import '../../src/runtime/install-node.js';
@@ -95,11 +96,21 @@ const holdout = new Set((await readFile(resolve('bench/celeba-holdout.txt'), 'ut
 const chipTree = join(out, 'train150');
 const linked = await linkTrainingTree(chipDirs, chipTree, holdout);
 log(`training tree: ${linked.images} chips of ${linked.identities} identities (${holdout.size} held out)`);
-if (args.exclude) {
-  const { caught } = JSON.parse(await readFile(resolve(args.exclude), 'utf8')) as { caught: { key: string }[] };
-  for (const { key } of caught) await rm(join(chipTree, key), { force: true });
-  log(`left out ${caught.length} images caught by ${args.exclude}`);
-}
+/** Keys (paths relative to a tree) that a screen.ts report caught; they stay out of every tree made here. */
+const excluded: string[] = args.exclude ? (JSON.parse(await readFile(resolve(args.exclude), 'utf8')) as { caught: { key: string }[] }).caught.map((c) => c.key) : [];
+if (excluded.length && views > 0) throw new Error('--exclude: not with --views (the views of a caught chip would stay)');
+/** Remove the excluded images from `tree`; returns how many were there. */
+const leaveOut = async (tree: string): Promise<number> => {
+  let removed = 0;
+  for (const key of excluded) {
+    const path = join(tree, key);
+    if (!existsSync(path)) continue;
+    await rm(path);
+    removed++;
+  }
+  return removed;
+};
+if (excluded.length) log(`left out ${await leaveOut(chipTree)} of the ${excluded.length} images caught by ${args.exclude}`);
 stageDone('tree');
 
 // 2b. views
@@ -135,6 +146,7 @@ stageDone('teacher');
 // 4. rescale
 const studentTree = join(out, views > 0 ? `train${size}-${viewsTag}` : `train${size}`);
 log(`rescaled ${await rescaleChips(tree, studentTree, size)} chips to ${size} px`);
+if (excluded.length) await leaveOut(studentTree); // rescaled by an earlier run without --exclude
 stageDone('rescale');
 
 // 5. train

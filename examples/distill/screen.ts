@@ -6,18 +6,20 @@
  * it is set from the first reference set itself, at the squared distance that only a fraction
  * `--far` of its pairs of *different* people come closer than, and the report gives the share
  * of its pairs of the *same* person that do (how many of a person's photos such a screen
- * catches). Teacher embeddings come from teacher caches (teacher.ts) of each tree.
+ * catches) and the share of unrelated images it is expected to catch (each is compared with
+ * every reference photo: 1 − (1 − far)^photos). Teacher embeddings come from teacher caches
+ * (teacher.ts) of each tree, all of one teacher.
  *
  *   node --import tsx examples/distill/screen.ts --tree TREE --cache TREE.cache \
  *     --prefixes utkface,aaf --reference LFW-CHIPS=LFW.cache [--reference DIR=FILE …] \
- *     [--far 1e-5] [--report screen.json] [--apply]
+ *     [--far 1e-5] --report screen.json
  *
- * Without `--apply` it only reports; `main.ts --exclude REPORT` leaves the caught images out
- * of the tree it links.
+ * It only reports; `main.ts --exclude screen.json` leaves the caught images out of the trees
+ * it makes.
  */
 import '../../src/runtime/install-node.js';
 import { parseArgs } from 'node:util';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { initBackend } from '../../src/runtime/backend.js';
 import { readImageFolder } from '../../src/train/dataset.js';
@@ -32,19 +34,23 @@ const { values: args } = parseArgs({
     reference: { type: 'string', multiple: true },
     far: { type: 'string', default: '1e-5' },
     report: { type: 'string' },
-    apply: { type: 'boolean', default: false },
   },
 });
-if (!args.tree || !args.cache || !args.prefixes || !args.reference?.length) {
-  throw new Error('usage: screen.ts --tree TREE --cache FILE --prefixes a,b --reference DIR=CACHE [...] [--far 1e-5] [--apply]');
+if (!args.tree || !args.cache || !args.prefixes || !args.reference?.length || !args.report) {
+  throw new Error('usage: screen.ts --tree TREE --cache FILE --prefixes a,b --reference DIR=CACHE [...] [--far 1e-5] --report FILE');
 }
 const far = Number(args.far);
+if (!(far >= 0 && far < 1)) throw new Error(`--far: a fraction in [0, 1), got ${args.far}`);
+let teacher: { teacher: string; dimension: number } | undefined;
 
 /** Unit embeddings (teacher, not mirrored) of every image of a tree, with its identity folder. */
 async function embeddingsOf(tree: string, cachePath: string, keep: (identity: string) => boolean) {
   const cache = await readTeacherCache(cachePath);
+  teacher ??= cache.header;
+  if (cache.header.teacher !== teacher.teacher || cache.header.dimension !== teacher.dimension) {
+    throw new Error(`${cachePath}: embeddings of another teacher (${cache.header.teacher}, ${cache.header.dimension}-d) than ${teacher.teacher}`);
+  }
   const folder = await readImageFolder(resolve(tree));
-  const paths: string[] = [];
   const keys: string[] = [];
   const identity: number[] = [];
   const rows: Float32Array[] = [];
@@ -53,7 +59,6 @@ async function embeddingsOf(tree: string, cachePath: string, keep: (identity: st
     for (const path of c.paths) {
       const e = cache.get(relative(folder.root, path));
       if (!e) continue; // no face found when the teacher ran
-      paths.push(path);
       keys.push(relative(folder.root, path));
       identity.push(label);
       rows.push(e);
@@ -62,7 +67,7 @@ async function embeddingsOf(tree: string, cachePath: string, keep: (identity: st
   const d = cache.header.dimension;
   const matrix = new Float32Array(rows.length * d);
   rows.forEach((r, i) => matrix.set(r, i * d));
-  return { paths, keys, identity, matrix, d, count: rows.length };
+  return { keys, identity, matrix, d, count: rows.length };
 }
 
 await initBackend();
@@ -70,7 +75,9 @@ const prefixes = args.prefixes.split(',');
 const train = await embeddingsOf(args.tree, args.cache, (id) => prefixes.some((p) => id.startsWith(p)));
 const references = [];
 for (const spec of args.reference) {
-  const [dir, cache] = spec.split('=');
+  const at = spec.lastIndexOf('=');
+  if (at <= 0) throw new Error(`--reference: DIR=CACHE, got ${spec}`);
+  const [dir, cache] = [spec.slice(0, at), spec.slice(at + 1)];
   references.push({ dir, ...(await embeddingsOf(dir, cache, () => true)) });
 }
 
@@ -93,17 +100,28 @@ for (const ref of references) {
     }
   });
 }
+const photos = references.reduce((n, r) => n + r.count, 0);
+const unrelatedCaught = 1 - (1 - far) ** photos;
 const caught = [...nearest.keys()].filter((i) => nearest[i] < threshold);
-const sorted = Float32Array.from(nearest).sort();
-const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const bySet = Object.fromEntries(references.map((r) => [r.dir, caught.filter((i) => nearestSet[i] === r.dir).length]));
+const sorted = Float32Array.from(nearest).sort();
+const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(3) : 'n/a');
 console.error(
-  `${train.count} training images of ${prefixes.join(', ')}: nearest reference photo at quantiles 1% ${q(0.01).toFixed(3)}, 10% ${q(0.1).toFixed(3)}, 50% ${q(0.5).toFixed(3)}; ${caught.length} nearer than ${threshold.toFixed(4)} (${JSON.stringify(bySet)})`,
+  `${train.count} training images of ${prefixes.join(', ')} against ${photos} reference photos: nearest at quantiles 1% ${q(0.01)}, 10% ${q(0.1)}, 50% ${q(0.5)}; ${caught.length} nearer than ${threshold.toFixed(4)} (${JSON.stringify(bySet)}); an unrelated image is caught with probability ≈ ${unrelatedCaught.toFixed(3)}`,
 );
-if (args.apply) for (const i of caught) await rm(train.paths[i]);
-if (args.report) {
-  await writeFile(
-    args.report,
-    JSON.stringify({ far, threshold, genuineBelow, screened: train.count, caught: caught.map((i) => ({ key: train.keys[i], distance: nearest[i], set: nearestSet[i] })), applied: args.apply }, null, 1),
-  );
-}
+await writeFile(
+  args.report,
+  JSON.stringify(
+    {
+      far,
+      threshold,
+      genuineBelow,
+      referencePhotos: photos,
+      unrelatedCaught,
+      screened: train.count,
+      caught: caught.map((i) => ({ key: train.keys[i], distance: nearest[i], set: nearestSet[i] })),
+    },
+    null,
+    1,
+  ),
+);

@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, symlink } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { isImageFile } from '../../src/datasets/images.js';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
@@ -22,9 +23,8 @@ if (!src || !out) throw new Error('usage: unlabeled.ts SRC OUT [--prefix name] [
 const group = Number(values.group);
 if (!(Number.isInteger(group) && group >= 1)) throw new Error(`--group: a whole number ≥ 1, got ${values.group}`);
 const prefix = values.prefix ?? basename(resolve(src));
-const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.pgm', '.ppm', '.bmp', '.webp']);
 
-const files = (await readdir(src)).filter((f) => IMAGE.has(extname(f).toLowerCase())).sort();
+const files = (await readdir(src)).filter(isImageFile).sort();
 const seen = new Set<string>();
 let kept = 0;
 for (const f of files) {

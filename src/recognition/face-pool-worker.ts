@@ -57,9 +57,14 @@ async function main(): Promise<void> {
     return embedder;
   };
 
-  /** The job's image file, decoding from now on; null for pixels (and for `track`, which takes them as given). */
+  /**
+   * The job's image file, decoding from now on; null for pixels, for `track` (whose file, if
+   * any, `Mtcnn.track` decodes) and for embedding jobs of a pool without a model (which fail
+   * with POOL_NO_MODEL, not with the file's error).
+   */
   const prefetch = (job: PoolJob): Promise<DecodedImage> | null => {
     if (job.kind === 'track' || typeof job.image !== 'string') return null;
+    if (job.kind !== 'detect' && !data.modelDir) return null;
     const decoding = decodeImageFile(job.image);
     decoding.catch(() => undefined); // reported when the job runs, not as an unhandled rejection
     return decoding;

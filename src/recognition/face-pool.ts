@@ -3,7 +3,8 @@
  * TensorFlow.js backend (one tfjs-wasm instance per thread, which has no threads of its own
  * in Node) with its own MTCNN and, on the first embedding job, its own recognition model.
  * Jobs go to whichever worker is free, so on a machine with k cores up to k images are
- * processed at once; results come back to the caller that asked, in any order.
+ * processed at once; a worker may also hold the next file job, whose image it decodes while
+ * it runs the current one. Results come back to the caller that asked, in any order.
  *
  * ```ts
  * const pool = await FacePool.start({ workers: 2, model: 'default' });
@@ -117,6 +118,8 @@ interface Pending {
   job: PoolJob;
   resolve: (r: PoolJobResult) => void;
   reject: (e: Error) => void;
+  /** Handed back once already, by a worker that died before starting it. */
+  requeued?: boolean;
 }
 
 /**
@@ -167,19 +170,30 @@ function whenReady(worker: Worker): Promise<void> {
 const DEFAULT_INITIAL_HEAP_MB = 128;
 
 /**
- * Jobs a worker holds at once: the one it runs and the next, whose image file it decodes
- * meanwhile (and which it starts without waiting for the main thread's next message).
+ * Jobs a worker holds at once: the one it runs and, when it is a file job, the next, whose
+ * image the worker decodes meanwhile (and starts without waiting for the main thread's next
+ * message). Decoded pixels gain nothing from waiting in a worker, so they wait in the pool,
+ * free to go to whichever worker is done first.
  */
 const JOBS_PER_WORKER = 2;
+
+/** Whether a worker decodes this job's image itself, ahead of running it. */
+const decodesAhead = (job: PoolJob): boolean => job.kind !== 'track' && typeof job.image === 'string';
 
 /** One worker and the jobs it holds, oldest (running) first. */
 class PoolWorker {
   readonly jobs: Pending[] = [];
   dead: Error | null = null;
 
+  /**
+   * @param onFree called when a job ends.
+   * @param onDeath called once when the worker dies, with the jobs it held but had not
+   *   started (the one it was running fails with the worker's error).
+   */
   constructor(
     readonly worker: Worker,
     private readonly onFree: () => void,
+    private readonly onDeath: (notStarted: Pending[], error: Error) => void,
   ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type !== 'result' && m.type !== 'failed') return;
@@ -193,8 +207,9 @@ class PoolWorker {
     const die = (e: Error) => {
       if (this.dead) return;
       this.dead = e;
-      for (const p of this.jobs.splice(0)) p.reject(e);
-      this.onFree();
+      const [running, ...notStarted] = this.jobs.splice(0);
+      running?.reject(e);
+      this.onDeath(notStarted, e);
     };
     worker.on('error', (e) => die(new FacenetError('WORKER', `face pool worker failed: ${e.message}`)));
     worker.on('exit', (code) => die(new FacenetError('WORKER', `face pool worker exited (code ${code})`)));
@@ -262,7 +277,7 @@ export class FacePool {
       throw e;
     }
     const pool: FacePool = new FacePool([]);
-    for (const w of started) pool.workers.push(new PoolWorker(w, () => pool.dispatch()));
+    for (const w of started) pool.workers.push(new PoolWorker(w, () => pool.dispatch(), (jobs, e) => pool.requeue(jobs, e)));
     return pool;
   }
 
@@ -350,13 +365,15 @@ export class FacePool {
   }
 
   /**
-   * Hand queued jobs to workers: first one to each idle worker, then a second to each (see
-   * {@link JOBS_PER_WORKER}); with every worker dead, fail what is left.
+   * Hand queued jobs to workers: one to each idle worker, then, while the next queued job is
+   * one it decodes ahead, a second to each (see {@link JOBS_PER_WORKER}); with every worker
+   * dead, fail what is left.
    */
   private dispatch(): void {
     for (let held = 0; held < JOBS_PER_WORKER; held++) {
       for (const w of this.workers) {
         if (this.queue.length === 0) return;
+        if (held > 0 && !decodesAhead(this.queue[0].job)) return;
         if (!w.dead && w.jobs.length <= held) w.run(this.queue.shift()!);
       }
     }
@@ -364,5 +381,20 @@ export class FacePool {
       const err = this.workers[0].dead!;
       for (const p of this.queue.splice(0)) p.reject(err);
     }
+  }
+
+  /**
+   * Jobs a dead worker held without starting go back to the front of the queue, once: a job
+   * handed back before fails with the worker's error (it may be what kills workers).
+   */
+  private requeue(notStarted: Pending[], error: Error): void {
+    for (const p of notStarted.reverse()) {
+      if (p.requeued) p.reject(error);
+      else {
+        p.requeued = true;
+        this.queue.unshift(p);
+      }
+    }
+    this.dispatch();
   }
 }
