@@ -81,6 +81,8 @@ await initBackend();
 
 // 1. chips
 const chipDirs: string[] = [];
+const sourceNames = args.sources.split(',').map((source) => basename(source));
+if (new Set(sourceNames).size !== sourceNames.length) throw new Error(`--sources: each needs its own folder name (their chips go to chips150/<name>), got ${args.sources}`);
 for (const source of args.sources.split(',')) {
   const input = source.includes('/') ? resolve(source) : sharedPath('data', source);
   const dir = join(out, 'chips150', basename(input));

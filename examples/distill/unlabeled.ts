@@ -8,8 +8,7 @@
  *   node --import tsx examples/distill/unlabeled.ts SRC OUT [--prefix name] [--group 200]
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, symlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isImageFile } from '../../src/datasets/images.js';
 import { parseArgs } from 'node:util';
@@ -35,6 +34,7 @@ for (const f of files) {
   kept++;
   await mkdir(dir, { recursive: true });
   const target = join(dir, f);
-  if (!existsSync(target)) await symlink(resolve(src, f), target);
+  // lstat, not exists: a link whose photo has gone is still there and would make symlink fail.
+  if (!(await lstat(target).catch(() => null))) await symlink(resolve(src, f), target);
 }
 console.log(`${src}: ${files.length} images, ${kept} distinct, in ${Math.ceil(kept / group)} folders of ≤ ${group} under ${out}`);
