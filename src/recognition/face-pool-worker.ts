@@ -75,41 +75,27 @@ async function main(): Promise<void> {
       const faces = await mtcnn.track(input(job.image), job.previous, job.options);
       return { kind: 'track', faces };
     }
-    if (!file) {
-      const pixels = input(job.image);
-      switch (job.kind) {
-        case 'detect': {
-          const { width, height } = job.image as Exclude<PoolImage, string>;
-          return { kind: 'detect', faces: await mtcnn.detect(pixels, job.options), width, height };
-        }
-        case 'embed': {
-          const e = await getEmbedder();
-          return { kind: 'embed', embedding: job.aligned ? await embedAlignedFace(e, pixels) : (await e.embed([pixels]))[0] };
-        }
-        case 'embedAll':
-          return { kind: 'embedAll', faces: await (await getEmbedder()).embedAllFaces(pixels) };
-      }
-    }
-    // A file, decoded once: boxes go back in its own pixels, errors name it.
-    const raw = await file;
-    const path = job.image as string;
-    const own = 1 / raw.scale;
+    // A file was decoded once, ahead (see prefetch): boxes go back in its own pixels, errors name it.
+    const raw = file ? await file : null;
+    const image = raw ?? input(job.image);
+    const own = raw ? 1 / raw.scale : 1;
     switch (job.kind) {
       case 'detect': {
-        const faces = (await mtcnn.detect(raw, job.options)).map((f) => scaleDetection(f, own));
-        return { kind: 'detect', faces, width: raw.sourceWidth, height: raw.sourceHeight };
+        const faces = (await mtcnn.detect(image, job.options)).map((f) => scaleDetection(f, own));
+        const { width, height } = raw ? { width: raw.sourceWidth, height: raw.sourceHeight } : (job.image as Exclude<PoolImage, string>);
+        return { kind: 'detect', faces, width, height };
       }
       case 'embed': {
         const e = await getEmbedder();
-        if (job.aligned) return { kind: 'embed', embedding: await embedAlignedFace(e, raw) };
+        if (job.aligned) return { kind: 'embed', embedding: await embedAlignedFace(e, image) };
         try {
-          return { kind: 'embed', embedding: (await e.embed([raw]))[0] };
+          return { kind: 'embed', embedding: (await e.embed([image]))[0] };
         } catch (err) {
-          throw err instanceof NoFaceError ? new NoFaceError(path) : err;
+          throw raw && err instanceof NoFaceError ? new NoFaceError(job.image as string) : err;
         }
       }
       case 'embedAll': {
-        const faces = await (await getEmbedder()).embedAllFaces(raw);
+        const faces = await (await getEmbedder()).embedAllFaces(image);
         return { kind: 'embedAll', faces: faces.map((f) => ({ ...f, detection: scaleDetection(f.detection, own) })) };
       }
     }
