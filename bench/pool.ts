@@ -38,7 +38,8 @@ const program = new Command('bench:pool')
   .parse();
 const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
-if (!(Number.isInteger(Number(o.rounds)) && Number(o.rounds) >= 0)) throw new Error(`--rounds: a whole number ≥ 0, got ${o.rounds}`);
+const roundCount = Number(o.rounds);
+if (!(Number.isInteger(roundCount) && roundCount >= 0)) throw new Error(`--rounds: a whole number ≥ 0, got ${o.rounds}`);
 
 const cpuNow = (): number => {
   const u = process.cpuUsage();
@@ -123,7 +124,6 @@ const measure = (pool: FacePool, job: Row['job'], workers: number): Promise<Row>
 const rows: Row[] = [];
 /** Per interleaved round and job: jobs/s of each pool size over its two blocks. */
 const rounds: { job: Row['job']; perSecond: Map<number, number> }[] = [];
-const roundCount = Number(o.rounds);
 if (roundCount > 0) {
   const distinct = [...new Set(sizes)];
   const pools = new Map<number, FacePool>();
@@ -159,7 +159,7 @@ if (roundCount > 0) {
   }
 }
 
-console.log(`\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first ${Number(o.rounds) > 0 ? 'block' : 'pool'} of ${sizes[0]} | process CPU ms per job | of which workers / other threads |`);
+console.log(`\n| job | workers | jobs | failed | wall s | jobs/s (wall) | × the first ${roundCount > 0 ? 'block' : 'pool'} of ${sizes[0]} | process CPU ms per job | of which workers / other threads |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const base = rows.find((b) => b.job === r.job && b.workers === sizes[0])!;

@@ -50,8 +50,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     views: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
-    // The detector's smallest face: sets of face crops (the face fills the photo) align
-    // several times faster with a larger one, which prunes MTCNN's image pyramid.
+    // The detector's smallest face: for sets of face crops (the face fills the photo) a
+    // larger one prunes MTCNN's image pyramid, so they align faster.
     'min-face-size': { type: 'string', default: '20' },
     exclude: { type: 'string' },
     'stop-after': { type: 'string' },
@@ -81,12 +81,12 @@ await initBackend();
 
 // 1. chips
 const chipDirs: string[] = [];
-const sourceNames = args.sources.split(',').map((source) => basename(source));
-if (new Set(sourceNames).size !== sourceNames.length) throw new Error(`--sources: each needs its own folder name (their chips go to chips150/<name>), got ${args.sources}`);
-for (const source of args.sources.split(',')) {
+const sources = args.sources.split(',');
+if (new Set(sources.map((s) => basename(s))).size !== sources.length) throw new Error(`--sources: each needs its own folder name (their chips go to chips150/<name>), got ${args.sources}`);
+const detector = { minFaceSize: Number(args['min-face-size']) };
+for (const source of sources) {
   const input = source.includes('/') ? resolve(source) : sharedPath('data', source);
   const dir = join(out, 'chips150', basename(input));
-  const detector = { minFaceSize: Number(args['min-face-size']) };
   const s = await alignDataset({ input, output: dir, imageSize: 150, method: 'chip', workers, detector });
   log(`chips ${source}: ${s.aligned + s.skipped} aligned, ${s.noFace.length} without a face, ${s.failed.length} failed`);
   chipDirs.push(dir);

@@ -19,11 +19,11 @@
  */
 import '../../src/runtime/install-node.js';
 import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { initBackend } from '../../src/runtime/backend.js';
 import { readImageFolder } from '../../src/train/dataset.js';
 import { readTeacherCache } from '../../src/train/teacher-cache.js';
+import { writeFileAtomic } from '../../src/util/atomic.js';
 import { nearestDistances, screeningDistance } from './screening.js';
 
 const { values: args } = parseArgs({
@@ -57,9 +57,10 @@ async function embeddingsOf(tree: string, cachePath: string, keep: (identity: st
   folder.classes.forEach((c, label) => {
     if (!keep(c.name)) return;
     for (const path of c.paths) {
-      const e = cache.get(relative(folder.root, path));
+      const key = relative(folder.root, path);
+      const e = cache.get(key);
       if (!e) continue; // no face found when the teacher ran
-      keys.push(relative(folder.root, path));
+      keys.push(key);
       identity.push(label);
       rows.push(e);
     }
@@ -109,7 +110,7 @@ const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Mat
 console.error(
   `${train.count} training images of ${prefixes.join(', ')} against ${photos} reference photos: nearest at quantiles 1% ${q(0.01)}, 10% ${q(0.1)}, 50% ${q(0.5)}; ${caught.length} nearer than ${threshold.toFixed(4)} (${JSON.stringify(bySet)}); an unrelated image is caught with probability ≈ ${unrelatedCaught.toFixed(3)}`,
 );
-await writeFile(
+await writeFileAtomic(
   args.report,
   JSON.stringify(
     {
