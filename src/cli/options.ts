@@ -40,14 +40,17 @@ export function parseInteger(option: string, value: string, min: number): number
   return n;
 }
 
-/** Turn the detector flags into `loadMtcnn` options. */
-export function detectorOptionsFrom(flags: {
+/** The flags {@link addDetectorOptions} adds, as commander hands them over. */
+export interface DetectorFlags {
   weights?: string;
   minSize?: string;
   thresholds?: string;
   factor?: string;
   missPadding?: string;
-}): DetectorCliOptions {
+}
+
+/** Turn the detector flags into `loadMtcnn` options. */
+export function detectorOptionsFrom(flags: DetectorFlags): DetectorCliOptions {
   const o: DetectorCliOptions = {};
   if (flags.weights !== undefined) o.weights = flags.weights;
   if (flags.minSize !== undefined) o.minFaceSize = parseNumber('--min-size', flags.minSize);

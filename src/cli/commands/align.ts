@@ -5,11 +5,11 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { startProgress } from '../../util/progress.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger } from '../options.js';
 import type { FaceSelection } from '../../face/crop.js';
 import { EXIT, batchExitCode } from '../exit-codes.js';
 
-interface AlignFlags {
+interface AlignFlags extends DetectorFlags {
   imageSize: string;
   margin: string;
   workers?: string;
@@ -18,10 +18,6 @@ interface AlignFlags {
   landmarkMargin: string;
   chipPadding: string;
   randomOrder?: boolean;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
 }
 
 async function runAlign(input: string, output: string, flags: AlignFlags): Promise<void> {

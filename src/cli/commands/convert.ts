@@ -4,8 +4,7 @@
  * directory that every `--model DIR` accepts.
  */
 import type { Command } from 'commander';
-import { parseInteger } from '../options.js';
-import { parseMargin } from '../options.js';
+import { parseInteger, parseMargin } from '../options.js';
 
 interface ConvertFlags {
   imageSize: string;

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join, relative, dirname, basename, extname, resolve } from 'node:path';
 import { isImageFile } from '../../datasets/images.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger } from '../options.js';
 import type { FaceDetection } from '../../face/types.js';
 import type { DecodedImage } from '../../image/decode-node.js';
 import { batchExitCode } from '../exit-codes.js';
@@ -63,12 +63,8 @@ export function faceToJson(f: FaceDetection) {
   };
 }
 
-interface DetectFlags {
+interface DetectFlags extends DetectorFlags {
   json?: boolean;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
   annotate?: string;
   crops?: string;
   imageSize: string;

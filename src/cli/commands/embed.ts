@@ -4,17 +4,13 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger, modelOptionHelp } from '../options.js';
 import { forEachImage, forEachImageAhead } from './per-image.js';
 
-interface EmbedFlags {
+interface EmbedFlags extends DetectorFlags {
   model?: string;
   aligned?: boolean;
   json?: boolean;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
   workers: string;
 }
 

@@ -15,9 +15,9 @@ import { batchExitCode } from '../exit-codes.js';
 import type { GalleryOptions } from '../../gallery/gallery.js';
 import type { EnrollEntry, GalleryStore } from '../../gallery/store.js';
 import type { EnrolledEmbedding, EnrollFailure, EnrollSource } from '../../recognition/enroll.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
 
-interface EnrollFlags {
+interface EnrollFlags extends DetectorFlags {
   gallery: string;
   model?: string;
   name?: string;
@@ -27,10 +27,6 @@ interface EnrollFlags {
   remove: string[];
   rename: string[];
   json?: boolean;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
   workers: string;
 }
 

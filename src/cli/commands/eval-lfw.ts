@@ -4,9 +4,9 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger, parseMargin, modelOptionHelp } from '../options.js';
 
-interface EvalFlags {
+interface EvalFlags extends DetectorFlags {
   model: string;
   lfw?: string;
   pairs?: string;
@@ -22,10 +22,6 @@ interface EvalFlags {
   roc?: string;
   rocPng?: string;
   rocScale: string;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
 }
 
 export function register(program: Command): void {

@@ -3,11 +3,11 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, FacenetError } from '../../errors.js';
-import { addDetectorOptions, detectorOptionsFrom, parseInteger, modelOptionHelp } from '../options.js';
+import { addDetectorOptions, detectorOptionsFrom, type DetectorFlags, parseInteger, modelOptionHelp } from '../options.js';
 import type { IdentifiedFace } from '../../recognition/identify.js';
 import { forEachImage, forEachImageAhead } from './per-image.js';
 
-interface IdentifyFlags {
+interface IdentifyFlags extends DetectorFlags {
   gallery: string;
   model?: string;
   topK: string;
@@ -15,10 +15,6 @@ interface IdentifyFlags {
   aggregation: string;
   json?: boolean;
   workers: string;
-  weights?: string;
-  minSize?: string;
-  thresholds?: string;
-  factor?: string;
 }
 
 export function register(program: Command): void {
