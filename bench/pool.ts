@@ -7,13 +7,17 @@
  * when it grows with the worker count the work itself got dearer, not just waited longer).
  *
  *   npm run bench:pool -- [--workers 1,2] [--frames 40] [--faces 40] [--model default]
- *        [--initial-heap-mb 128] [--rounds N] [--json out.json]
+ *        [--initial-heap-mb 128] [--rounds N] [--ceiling-jobs 40] [--json out.json]
  *
  * This host's speed drifts by up to a quarter within a minute, which swamps a ratio of two
  * pools measured one after the other. `--rounds N` keeps one pool of each size alive and
  * measures them interleaved, A B B A per round (a drift that is linear within the round
  * cancels), with `--frames` / `--faces` jobs per block; it prints each round's ratio and their
  * median.
+ *
+ * `--ceiling-jobs N` adds a third kind of job measured the same way: fixed arithmetic on plain
+ * worker threads (`cpu-ceiling.ts`), whose ratio is what this host gives that many threads in
+ * that round — the pool's ratio is printed as a fraction of it too.
  *
  * Benchmarks only print; nothing here asserts on time.
  */
@@ -26,6 +30,7 @@ import '../src/runtime/install-node.js';
 import { FacePool, type PoolImage } from '../src/recognition/face-pool.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { threadCpuMs } from './thread-cpu.js';
+import { CpuCeiling } from './cpu-ceiling.js';
 
 const program = new Command('bench:pool')
   .option('--workers <list>', 'pool sizes to measure (the first is the baseline)', '1,2')
@@ -34,12 +39,17 @@ const program = new Command('bench:pool')
   .option('--model <name>', 'recognition model of the embedding jobs', 'default')
   .option('--initial-heap-mb <n>', "FacePool's initialHeapMB (0: V8's own heap sizing)", '128')
   .option('--rounds <n>', 'interleave the pool sizes, A B B A, this many times (0: one pool after the other)', '0')
+  .option('--ceiling-jobs <n>', "fixed-arithmetic jobs on plain threads per block: this host's own ratio (0: off)", '40')
   .option('--json <file>', 'also write the results as JSON')
   .parse();
-const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; json?: string }>();
+const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; ceilingJobs: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
 const roundCount = Number(o.rounds);
 if (!(Number.isInteger(roundCount) && roundCount >= 0)) throw new Error(`--rounds: a whole number ≥ 0, got ${o.rounds}`);
+const ceilingJobs = Number(o.ceilingJobs);
+if (!(Number.isInteger(ceilingJobs) && ceilingJobs >= 0)) throw new Error(`--ceiling-jobs: a whole number ≥ 0, got ${o.ceilingJobs}`);
+type Job = 'detect' | 'embed' | 'ceiling';
+const JOBS: readonly Job[] = ceilingJobs > 0 ? ['detect', 'embed', 'ceiling'] : ['detect', 'embed'];
 
 const cpuNow = (): number => {
   const u = process.cpuUsage();
@@ -67,7 +77,7 @@ async function lfwFiles(count: number): Promise<string[]> {
 }
 
 interface Row {
-  job: 'detect' | 'embed';
+  job: Job;
   workers: number;
   jobs: number;
   failed: number;
@@ -108,31 +118,65 @@ const frameJobs = await frames(Number(o.frames));
 const faceJobs = await lfwFiles(Number(o.faces));
 console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files; workers' initial heap ${o.initialHeapMb} MB\n`);
 
-async function startPool(workers: number): Promise<FacePool> {
+/** What one pool size runs: the face pool and, with `--ceiling-jobs`, as many plain threads. */
+interface Subjects {
+  pool: FacePool;
+  ceiling: CpuCeiling | null;
+}
+
+// Passes per arithmetic job: about 50 ms on one thread, fixed for the whole run.
+const ceilingPasses = await (async () => {
+  if (ceilingJobs === 0) return 0;
+  const probe = CpuCeiling.start(1);
+  try {
+    return await probe.calibrate(50);
+  } finally {
+    await probe.close();
+  }
+})();
+
+async function startSubjects(workers: number): Promise<Subjects> {
   const pool = await FacePool.start({ workers, model: o.model, initialHeapMB: Number(o.initialHeapMb) });
   // Warm-up: every worker detects once and embeds once (loads the model, compiles kernels).
   await Promise.all(Array.from({ length: workers }, () => pool.detect(frameJobs[0])));
   await Promise.all(Array.from({ length: workers }, (_, i) => pool.embed(faceJobs[i % faceJobs.length]).catch(() => undefined)));
-  return pool;
+  const ceiling = ceilingJobs > 0 ? CpuCeiling.start(workers) : null;
+  await ceiling?.run(workers * 2, ceilingPasses);
+  return { pool, ceiling };
 }
 
-const measure = (pool: FacePool, job: Row['job'], workers: number): Promise<Row> =>
-  job === 'detect'
-    ? timeJobs('detect', workers, () => frameJobs.map((f) => pool.detect(f)))
-    : timeJobs('embed', workers, () => faceJobs.map((f) => pool.embed(f)));
+async function closeSubjects(s: Subjects): Promise<void> {
+  await s.pool.close();
+  await s.ceiling?.close();
+}
+
+function measure(s: Subjects, job: Job, workers: number): Promise<Row> {
+  switch (job) {
+    case 'detect':
+      return timeJobs(job, workers, () => frameJobs.map((f) => s.pool.detect(f)));
+    case 'embed':
+      return timeJobs(job, workers, () => faceJobs.map((f) => s.pool.embed(f)));
+    case 'ceiling':
+      // One promise per job, so the row counts jobs like the others.
+      return timeJobs(job, workers, () => {
+        const all = s.ceiling!.run(ceilingJobs, ceilingPasses);
+        return Array.from({ length: ceilingJobs }, () => all);
+      });
+  }
+}
 
 const rows: Row[] = [];
 /** Per interleaved round and job: jobs/s of each pool size over its two blocks. */
-const rounds: { job: Row['job']; perSecond: Map<number, number> }[] = [];
+const rounds: { job: Job; perSecond: Map<number, number> }[] = [];
 if (roundCount > 0) {
   const distinct = [...new Set(sizes)];
-  const pools = new Map<number, FacePool>();
+  const subjects = new Map<number, Subjects>();
   try {
-    for (const w of distinct) pools.set(w, await startPool(w));
+    for (const w of distinct) subjects.set(w, await startSubjects(w));
     for (let r = 0; r < roundCount; r++) {
-      for (const job of ['detect', 'embed'] as const) {
+      for (const job of JOBS) {
         const blocks: Row[] = [];
-        for (const w of [...distinct, ...[...distinct].reverse()]) blocks.push(await measure(pools.get(w)!, job, w));
+        for (const w of [...distinct, ...[...distinct].reverse()]) blocks.push(await measure(subjects.get(w)!, job, w));
         rows.push(...blocks);
         const perSecond = new Map<number, number>();
         for (const w of distinct) {
@@ -144,16 +188,15 @@ if (roundCount > 0) {
       console.log(`  round ${r + 1} of ${roundCount} done`);
     }
   } finally {
-    for (const pool of pools.values()) await pool.close();
+    for (const s of subjects.values()) await closeSubjects(s);
   }
 } else {
   for (const workers of sizes) {
-    const pool = await startPool(workers);
+    const s = await startSubjects(workers);
     try {
-      rows.push(await measure(pool, 'detect', workers));
-      rows.push(await measure(pool, 'embed', workers));
+      for (const job of JOBS) rows.push(await measure(s, job, workers));
     } finally {
-      await pool.close();
+      await closeSubjects(s);
     }
     console.log(`  ${workers} worker(s) done`);
   }
@@ -174,18 +217,30 @@ if (rounds.length) {
   };
   const base = sizes[0];
   console.log(`\nInterleaved rounds (A B B A): jobs/s of each pool size over its two blocks, and × ${base} worker(s) in the same round`);
-  for (const job of ['detect', 'embed'] as const) {
+  const ratiosOf = (job: Job, w: number): number[] =>
+    rounds.filter((r) => r.job === job).map((r) => r.perSecond.get(w)! / r.perSecond.get(base)!);
+  for (const job of JOBS) {
     const mine = rounds.filter((r) => r.job === job);
     for (const w of [...new Set(sizes)].filter((w) => w !== base)) {
-      const ratios = mine.map((r) => r.perSecond.get(w)! / r.perSecond.get(base)!);
+      const ratios = ratiosOf(job, w);
       console.log(
         `${job}, ${w} vs ${base}: ${mine.map((r, i) => `${r.perSecond.get(base)!.toFixed(2)} → ${r.perSecond.get(w)!.toFixed(2)} (×${ratios[i].toFixed(2)})`).join(', ')}; median ×${median(ratios).toFixed(2)}, range ×${Math.min(...ratios).toFixed(2)}–×${Math.max(...ratios).toFixed(2)}`,
       );
     }
   }
+  if (ceilingJobs > 0) {
+    console.log(`\nThe pool's ratio as a fraction of the host's (plain threads, same round), per round, and the median`);
+    for (const job of ['detect', 'embed'] as const) {
+      for (const w of [...new Set(sizes)].filter((w) => w !== base)) {
+        const host = ratiosOf('ceiling', w);
+        const f = ratiosOf(job, w).map((x, i) => x / host[i]);
+        console.log(`${job}, ${w} vs ${base}: ${f.map((x) => x.toFixed(2)).join(', ')}; median ${median(f).toFixed(2)}`);
+      }
+    }
+  }
 }
 console.log(`\nload average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 if (o.json) {
-  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, rows, rounds: rounds.map((r) => ({ job: r.job, perSecond: Object.fromEntries(r.perSecond) })) }, null, 2));
+  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, ceilingPasses, rows, rounds: rounds.map((r) => ({ job: r.job, perSecond: Object.fromEntries(r.perSecond) })) }, null, 2));
   console.log(`wrote ${o.json}`);
 }
