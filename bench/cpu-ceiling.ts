@@ -37,10 +37,6 @@ export class CpuCeiling {
     return new CpuCeiling(Array.from({ length: threads }, () => new Worker(WORKER_SOURCE, { eval: true })));
   }
 
-  get threads(): number {
-    return this.workers.length;
-  }
-
   /** Runs `jobs` jobs of `passes` passes each; resolves when all are done. */
   async run(jobs: number, passes: number): Promise<void> {
     let next = 0;
