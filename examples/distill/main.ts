@@ -5,7 +5,7 @@
  *
  *   node --import tsx examples/distill/main.ts [--out out/distill] [--sources celeba-faces]
  *        [--size 96] [--config examples/distill/student.json] [--workers 2]
- *        [--views 0] [--seed 1] [--min-face-size 20] [--exclude SCREEN.json] [--stop-after STAGE]
+ *        [--views 0] [--mixes 0] [--seed 1] [--min-face-size 20] [--exclude SCREEN.json] [--stop-after STAGE]
  *
  * Stages:
  *   1. chips    — `align --method chip --image-size 150` of each source: a folder of
@@ -14,11 +14,12 @@
  *   2. tree     — one training tree of the chips, without the identities of bench/celeba-holdout.txt
  *                 (and without the images a screen.ts report caught, with --exclude)
  *   2b. views   — with --views K: K augmented views of every chip (views.ts), added to the tree
+ *   2c. mixes   — with --mixes N: N morphs of two chips of different people (mixes.ts), added to the tree
  *   3. teacher  — the teacher's embeddings of every chip and its mirror image (TeacherCache)
  *   4. rescale  — the chips at the student's input size (INTER_AREA, as the embedder does)
  *   5. train    — label-free distillation (examples/distill/student.json)
  * The trained model is in <out>/run/model; evaluate it with `bench:identify`, `eval-lfw`.
- * `--stop-after chips|tree|views|teacher|rescale` ends the command after that stage (e.g. to fill the
+ * `--stop-after chips|tree|views|mixes|teacher|rescale` ends the command after that stage (e.g. to fill the
  * teacher cache in several processes with teacher.ts, or to train with `tfjs-facenet train`
  * options such as `--init-from`).
  */
@@ -38,6 +39,7 @@ import { readTrainConfigFile } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../../src/util/shared-data.js';
 import { linkTrainingTree, rescaleChips, teacherEmbedding } from './data.js';
+import { writeMixes } from './mixes.js';
 import { writeViews } from './views.js';
 
 const { values: args } = parseArgs({
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     config: { type: 'string', default: 'examples/distill/student.json' },
     workers: { type: 'string', default: '2' },
     views: { type: 'string', default: '0' },
+    mixes: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     // The detector's smallest face: for sets of face crops (the face fills the photo) a
     // larger one prunes MTCNN's image pyramid, so they align faster.
@@ -61,14 +64,16 @@ const out = resolve(args.out);
 const size = Number(args.size);
 const workers = Number(args.workers);
 const log = (s: string) => console.error(`[distill] ${s}`);
-const STAGES = ['chips', 'tree', 'views', 'teacher', 'rescale'];
+const STAGES = ['chips', 'tree', 'views', 'mixes', 'teacher', 'rescale'];
 if (args['stop-after'] !== undefined && !STAGES.includes(args['stop-after'])) throw new Error(`--stop-after: one of ${STAGES.join(', ')}, got ${args['stop-after']}`);
 const views = Number(args.views);
+const mixes = Number(args.mixes);
 const seed = Number(args.seed);
 if (!(Number.isInteger(views) && views >= 0)) throw new Error(`--views: a whole number ≥ 0, got ${args.views}`);
+if (!(Number.isInteger(mixes) && mixes >= 0)) throw new Error(`--mixes: a whole number ≥ 0, got ${args.mixes}`);
 if (!Number.isInteger(seed)) throw new Error(`--seed: a whole number, got ${args.seed}`);
-/** Names of folders that hold views: their count and seed. */
-const viewsTag = `views${views}-seed${seed}`;
+/** The end of the names of trees that hold views or mixes: their counts and seed ('' for the chips alone). */
+const extrasTag = views > 0 || mixes > 0 ? `-${[views > 0 ? `views${views}` : '', mixes > 0 ? `mixes${mixes}` : ''].filter(Boolean).join('-')}-seed${seed}` : '';
 /** Ends the command when `--stop-after` names this stage. */
 const stageDone = (stage: string) => {
   if (args['stop-after'] === stage) {
@@ -116,15 +121,29 @@ if (excluded.length) log(`left out ${await leaveOut(chipTree)} of the ${excluded
 stageDone('tree');
 
 // 2b. views
-let tree = chipTree;
+const extraDirs: string[] = [];
 if (views > 0) {
   const viewDir = join(out, `views150-seed${seed}`);
   log(`views: ${await writeViews(chipTree, viewDir, views, seed)} written`);
-  tree = join(out, `train150-${viewsTag}`);
-  const all = await linkTrainingTree([chipTree, viewDir], tree, holdout);
-  log(`training tree with views: ${all.images} images`);
+  extraDirs.push(viewDir);
 }
 stageDone('views');
+
+// 2c. mixes (of the chips only, never of views)
+if (mixes > 0) {
+  const mixDir = join(out, `mixes150-seed${seed}`);
+  const chips = await readImageFolder(chipTree);
+  const keys = chips.classes.flatMap((c) => c.paths.map((p) => relative(chipTree, p))).sort();
+  log(`mixes: ${await writeMixes(chipTree, keys, mixDir, { count: mixes, seed })} written`);
+  extraDirs.push(mixDir);
+}
+let tree = chipTree;
+if (extraDirs.length) {
+  tree = join(out, `train150${extrasTag}`);
+  const all = await linkTrainingTree([chipTree, ...extraDirs], tree, holdout);
+  log(`training tree ${basename(tree)}: ${all.images} images`);
+}
+stageDone('mixes');
 
 // 3. teacher
 const teacher = await loadModel(resolve(args.teacher));
@@ -146,7 +165,7 @@ log(`teacher: ${computed} embeddings computed, ${cache.size} cached`);
 stageDone('teacher');
 
 // 4. rescale
-const studentTree = join(out, views > 0 ? `train${size}-${viewsTag}` : `train${size}`);
+const studentTree = join(out, `train${size}${extrasTag}`);
 log(`rescaled ${await rescaleChips(tree, studentTree, size)} chips to ${size} px`);
 if (excluded.length) await leaveOut(studentTree); // rescaled by an earlier run without --exclude
 stageDone('rescale');
