@@ -1,7 +1,7 @@
 /**
  * The distillation example's morphs of two chips (examples/distill/mixes.ts): the blend worked
  * out by hand, the pairs always of two people and drawn from (seed, index) alone, and the stage
- * that writes them resumable and deterministic on real face chips.
+ * that writes them resumable, deterministic and bound to its list of chips, on real face chips.
  */
 import { describe, it, expect } from 'vitest';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
@@ -83,6 +83,8 @@ describe('writeMixes', () => {
       await writeMixes(root, keys, again, { count: 4, seed: 2 });
       expect(await readFile(join(again, mixKey(2, 3)))).toEqual(await readFile(join(out, mixKey(2, 3))));
       await rm(again, { recursive: true });
+      // Mixes of another list of chips are refused, not mixed with these.
+      await expect(writeMixes(root, keys.slice(1), out, { count: 6, seed: 2 })).rejects.toThrow(/holds mixes of another list of chips/);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
