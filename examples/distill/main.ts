@@ -120,28 +120,27 @@ const leaveOut = async (tree: string): Promise<number> => {
 if (excluded.length) log(`left out ${await leaveOut(chipTree)} of the ${excluded.length} images caught by ${args.exclude}`);
 stageDone('tree');
 
-// 2b. views
+// 2b. views, 2c. mixes: written beside the chips, then linked with them into one tree
+const tree = join(out, `train150${extrasTag}`);
 const extraDirs: string[] = [];
+const addToTree = async (dir: string) => {
+  extraDirs.push(dir);
+  const all = await linkTrainingTree([chipTree, ...extraDirs], tree, holdout);
+  log(`training tree ${basename(tree)}: ${all.images} images`);
+};
 if (views > 0) {
   const viewDir = join(out, `views150-seed${seed}`);
   log(`views: ${await writeViews(chipTree, viewDir, views, seed)} written`);
-  extraDirs.push(viewDir);
+  await addToTree(viewDir);
 }
 stageDone('views');
-
-// 2c. mixes (of the chips only, never of views)
 if (mixes > 0) {
+  // Mixes of the chips only, never of views.
   const mixDir = join(out, `mixes150-seed${seed}`);
   const chips = await readImageFolder(chipTree);
   const keys = chips.classes.flatMap((c) => c.paths.map((p) => relative(chipTree, p))).sort();
   log(`mixes: ${await writeMixes(chipTree, keys, mixDir, { count: mixes, seed })} written`);
-  extraDirs.push(mixDir);
-}
-let tree = chipTree;
-if (extraDirs.length) {
-  tree = join(out, `train150${extrasTag}`);
-  const all = await linkTrainingTree([chipTree, ...extraDirs], tree, holdout);
-  log(`training tree ${basename(tree)}: ${all.images} images`);
+  await addToTree(mixDir);
 }
 stageDone('mixes');
 
