@@ -39,7 +39,7 @@ import { readTrainConfigFile } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { sharedPath } from '../../src/util/shared-data.js';
 import { linkTrainingTree, rescaleChips, teacherEmbedding } from './data.js';
-import { writeMixes } from './mixes.js';
+import { mixSourceKeys, writeMixes } from './mixes.js';
 import { writeViews } from './views.js';
 
 const { values: args } = parseArgs({
@@ -137,9 +137,7 @@ stageDone('views');
 if (mixes > 0) {
   // Mixes of the chips only, never of views.
   const mixDir = join(out, `mixes150-seed${seed}`);
-  const chips = await readImageFolder(chipTree);
-  const keys = chips.classes.flatMap((c) => c.paths.map((p) => relative(chipTree, p))).sort();
-  log(`mixes: ${await writeMixes(chipTree, keys, mixDir, { count: mixes, seed })} written`);
+  log(`mixes: ${await writeMixes(chipTree, await mixSourceKeys(chipTree), mixDir, { count: mixes, seed })} written`);
   await addToTree(mixDir);
 }
 stageDone('mixes');

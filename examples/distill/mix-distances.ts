@@ -9,11 +9,10 @@
  */
 import '../../src/runtime/install-node.js';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readImageFolder } from '../../src/train/dataset.js';
 import { readTeacherCache } from '../../src/train/teacher-cache.js';
-import { mixKey, mixParameters } from './mixes.js';
+import { mixKey, mixParameters, mixSourceKeys } from './mixes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +28,7 @@ const seed = Number(args.seed);
 const count = Number(args.count);
 const threshold = (JSON.parse(await readFile(resolve(args.teacher, 'calibration.json'), 'utf8')) as { threshold: number }).threshold;
 
-const folder = await readImageFolder(resolve(args.chips));
-const keys = folder.classes.flatMap((c) => c.paths.map((p) => relative(folder.root, p))).sort();
+const keys = await mixSourceKeys(resolve(args.chips));
 const cache = await readTeacherCache(resolve(args.cache));
 const embedding = (key: string, mirrored = false) => {
   const e = cache.get(key, mirrored);

@@ -18,8 +18,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { decodeImageFile, encodeImage } from '../../src/image/decode-node.js';
+import { readImageFolder } from '../../src/train/dataset.js';
 import { Rng } from '../../src/train/rng.js';
 import { writeFileAtomic } from '../../src/util/atomic.js';
 
@@ -36,6 +37,16 @@ export interface MixParameters {
 }
 
 const folderOf = (key: string) => key.slice(0, key.indexOf('/'));
+
+/**
+ * The chips mixes are drawn from: the relative paths (`identity/file`) of every image of the
+ * folder-per-identity tree `tree`, sorted — the one list both writing mixes and reading them
+ * back must share, since a mix's parents are picked by position in it.
+ */
+export async function mixSourceKeys(tree: string): Promise<string[]> {
+  const folder = await readImageFolder(tree);
+  return folder.classes.flatMap((c) => c.paths.map((p) => relative(folder.root, p))).sort();
+}
 
 /**
  * The parameters of mix `index` of `seed` over `keys` (relative paths `identity/file` of a
@@ -86,7 +97,7 @@ export interface MixesOptions {
 
 /**
  * Write the mixes of the chips of `input` (a folder-per-identity tree of equal-sized RGB chips;
- * `keys` its relative paths, sorted) into `output`. Resumable: mixes already written are kept.
+ * `keys` its {@link mixSourceKeys}) into `output`. Resumable: mixes already written are kept.
  * @returns how many mixes were written.
  */
 export async function writeMixes(input: string, keys: readonly string[], output: string, { count, seed, shard = [0, 1], onProgress }: MixesOptions): Promise<number> {
