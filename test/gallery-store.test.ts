@@ -13,11 +13,12 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Gallery } from '../src/gallery/gallery.js';
 import { openGalleryStore, galleryStoreKind } from '../src/gallery/open-store.js';
-import { hnswBuildMemoryMB, parseVector, vectorLiteral } from '../src/gallery/sql-store.js';
+import { hnswBuildMemoryMB, parseVector, SqlGalleryStore, vectorLiteral } from '../src/gallery/sql-store.js';
+import type { SqlClient } from '../src/gallery/sql-client.js';
 import { encodeEmbeddingRows } from '../src/gallery/sql-copy.js';
 import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
 import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
-import { copyRows, onMemoryFs } from '../src/gallery/sql-pglite.js';
+import { copyRows, onMemoryFs, pgliteClient } from '../src/gallery/sql-pglite.js';
 import type { GalleryStore } from '../src/gallery/store.js';
 import { loadHnswlib } from '../src/gallery/hnsw.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';
@@ -387,11 +388,14 @@ describe.each(KINDS.filter((k) => k.kind !== 'file'))('SqlGalleryStore approxima
       await writer.enroll(people);
       await writer.createIndex({ m: 8, efConstruction: 64 });
       const q = r.vec(8);
-      const got = await store.match(q, { approximate: true, topK: 50 });
-      expect(got.candidates).toHaveLength(50);
+      // Twice: the first match is checked in a transaction, the second goes as one script.
+      const got = [await store.match(q, { approximate: true, topK: 50 }), await store.match(q, { approximate: true, topK: 50 })];
       const exact = await store.match(q, { topK: 2000 });
       const exactDistance = new Map(exact.candidates.map((c) => [c.name, c.distance]));
-      for (const c of got.candidates) expect(c.distance).toBe(exactDistance.get(c.name));
+      for (const g of got) {
+        expect(g.candidates).toHaveLength(50);
+        for (const c of g.candidates) expect(c.distance).toBe(exactDistance.get(c.name));
+      }
     } finally {
       await store.close();
       await writer.close();
@@ -446,6 +450,61 @@ describe('database store details', () => {
     const staged = await served.query<{ t: string | null }>("SELECT to_regclass('pg_temp.facenet_copy_stage')::text AS t");
     expect(staged.rows).toEqual([{ t: null }]);
     await served.exec('DROP TABLE copy_probe');
+  });
+
+  it.each(['pglite', 'postgres'])('%s: a match after the first goes as one script; a gallery changed under it is checked again', async (kind) => {
+    await served.exec('DROP TABLE IF EXISTS facenet_embedding, facenet_identity, facenet_gallery, facenet_schema CASCADE');
+    const { default: pg } = await import('pg');
+    const connect = (): SqlClient => (kind === 'pglite' ? pgliteClient(served, 'served', false) : pgPoolClient(new pg.Pool({ connectionString: serverUrl, max: 2 }), 'server'));
+    // Count what a match sends: statements on their own, transactions, scripts.
+    const sent = { queries: 0, transactions: 0, scripts: 0 };
+    const inner = connect();
+    const counted: SqlClient = {
+      location: inner.location,
+      query: (sql, params) => (sent.queries++, inner.query(sql, params)),
+      transaction: (work) => (sent.transactions++, inner.transaction(work)),
+      script: (sql) => (sent.scripts++, inner.script!(sql)),
+      close: () => inner.close(),
+    };
+    const store = await SqlGalleryStore.open(counted);
+    const other = await SqlGalleryStore.open(connect());
+    try {
+      await store.create(OPTS);
+      await store.enroll([{ name: 'x', embeddings: [v(1, 0, 0, 0)] }, { name: 'y', embeddings: [v(0, 1, 0, 0), v(0, 0, 1, 0)] }]);
+      await store.createIndex({ m: 4, efConstruction: 8 });
+      const matchSends = async (query: Float32Array, approximate: boolean) => {
+        const before = { ...sent };
+        const got = await store.match(query, { approximate, topK: 2 });
+        return { got, queries: sent.queries - before.queries, transactions: sent.transactions - before.transactions, scripts: sent.scripts - before.scripts };
+      };
+      // Hand-worked: (0.5, 0.5, 0, 0) is 0.5 from x and from y's first embedding.
+      const first = await matchSends(v(0.5, 0.5, 0, 0), true);
+      expect(first).toMatchObject({ queries: 0, transactions: 1, scripts: 0 });
+      expect(first.got.candidates.map((c) => c.distance)).toEqual([0.5, 0.5]);
+      for (const approximate of [true, false]) {
+        const later = await matchSends(v(0, 0, 0.9, 0), approximate);
+        expect(later).toMatchObject({ queries: 0, transactions: 0, scripts: 1 });
+        expect(later.got.name).toBe('y'); // (1 − 0.9)² = 0.01
+        expect(later.got.distance).toBeCloseTo(0.01, 6);
+      }
+      // A query the gallery cannot take: the checked path says what is wrong.
+      await expect(store.match(v(Number.NaN, 0, 0, 0))).rejects.toThrow(ShapeError);
+      await expect(store.match(v(1, 0, 0))).rejects.toThrow(ShapeError);
+      // Another handle replaces the gallery, now without an index: the script sees it and the checked path refuses.
+      await other.clear();
+      await other.create({ ...OPTS, metric: 'cosine' });
+      await other.enroll([{ name: 'z', embeddings: [v(0, 0, 0, 2)] }]);
+      const before = { ...sent };
+      await expect(store.match(v(0, 0, 0, 1), { approximate: true })).rejects.toThrow(/createIndex/);
+      expect({ scripts: sent.scripts - before.scripts, transactions: sent.transactions - before.transactions }).toEqual({ scripts: 1, transactions: 1 });
+      // The checked path learnt the new shape: an exact match goes as one script again.
+      const exact = await matchSends(v(0, 0, 1, 1), false); // cosine: 1 − 2 / (2·√2)
+      expect(exact).toMatchObject({ transactions: 0, scripts: 1 });
+      expect(exact.got.distance).toBeCloseTo(1 - Math.SQRT1_2, 6);
+    } finally {
+      await store.close();
+      await other.close();
+    }
   });
 
   it('stages bulk loads only where PGlite keeps files in memory', () => {

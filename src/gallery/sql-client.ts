@@ -20,6 +20,12 @@ export interface SqlClient extends SqlQueryable {
   readonly location: string;
   /** Run `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Run `sql`, statements without parameters separated by `;`, in one round trip (PostgreSQL's
+   * simple query protocol: they share one implicit transaction), returning each statement's
+   * rows in order. Absent where the driver cannot.
+   */
+  script?(sql: string): Promise<{ rows: Record<string, unknown>[] }[]>;
   /** Close the connection(s). */
   close(): Promise<void>;
 }

@@ -82,6 +82,11 @@ export function pgPoolClient(pool: PgPool, location: string, copyFrom?: PgCopyFr
         conn.release();
       }
     },
+    async script(sql: string) {
+      // Without parameters `pg` sends one simple query; several statements give several results.
+      const r = (await pool.query(sql)) as { rows: Record<string, unknown>[] } | { rows: Record<string, unknown>[] }[];
+      return (Array.isArray(r) ? r : [r]).map((x) => ({ rows: x.rows }));
+    },
     close: () => pool.end(),
   };
 }

@@ -17,6 +17,8 @@ export interface PgliteQueryable {
 export interface PgliteDatabase extends PgliteQueryable {
   readonly dataDir?: string;
   transaction<T>(callback: (tx: PgliteQueryable) => Promise<T>): Promise<T>;
+  /** Several statements in one simple query, each one's rows (PGlite's `exec`). */
+  exec?(sql: string): Promise<{ rows: unknown[] }[]>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export interface PgliteDatabase extends PgliteQueryable {
  */
 export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabase = true): SqlClient {
   const stageAbove = onMemoryFs(db.dataDir) ? STAGE_ABOVE_BYTES : Infinity;
+  const exec = db.exec?.bind(db);
   const run = (q: PgliteQueryable): SqlQueryable => ({
     query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
     copyBinary: (table, columns, data) => copyRows(q, table, columns, data, stageAbove),
@@ -38,6 +41,7 @@ export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabas
     // A staging table lives until the end of a transaction: outside one, make one.
     copyBinary: (table, columns, data) => db.transaction((tx) => copyRows(tx, table, columns, data, stageAbove)),
     transaction: (work) => db.transaction((tx) => work(run(tx))),
+    ...(exec ? { script: async (sql: string) => (await exec(sql)).map((r) => ({ rows: r.rows as Record<string, unknown>[] })) } : {}),
     close: async () => {
       if (closeDatabase) await db.close();
     },

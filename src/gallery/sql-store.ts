@@ -82,6 +82,32 @@ function infoOf(r: GalleryRow): GalleryStoreInfo {
   };
 }
 
+/** A description row read by a match: with whether the HNSW index exists. */
+type DescribedRow = GalleryRow & { indexed: boolean };
+
+/** A candidate of a match: its identity and embedding (pgvector's text form). */
+interface CandidateRow {
+  name: string;
+  embedding: string;
+}
+
+/** What a match must know before it can write its search: fixed at creation, except the index. */
+interface GalleryShape {
+  dimension: number;
+  metric: GalleryMetric;
+  indexed: boolean;
+}
+
+/**
+ * The statement that reads the description, whether the HNSW index exists, and sets this
+ * transaction's `settings` (fixed names and numbers of the store's own, written in).
+ */
+function describeStatement(settings: readonly [string, string][]): string {
+  return `SELECT ${GALLERY_COLUMNS}, to_regclass('${HNSW_INDEX}') IS NOT NULL AS indexed${settings
+    .map(([name, value]) => `, set_config('${name}', '${value}', true)`)
+    .join('')} FROM facenet_gallery`;
+}
+
 /** pgvector's text form of an embedding: `[x,y,…]`, each float32 written so that it reads back exactly. */
 export function vectorLiteral(e: ArrayLike<number>): string {
   let s = '[';
@@ -124,6 +150,8 @@ export class SqlGalleryStore implements GalleryStore {
   private readonly rowsPerIdentity: number;
   /** The schema version found on open and the version now (after any migration). */
   schema: { from: number; to: number } = { from: 0, to: 0 };
+  /** The gallery's shape as the last checked match saw it: lets later matches go as one script. */
+  private shape: GalleryShape | null = null;
 
   private constructor(
     private readonly client: SqlClient,
@@ -363,50 +391,78 @@ export class SqlGalleryStore implements GalleryStore {
   async match(query: ArrayLike<number>, opts: StoreMatchOptions = {}): Promise<MatchResult> {
     const topK = opts.topK ?? 1;
     if (!Number.isInteger(topK) || topK < 1) throw new ConfigError('topK', `must be a positive integer, got ${topK}`);
-    const limit = topK * this.rowsPerIdentity;
-    // Each statement costs ≈ 0.7 ms of CPU in PGlite before any work (parse, describe, bind,
-    // execute, sync through WebAssembly), as much as the HNSW search itself at 10k rows: so
-    // one statement reads the description, whether the index exists, and sets this
-    // transaction's planner and HNSW settings; a second one searches.
-    const settings: [string, string][] = opts.approximate
-      ? [['hnsw.ef_search', String(Math.max(this.efSearch, limit))]]
-      : [['enable_indexscan', 'off']]; // an exact scan even when an HNSW index exists
+    const approximate = opts.approximate ?? false;
+    const threshold = opts.threshold;
+    // Each statement costs a round trip (≈ 0.2 ms to a server on this host, ≈ 0.7 ms of CPU in
+    // PGlite before any work): once the gallery's shape is known, the description and the
+    // search go as one script; a gallery changed under it falls back to the checked path.
+    const known = this.shape;
+    // (The query is written into the script as numbers: `vectorLiteral` gives nothing else.
+    // One the gallery cannot take fails there and gets its error from the checked path.)
+    if (this.client.script && known && query.length === known.dimension && (!approximate || known.indexed)) {
+      const answer = await this.matchInOneTrip(this.client.script, known, query, topK, approximate, threshold).catch(() => null);
+      if (answer) return answer;
+    }
     return this.client.transaction(async (tx) => {
-      const { rows: described } = await tx.query<GalleryRow & { indexed: boolean }>(
-        `SELECT ${GALLERY_COLUMNS}, to_regclass($1) IS NOT NULL AS indexed,
-           ${settings.map((_, i) => `set_config($${2 * i + 2}, $${2 * i + 3}, true)`).join(', ')}
-         FROM facenet_gallery`,
-        [HNSW_INDEX, ...settings.flat()],
-      );
+      const { rows: described } = await tx.query<DescribedRow>(describeStatement(this.settingsFor(approximate, topK)));
       const row = described[0];
       if (!row) throw new FileNotFoundError(this.location, 'gallery');
       const info = infoOf(row);
+      this.shape = { dimension: info.dimension, metric: info.metric, indexed: row.indexed };
       checkQueries([query], info.dimension); // the in-memory gallery's own query checks (length, finite values)
-      if (opts.approximate && !row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
-      const op = info.metric === 'cosine' ? '<=>' : '<->';
-      const q = vectorLiteral(query);
-      let rows: { name: string; embedding: string }[];
-      if (opts.approximate) {
-        ({ rows } = await tx.query(
-          `SELECT i.name, n.embedding::text AS embedding FROM
-             (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT $2) n
-           JOIN facenet_identity i ON i.id = n.identity_id`,
-          [q, limit],
-        ));
-      } else {
-        const sql =
-          topK === 1
-            ? `SELECT i.name, n.embedding::text AS embedding FROM
-                 (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} $1::vector LIMIT 1) n
-               JOIN facenet_identity i ON i.id = n.identity_id`
-            : `SELECT i.name, b.embedding::text AS embedding FROM
-                 (SELECT DISTINCT ON (identity_id) identity_id, embedding, embedding ${op} $1::vector AS d
-                  FROM facenet_embedding ORDER BY identity_id, d) b
-               JOIN facenet_identity i ON i.id = b.identity_id ORDER BY b.d LIMIT ${topK}`;
-        ({ rows } = await tx.query(sql, [q]));
-      }
-      return rescore(info, query, rows, topK, opts.threshold ?? info.threshold);
+      if (approximate && !row.indexed) throw new ConfigError('approximate', `no HNSW index in ${this.location}: call createIndex() first`);
+      const { rows } = await tx.query<CandidateRow>(this.searchStatement(info.metric, '$1::vector', approximate, topK), [vectorLiteral(query)]);
+      return rescore(info, query, rows, topK, threshold ?? info.threshold);
     });
+  }
+
+  /**
+   * {@link SqlGalleryStore.match} as one script on a gallery of the `known` shape (the query
+   * written into it: finite numbers only, checked); null when the gallery is no longer of
+   * that shape or has lost its index.
+   */
+  private async matchInOneTrip(
+    script: NonNullable<SqlClient['script']>,
+    known: GalleryShape,
+    query: ArrayLike<number>,
+    topK: number,
+    approximate: boolean,
+    threshold: number | undefined,
+  ): Promise<MatchResult | null> {
+    const search = this.searchStatement(known.metric, `'${vectorLiteral(query)}'::vector`, approximate, topK);
+    const [described, found] = await script(`${describeStatement(this.settingsFor(approximate, topK))}; ${search}`);
+    const row = described?.rows[0] as unknown as DescribedRow | undefined;
+    if (!row || !found || row.dimension !== known.dimension || row.metric !== known.metric || (approximate && !row.indexed)) {
+      this.shape = null;
+      return null;
+    }
+    const info = infoOf(row);
+    return rescore(info, query, found.rows as unknown as CandidateRow[], topK, threshold ?? info.threshold);
+  }
+
+  /** The transaction-local settings of a match: the HNSW candidate list, or no index at all for an exact one. */
+  private settingsFor(approximate: boolean, topK: number): [string, string][] {
+    return approximate
+      ? [['hnsw.ef_search', String(Math.max(this.efSearch, topK * this.rowsPerIdentity))]]
+      : [['enable_indexscan', 'off']]; // an exact scan even when an HNSW index exists
+  }
+
+  /** The statement that ranks embeddings against `vector` (SQL: a parameter or a literal). */
+  private searchStatement(metric: GalleryMetric, vector: string, approximate: boolean, topK: number): string {
+    const op = metric === 'cosine' ? '<=>' : '<->';
+    if (approximate) {
+      return `SELECT i.name, n.embedding::text AS embedding FROM
+         (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} ${vector} LIMIT ${topK * this.rowsPerIdentity}) n
+       JOIN facenet_identity i ON i.id = n.identity_id`;
+    }
+    return topK === 1
+      ? `SELECT i.name, n.embedding::text AS embedding FROM
+           (SELECT identity_id, embedding FROM facenet_embedding ORDER BY embedding ${op} ${vector} LIMIT 1) n
+         JOIN facenet_identity i ON i.id = n.identity_id`
+      : `SELECT i.name, b.embedding::text AS embedding FROM
+           (SELECT DISTINCT ON (identity_id) identity_id, embedding, embedding ${op} ${vector} AS d
+            FROM facenet_embedding ORDER BY identity_id, d) b
+         JOIN facenet_identity i ON i.id = b.identity_id ORDER BY b.d LIMIT ${topK}`;
   }
 
   async createIndex(opts: StoreIndexOptions = {}): Promise<void> {
@@ -496,7 +552,7 @@ export class SqlGalleryStore implements GalleryStore {
 function rescore(
   info: { metric: GalleryMetric },
   query: ArrayLike<number>,
-  rows: readonly { name: string; embedding: string }[],
+  rows: readonly CandidateRow[],
   topK: number,
   threshold: number,
 ): MatchResult {
