@@ -397,8 +397,8 @@ export class SqlGalleryStore implements GalleryStore {
     // PGlite before any work): once the gallery's shape is known, the description and the
     // search go as one script; a gallery changed under it falls back to the checked path.
     const known = this.shape;
-    // (The query is written into the script as numbers: `vectorLiteral` gives nothing else.
-    // One the gallery cannot take fails there and gets its error from the checked path.)
+    // (The query goes into the script as numbers — `vectorLiteral` writes nothing else — and
+    // one the gallery cannot take, say with a NaN, fails there and gets its error below.)
     if (this.client.script && known && query.length === known.dimension && (!approximate || known.indexed)) {
       const answer = await this.matchInOneTrip(this.client.script, known, query, topK, approximate, threshold).catch(() => null);
       if (answer) return answer;
@@ -417,9 +417,9 @@ export class SqlGalleryStore implements GalleryStore {
   }
 
   /**
-   * {@link SqlGalleryStore.match} as one script on a gallery of the `known` shape (the query
-   * written into it: finite numbers only, checked); null when the gallery is no longer of
-   * that shape or has lost its index.
+   * {@link SqlGalleryStore.match} as one script on a gallery of the `known` shape, the query
+   * written into it as a `vector` literal; null when the gallery is no longer of that shape
+   * or has lost its index (the caller then takes the checked path, which says what is wrong).
    */
   private async matchInOneTrip(
     script: NonNullable<SqlClient['script']>,
