@@ -18,7 +18,7 @@ import type { SqlClient } from '../src/gallery/sql-client.js';
 import { encodeEmbeddingRows } from '../src/gallery/sql-copy.js';
 import { GALLERY_SCHEMA_VERSION, migrateGallerySchema } from '../src/gallery/sql-schema.js';
 import { pgPoolClient, redactConnectionString } from '../src/gallery/sql-pg.js';
-import { copyRows, onMemoryFs, pgliteClient } from '../src/gallery/sql-pglite.js';
+import { copyRows, growFilesGeometrically, onMemoryFs, pgliteClient } from '../src/gallery/sql-pglite.js';
 import type { GalleryStore } from '../src/gallery/store.js';
 import { loadHnswlib } from '../src/gallery/hnsw.js';
 import { ConfigError, FileNotFoundError, IncompatibleFileError, ShapeError } from '../src/errors.js';
@@ -450,6 +450,27 @@ describe('database store details', () => {
     const staged = await served.query<{ t: string | null }>("SELECT to_regclass('pg_temp.facenet_copy_stage')::text AS t");
     expect(staged.rows).toEqual([{ t: null }]);
     await served.exec('DROP TABLE copy_probe');
+  });
+
+  it('PGlite in memory: a file grown by truncation keeps a large enough buffer, reads back as written, zeros past the end', () => {
+    const fs = served.Module.FS;
+    expect(growFilesGeometrically(served)).toBe(true);
+    expect(growFilesGeometrically(served)).toBe(true); // idempotent
+    expect(growFilesGeometrically({} as never)).toBe(false);
+    const path = '/tmp/mend-probe';
+    const written = Uint8Array.from({ length: 2_000_000 }, (_, i) => (i % 251) + 1);
+    fs.writeFile(path, written);
+    fs.truncate(path, 1000);
+    fs.truncate(path, 2_008_192); // like PostgreSQL extending a table by one page
+    const node = fs.lookupPath(path).node as unknown as { contents: Uint8Array };
+    const buffer = node.contents;
+    fs.truncate(path, 2_016_384); // and again: the grown buffer has room (unmended: copied anew)
+    expect(node.contents).toBe(buffer);
+    const read = fs.readFile(path) as Uint8Array;
+    expect(read.length).toBe(2_016_384);
+    expect(read.subarray(0, 1000)).toEqual(written.subarray(0, 1000));
+    expect(read.subarray(1000).every((b) => b === 0)).toBe(true);
+    fs.unlink(path);
   });
 
   it.each(['pglite', 'postgres'])('%s: a match after the first goes as one script; a gallery changed under it is checked again', async (kind) => {

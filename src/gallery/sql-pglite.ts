@@ -19,6 +19,8 @@ export interface PgliteDatabase extends PgliteQueryable {
   transaction<T>(callback: (tx: PgliteQueryable) => Promise<T>): Promise<T>;
   /** Several statements in one simple query, each one's rows (PGlite's `exec`). */
   exec?(sql: string): Promise<{ rows: unknown[] }[]>;
+  /** The Emscripten module (PGlite's `Module`), whose in-memory file system {@link growFilesGeometrically} mends. */
+  readonly Module?: { FS?: { filesystems?: { MEMFS?: unknown } } };
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export interface PgliteDatabase extends PgliteQueryable {
  * @param closeDatabase close `db` when the client is closed. Default true.
  */
 export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabase = true): SqlClient {
-  const stageAbove = onMemoryFs(db.dataDir) ? STAGE_ABOVE_BYTES : Infinity;
+  const stageAbove = onMemoryFs(db.dataDir) && !growFilesGeometrically(db) ? STAGE_ABOVE_BYTES : Infinity;
   const exec = db.exec?.bind(db);
   const run = (q: PgliteQueryable): SqlQueryable => ({
     query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
@@ -48,12 +50,60 @@ export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabas
   };
 }
 
+/** What {@link growFilesGeometrically} replaces of Emscripten's MEMFS. */
+interface MemoryFs {
+  resizeFileStorage(node: MemoryFile, size: number): void;
+  expandFileStorage(node: MemoryFile, capacity: number): void;
+}
+interface MemoryFile {
+  contents: Uint8Array | null;
+  usedBytes: number;
+}
+const MENDED = Symbol.for('tfjs-facenet.memfs-grows-geometrically');
+
+/**
+ * Make `db`'s in-memory file system (MEMFS) grow a file geometrically when it is truncated
+ * to a larger size, as it already does for writes; true if it does (now or before), false
+ * where `db` has no such file system to mend (then {@link copyRows} stages large loads).
+ *
+ * Why: PostgreSQL extends a table by many pages at once with `posix_fallocate`, which
+ * Emscripten runs as a truncate, and MEMFS answers every truncate by copying the whole file
+ * into a buffer of exactly the new size — O(table) per extension, O(n²) per bulk load. Here a
+ * truncate keeps the buffer when it is large enough and otherwise grows it like a write does;
+ * the file's size (`usedBytes`) is what it was asked to be and bytes past it read as zeros,
+ * so nothing PostgreSQL sees changes. Each PGlite instance has its own module, so only `db`
+ * is affected.
+ */
+export function growFilesGeometrically(db: PgliteDatabase): boolean {
+  let memfs: (MemoryFs & { [MENDED]?: true }) | undefined;
+  try {
+    memfs = db.Module?.FS?.filesystems?.MEMFS as typeof memfs;
+  } catch {
+    return false; // a PGlite that is not ready has no module yet
+  }
+  if (!memfs || typeof memfs.resizeFileStorage !== 'function' || typeof memfs.expandFileStorage !== 'function') return false;
+  if (memfs[MENDED]) return true;
+  const expand = memfs.expandFileStorage.bind(memfs);
+  memfs.resizeFileStorage = (node, size) => {
+    const used = node.usedBytes;
+    if (size === used) return;
+    if (size < used) {
+      node.contents!.fill(0, size, used); // what lies past the end must read as zeros if it grows again
+    } else {
+      expand(node, size); // new bytes are zero: a fresh buffer, or cleared when the file shrank
+    }
+    node.usedBytes = size;
+  };
+  memfs[MENDED] = true;
+  return true;
+}
+
 /** The per-transaction table that {@link copyRows} loads first. */
 const STAGE_TABLE = 'facenet_copy_stage';
 
 /**
- * Tables larger than this are loaded by way of a staging table on the in-memory file system
- * (see {@link copyRows}). Measured on 128-d rows: a staged load costs ≈ 40 µs more per row
+ * Tables larger than this are loaded by way of a staging table on an in-memory file system
+ * that {@link growFilesGeometrically} could not mend (see {@link copyRows}). Measured on 128-d rows: a staged load costs ≈ 40 µs more per row
  * than a direct COPY, which a direct COPY's extensions overtake from ≈ 30,000 rows (≈ 18 MB).
  */
 const STAGE_ABOVE_BYTES = 16 * 1024 * 1024;
@@ -78,7 +128,8 @@ export function onMemoryFs(dataDir: string | undefined): boolean {
  * extension then costs the size of the table so far, and loading n rows costs O(n²): a
  * 10,000-row COPY took 0.4 s of CPU into an empty table and 2.9 s into one of 90,000 rows.
  * The staging table starts empty each time, and `INSERT … SELECT` extends the real table one
- * page at a time with plain writes, which that file system grows geometrically.
+ * page at a time with plain writes, which that file system grows geometrically. A database
+ * whose file system {@link growFilesGeometrically} mended needs none of this.
  */
 export async function copyRows(
   q: PgliteQueryable,
