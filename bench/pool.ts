@@ -7,7 +7,7 @@
  * when it grows with the worker count the work itself got dearer, not just waited longer).
  *
  *   npm run bench:pool -- [--workers 1,2] [--frames 40] [--faces 40] [--model default]
- *        [--initial-heap-mb 128] [--rounds N] [--ceiling-jobs 40] [--json out.json]
+ *        [--initial-heap-mb 128] [--rounds N] [--ceiling-jobs 40] [--warmup 1] [--json out.json]
  *
  * This host's speed drifts by up to a quarter within a minute, which swamps a ratio of two
  * pools measured one after the other. `--rounds N` keeps one pool of each size alive and
@@ -18,6 +18,11 @@
  * `--ceiling-jobs N` adds a third kind of job measured the same way: fixed arithmetic on plain
  * worker threads (`cpu-ceiling.ts`), whose ratio is what this host gives that many threads in
  * that round — the pool's ratio is printed as a fraction of it too.
+ *
+ * `--warmup N`: each worker detects and embeds N times before anything is measured. One job
+ * loads the model and compiles the kernels, but V8 keeps optimizing the pipeline's JavaScript
+ * for tens of jobs more, on its own background threads — free on an idle core beside one
+ * worker, taken from the other worker beside two — so a short warm-up measures start-up too.
  *
  * Benchmarks only print; nothing here asserts on time.
  */
@@ -40,14 +45,17 @@ const program = new Command('bench:pool')
   .option('--initial-heap-mb <n>', "FacePool's initialHeapMB (0: V8's own heap sizing)", '128')
   .option('--rounds <n>', 'interleave the pool sizes, A B B A, this many times (0: one pool after the other)', '0')
   .option('--ceiling-jobs <n>', "fixed-arithmetic jobs on plain threads per block: this host's own ratio (0: off)", '40')
+  .option('--warmup <n>', 'detections and embeddings per worker before measuring', '1')
   .option('--json <file>', 'also write the results as JSON')
   .parse();
-const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; ceilingJobs: string; json?: string }>();
+const o = program.opts<{ workers: string; frames: string; faces: string; model: string; initialHeapMb: string; rounds: string; ceilingJobs: string; warmup: string; json?: string }>();
 const sizes = o.workers.split(',').filter(Boolean).map(Number);
 const roundCount = Number(o.rounds);
 if (!(Number.isInteger(roundCount) && roundCount >= 0)) throw new Error(`--rounds: a whole number ≥ 0, got ${o.rounds}`);
 const ceilingJobs = Number(o.ceilingJobs);
 if (!(Number.isInteger(ceilingJobs) && ceilingJobs >= 0)) throw new Error(`--ceiling-jobs: a whole number ≥ 0, got ${o.ceilingJobs}`);
+const warmup = Number(o.warmup);
+if (!(Number.isInteger(warmup) && warmup >= 1)) throw new Error(`--warmup: a whole number ≥ 1, got ${o.warmup}`);
 type Job = 'detect' | 'embed' | 'ceiling';
 const JOBS: readonly Job[] = ceilingJobs > 0 ? ['detect', 'embed', 'ceiling'] : ['detect', 'embed'];
 
@@ -116,7 +124,7 @@ console.log(`bench:pool — ${new Date().toISOString()}`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const frameJobs = await frames(Number(o.frames));
 const faceJobs = await lfwFiles(Number(o.faces));
-console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files; workers' initial heap ${o.initialHeapMb} MB\n`);
+console.log(`jobs: ${frameJobs.length} detections of 640×480 frames, ${faceJobs.length} embeddings (model ${o.model}) of LFW files; workers' initial heap ${o.initialHeapMb} MB; warm-up ${warmup} of each per worker\n`);
 
 /** What one pool size runs: the face pool and, with `--ceiling-jobs`, as many plain threads. */
 interface Subjects {
@@ -137,9 +145,10 @@ const ceilingPasses = await (async () => {
 
 async function startSubjects(workers: number): Promise<Subjects> {
   const pool = await FacePool.start({ workers, model: o.model, initialHeapMB: Number(o.initialHeapMb) });
-  // Warm-up: every worker detects once and embeds once (loads the model, compiles kernels).
-  await Promise.all(Array.from({ length: workers }, () => pool.detect(frameJobs[0])));
-  await Promise.all(Array.from({ length: workers }, (_, i) => pool.embed(faceJobs[i % faceJobs.length]).catch(() => undefined)));
+  // Warm-up: every worker detects and embeds `warmup` times (the first loads the model and
+  // compiles kernels; later ones let V8 finish optimizing). All at once: the pool spreads them.
+  await Promise.all(Array.from({ length: workers * warmup }, (_, i) => pool.detect(frameJobs[i % frameJobs.length])));
+  await Promise.all(Array.from({ length: workers * warmup }, (_, i) => pool.embed(faceJobs[i % faceJobs.length]).catch(() => undefined)));
   const ceiling = ceilingJobs > 0 ? CpuCeiling.start(workers) : null;
   await ceiling?.run(workers * 2, ceilingPasses);
   return { pool, ceiling };
@@ -241,6 +250,6 @@ if (rounds.length) {
 }
 console.log(`\nload average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 if (o.json) {
-  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, ceilingPasses, rows, rounds: rounds.map((r) => ({ job: r.job, perSecond: Object.fromEntries(r.perSecond) })) }, null, 2));
+  await writeFile(o.json, JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), model: o.model, warmup, ceilingPasses, rows, rounds: rounds.map((r) => ({ job: r.job, perSecond: Object.fromEntries(r.perSecond) })) }, null, 2));
   console.log(`wrote ${o.json}`);
 }

@@ -39,8 +39,9 @@ const HNSW_INDEX = 'facenet_embedding_hnsw';
 /** Rows per statement of a bulk insert (bounded message size; thousands of rows per round trip). */
 const BULK_ROWS = 2000;
 /**
- * Rows per binary COPY. PGlite stages each COPY in a temporary table (`sql-pglite.ts`):
- * 10,000 rows of 128-d (≈ 6 MB) stay within PostgreSQL's default 8 MB of temporary buffers;
+ * Rows per binary COPY (a bounded message). Where PGlite stages a COPY in a temporary table
+ * (an in-memory file system it could not mend, `sql-pglite.ts`), 10,000 rows of 128-d
+ * (≈ 6 MB) stay within PostgreSQL's default 8 MB of temporary buffers;
  * 50,000 per COPY measured slower (100k rows in one enroll: 8.2 s of CPU against 6.0 s).
  */
 const COPY_ROWS = 10_000;
