@@ -1,11 +1,10 @@
 /**
  * Worker-thread entry of {@link FacePool}: its own TensorFlow.js backend (one tfjs-wasm
  * instance per thread), MTCNN loaded at start, the recognition model loaded on the first
- * embedding job. Jobs run strictly one after another, in the order they arrive; a job's image
- * file starts decoding as soon as the job arrives, so that sharp (on libuv's threads) decodes
- * the next image while this thread runs the networks on the current one.
+ * embedding job. Jobs run strictly one after another, in the order they arrive; a file job
+ * comes with the pixels the pool decoded for it.
  *
- * Protocol (main → worker): `{ type: 'job', job }`, `{ type: 'stats' }` or `{ type: 'stop' }`.
+ * Protocol (main → worker): `{ type: 'job', job, decoded? }`, `{ type: 'stats' }` or `{ type: 'stop' }`.
  * Worker → main: `{ type: 'ready' }`, `{ type: 'init-error', error }`,
  * `{ type: 'result', id, result }`, `{ type: 'failed', id, error }`, `{ type: 'stats', stats }`
  * (answered at once, not after the queued jobs).
@@ -17,13 +16,13 @@ import '../runtime/install-node.js';
 import { countCollections } from '../runtime/gc-count.js';
 import { FacenetError, NoFaceError } from '../errors.js';
 import { initBackend } from '../runtime/backend.js';
-import { decodeImageFile, type DecodedImage } from '../image/decode-node.js';
+import type { DecodedImage } from '../image/decode-node.js';
 import { scaleDetection } from '../face/types.js';
 import { loadMtcnn, type Mtcnn } from '../mtcnn/detector.js';
 import { loadFacenetEmbedder } from './load.js';
 import { embedAlignedFace } from './aligned.js';
 import type { FacenetEmbedder } from './embedder.js';
-import type { PoolError, PoolJob, PoolJobResult, PoolWorkerData, PoolImage, PoolWorkerStats } from './face-pool.js';
+import type { PoolError, PoolJob, PoolJobMessage, PoolJobResult, PoolWorkerData, PoolImage, PoolWorkerStats } from './face-pool.js';
 import type { ImageInput } from '../image/types.js';
 
 function errorOf(e: unknown): PoolError {
@@ -57,26 +56,12 @@ async function main(): Promise<void> {
     return embedder;
   };
 
-  /**
-   * The job's image file, decoding from now on; null for pixels, for `track` (whose file, if
-   * any, `Mtcnn.track` decodes) and for embedding jobs of a pool without a model (which fail
-   * with POOL_NO_MODEL, not with the file's error).
-   */
-  const prefetch = (job: PoolJob): Promise<DecodedImage> | null => {
-    if (job.kind === 'track' || typeof job.image !== 'string') return null;
-    if (job.kind !== 'detect' && !data.modelDir) return null;
-    const decoding = decodeImageFile(job.image);
-    decoding.catch(() => undefined); // reported when the job runs, not as an unhandled rejection
-    return decoding;
-  };
-
-  const run = async (job: PoolJob, file: Promise<DecodedImage> | null): Promise<PoolJobResult> => {
+  const run = async (job: PoolJob, raw: DecodedImage | null): Promise<PoolJobResult> => {
     if (job.kind === 'track') {
       const faces = await mtcnn.track(input(job.image), job.previous, job.options);
       return { kind: 'track', faces };
     }
-    // A file was decoded once, ahead (see prefetch): boxes go back in its own pixels, errors name it.
-    const raw = file ? await file : null;
+    // A file the pool decoded: boxes go back in its own pixels, errors name it.
     const image = raw ?? input(job.image);
     const own = raw ? 1 / raw.scale : 1;
     switch (job.kind) {
@@ -102,7 +87,7 @@ async function main(): Promise<void> {
   };
 
   let chain = Promise.resolve();
-  port.on('message', (msg: { type: 'job'; job: PoolJob } | { type: 'stats' } | { type: 'stop' }) => {
+  port.on('message', (msg: PoolJobMessage | { type: 'stats' } | { type: 'stop' }) => {
     if (msg.type === 'stats') {
       const stats: PoolWorkerStats = {
         minorCollections: collections.minor,
@@ -121,11 +106,10 @@ async function main(): Promise<void> {
       });
       return;
     }
-    const { job } = msg;
-    const file = prefetch(job);
+    const { job, decoded } = msg;
     chain = chain.then(async () => {
       try {
-        const result = await run(job, file);
+        const result = await run(job, decoded ?? null);
         // Embeddings travel as copies; detections are plain objects.
         port.postMessage({ type: 'result', id: job.id, result });
       } catch (e) {

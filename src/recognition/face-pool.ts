@@ -3,8 +3,9 @@
  * TensorFlow.js backend (one tfjs-wasm instance per thread, which has no threads of its own
  * in Node) with its own MTCNN and, on the first embedding job, its own recognition model.
  * Jobs go to whichever worker is free, so on a machine with k cores up to k images are
- * processed at once; a worker may also hold the next file job, whose image it decodes while
- * it runs the current one. Results come back to the caller that asked, in any order.
+ * processed at once; a worker may also hold the next file job, whose image the pool decodes
+ * (sharp, on libuv's threads) while the worker runs the current one. Results come back to the
+ * caller that asked, in any order.
  *
  * ```ts
  * const pool = await FacePool.start({ workers: 2, model: 'default' });
@@ -27,6 +28,7 @@ import type { MtcnnOptions } from '../mtcnn/pipeline-types.js';
 import type { Box, FaceDetection } from '../face/types.js';
 import type { FaceEmbedding, Preprocessing } from '../face/embedding.js';
 import { modelFolder } from './models.js';
+import { decodeImageFile, type DecodedImage } from '../image/decode-node.js';
 
 /** Options of {@link FacePool.start}. */
 export interface FacePoolOptions {
@@ -62,8 +64,8 @@ export interface PoolWorkerStats {
 }
 
 /**
- * An image for a pool job: a file path (decoded in the worker, which spreads decoding over
- * the pool too) or decoded pixels (copied to the worker).
+ * An image for a pool job: a file path (decoded by the pool, ahead of the worker that runs
+ * the job) or decoded pixels (copied to the worker).
  */
 export type PoolImage = string | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels?: 3 | 4 };
 
@@ -77,6 +79,16 @@ export interface PoolDetection {
 
 /** @internal A job as sent to a worker. */
 export type PoolJob = { id: number } & PoolJobSpec;
+
+/**
+ * @internal A job message to a worker: the job and, for a file the pool decoded, its pixels
+ * (the job keeps the path, for error messages; boxes go back in the file's own pixels).
+ */
+export interface PoolJobMessage {
+  type: 'job';
+  job: PoolJob;
+  decoded?: DecodedImage;
+}
 
 /** @internal A job before it has an id. */
 export type PoolJobSpec =
@@ -120,6 +132,10 @@ interface Pending {
   reject: (e: Error) => void;
   /** Handed back once already, by a worker that died before starting it. */
   requeued?: boolean;
+  /** The job's image file, decoding since the job was handed to a worker (see {@link decodesAhead}). */
+  decoding?: Promise<DecodedImage>;
+  /** Sent to the worker that holds it (a job still decoding waits in the pool's thread). */
+  sent?: boolean;
 }
 
 /**
@@ -171,14 +187,22 @@ const DEFAULT_INITIAL_HEAP_MB = 128;
 
 /**
  * Jobs a worker holds at once: the one it runs and, when it is a file job, the next, whose
- * image the worker decodes meanwhile (and starts without waiting for the main thread's next
- * message). Decoded pixels gain nothing from waiting in a worker, so they wait in the pool,
- * free to go to whichever worker is done first.
+ * image the pool decodes meanwhile (so the worker starts it without waiting for the main
+ * thread's next message). Decoded pixels gain nothing from waiting in a worker, so they wait
+ * in the pool, free to go to whichever worker is done first.
  */
 const JOBS_PER_WORKER = 2;
 
-/** Whether a worker decodes this job's image itself, ahead of running it. */
-const decodesAhead = (job: PoolJob): boolean => job.kind !== 'track' && typeof job.image === 'string';
+/**
+ * Whether the pool decodes this job's image file before the worker gets the job. In this
+ * thread, not the worker: decoding is a chain of callbacks (open, read, sharp's header, sharp's
+ * pixels), each run by its thread's event loop, and a worker's loop turns only between jobs —
+ * a worker decoding its next image advanced it one step per job and then waited ≈ 2 ms for
+ * the rest. Not `track` jobs (`Mtcnn.track` decodes) nor embedding jobs of a pool without a
+ * model (they fail with POOL_NO_MODEL, not with the file's error).
+ */
+const decodesAhead = (job: PoolJob, hasModel: boolean): boolean =>
+  job.kind !== 'track' && typeof job.image === 'string' && (job.kind === 'detect' || hasModel);
 
 /** One worker and the jobs it holds, oldest (running) first. */
 class PoolWorker {
@@ -190,6 +214,9 @@ class PoolWorker {
    * @param onDeath called once when the worker dies, with the jobs it held but had not
    *   started (the one it was running fails with the worker's error).
    */
+  /** Jobs reach the worker in the order it was given them, each once its image is decoded. */
+  private sending: Promise<void> = Promise.resolve();
+
   constructor(
     readonly worker: Worker,
     private readonly onFree: () => void,
@@ -207,9 +234,11 @@ class PoolWorker {
     const die = (e: Error) => {
       if (this.dead) return;
       this.dead = e;
-      const [running, ...notStarted] = this.jobs.splice(0);
+      const held = this.jobs.splice(0);
+      const running = held[0]?.sent ? held.shift() : undefined;
       running?.reject(e);
-      this.onDeath(notStarted, e);
+      for (const p of held) p.sent = false;
+      this.onDeath(held, e);
     };
     worker.on('error', (e) => die(new FacenetError('WORKER', `face pool worker failed: ${e.message}`)));
     worker.on('exit', (code) => die(new FacenetError('WORKER', `face pool worker exited (code ${code})`)));
@@ -217,7 +246,30 @@ class PoolWorker {
 
   run(p: Pending): void {
     this.jobs.push(p);
-    this.worker.postMessage({ type: 'job', job: p.job });
+    if (!p.decoding && this.jobs.length === 1) return this.send(p, undefined);
+    this.sending = this.sending.then(async () => {
+      let decoded: DecodedImage | undefined;
+      try {
+        decoded = await p.decoding;
+      } catch (e) {
+        // An unreadable file fails its own job here; the worker never sees it.
+        const i = this.jobs.indexOf(p);
+        if (i < 0) return;
+        this.jobs.splice(i, 1);
+        p.reject(e as Error);
+        this.onFree();
+        return;
+      }
+      this.send(p, decoded);
+    });
+  }
+
+  private send(p: Pending, decoded: DecodedImage | undefined): void {
+    if (this.dead || !this.jobs.includes(p)) return; // handed back (requeued) by a dead worker
+    const message: PoolJobMessage = decoded ? { type: 'job', job: p.job, decoded } : { type: 'job', job: p.job };
+    p.sent = true;
+    p.decoding = undefined; // the worker has its copy (a job handed back is decoded again)
+    this.worker.postMessage(message);
   }
 
   /** The worker's heap figures (answered at once, beside any running job). */
@@ -247,7 +299,10 @@ export class FacePool {
   private nextId = 1;
   private closed = false;
 
-  private constructor(private readonly workers: PoolWorker[]) {}
+  private constructor(
+    private readonly workers: PoolWorker[],
+    private readonly hasModel: boolean,
+  ) {}
 
   /**
    * Start the workers and wait until each has loaded its backend and detector.
@@ -276,7 +331,7 @@ export class FacePool {
       await Promise.all(started.map((w) => w.terminate()));
       throw e;
     }
-    const pool: FacePool = new FacePool([]);
+    const pool: FacePool = new FacePool([], data.modelDir !== undefined);
     for (const w of started) pool.workers.push(new PoolWorker(w, () => pool.dispatch(), (jobs, e) => pool.requeue(jobs, e)));
     return pool;
   }
@@ -373,14 +428,23 @@ export class FacePool {
     for (let held = 0; held < JOBS_PER_WORKER; held++) {
       for (const w of this.workers) {
         if (this.queue.length === 0) return;
-        if (held > 0 && !decodesAhead(this.queue[0].job)) return;
-        if (!w.dead && w.jobs.length <= held) w.run(this.queue.shift()!);
+        if (held > 0 && !decodesAhead(this.queue[0].job, this.hasModel)) return;
+        if (!w.dead && w.jobs.length <= held) w.run(this.startDecoding(this.queue.shift()!));
       }
     }
     if (this.workers.length > 0 && this.workers.every((w) => w.dead)) {
       const err = this.workers[0].dead!;
       for (const p of this.queue.splice(0)) p.reject(err);
     }
+  }
+
+  /** Start decoding `p`'s image file if the pool decodes it (once: a requeued job keeps its decode). */
+  private startDecoding(p: Pending): Pending {
+    if (!p.decoding && decodesAhead(p.job, this.hasModel)) {
+      p.decoding = decodeImageFile(p.job.image as string);
+      p.decoding.catch(() => undefined); // reported with the job, not as an unhandled rejection
+    }
+    return p;
   }
 
   /**
