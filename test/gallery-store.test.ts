@@ -462,10 +462,13 @@ describe('database store details', () => {
     fs.writeFile(path, written);
     fs.truncate(path, 1000);
     fs.truncate(path, 2_008_192); // like PostgreSQL extending a table by one page
-    const node = fs.lookupPath(path).node as unknown as { contents: Uint8Array };
+    const node = fs.lookupPath(path).node as unknown as { contents: Uint8Array; mtime: number };
     const buffer = node.contents;
+    const modified = node.mtime;
     fs.truncate(path, 2_016_384); // and again: the grown buffer has room (unmended: copied anew)
     expect(node.contents).toBe(buffer);
+    // The truncate counts as a change (IndexedDB persistence saves files whose mtime moved).
+    expect(node.mtime).toBeGreaterThan(modified);
     const read = fs.readFile(path) as Uint8Array;
     expect(read.length).toBe(2_016_384);
     expect(read.subarray(0, 1000)).toEqual(written.subarray(0, 1000));

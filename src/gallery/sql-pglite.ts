@@ -31,17 +31,34 @@ export interface PgliteDatabase extends PgliteQueryable {
  * @param closeDatabase close `db` when the client is closed. Default true.
  */
 export function pgliteClient(db: PgliteDatabase, location?: string, closeDatabase = true): SqlClient {
-  const stageAbove = onMemoryFs(db.dataDir) && !growFilesGeometrically(db) ? STAGE_ABOVE_BYTES : Infinity;
+  const memoryFs = onMemoryFs(db.dataDir);
+  // A database made with `new PGlite(…)` has no module until it is ready: mend its file system
+  // now if it is, else after the first statement (before any bulk load).
+  let mended = memoryFs && growFilesGeometrically(db);
+  const mend = (): void => {
+    if (memoryFs && !mended) mended = growFilesGeometrically(db);
+  };
+  const stageAbove = (): number => (memoryFs && !mended ? STAGE_ABOVE_BYTES : Infinity);
   const exec = db.exec?.bind(db);
   const run = (q: PgliteQueryable): SqlQueryable => ({
-    query: async <R>(sql: string, params?: readonly unknown[]) => q.query<R>(sql, params ? [...params] : undefined),
-    copyBinary: (table, columns, data) => copyRows(q, table, columns, data, stageAbove),
+    query: async <R>(sql: string, params?: readonly unknown[]) => {
+      const result = await q.query<R>(sql, params ? [...params] : undefined);
+      mend();
+      return result;
+    },
+    copyBinary: (table, columns, data) => {
+      mend();
+      return copyRows(q, table, columns, data, stageAbove());
+    },
   });
   return {
     location: location ?? `pglite:${db.dataDir ?? 'memory'}`,
     ...run(db),
     // A staging table lives until the end of a transaction: outside one, make one.
-    copyBinary: (table, columns, data) => db.transaction((tx) => copyRows(tx, table, columns, data, stageAbove)),
+    copyBinary: (table, columns, data) => {
+      mend();
+      return db.transaction((tx) => copyRows(tx, table, columns, data, stageAbove()));
+    },
     transaction: (work) => db.transaction((tx) => work(run(tx))),
     ...(exec ? { script: async (sql: string) => (await exec(sql)).map((r) => ({ rows: r.rows as Record<string, unknown>[] })) } : {}),
     close: async () => {
@@ -58,6 +75,8 @@ interface MemoryFs {
 interface MemoryFile {
   contents: Uint8Array | null;
   usedBytes: number;
+  mtime?: number;
+  ctime?: number;
 }
 const MENDED = Symbol.for('tfjs-facenet.memfs-grows-geometrically');
 
@@ -71,8 +90,9 @@ const MENDED = Symbol.for('tfjs-facenet.memfs-grows-geometrically');
  * into a buffer of exactly the new size — O(table) per extension, O(n²) per bulk load. Here a
  * truncate keeps the buffer when it is large enough and otherwise grows it like a write does;
  * the file's size (`usedBytes`) is what it was asked to be and bytes past it read as zeros,
- * so nothing PostgreSQL sees changes. Each PGlite instance has its own module, so only `db`
- * is affected.
+ * so nothing PostgreSQL sees changes. The truncate also moves the file's modification time, as
+ * POSIX has it, so that IndexedDB persistence saves the new size. Each PGlite instance has its
+ * own module, so only `db` is affected.
  */
 export function growFilesGeometrically(db: PgliteDatabase): boolean {
   let memfs: (MemoryFs & { [MENDED]?: true }) | undefined;
@@ -93,6 +113,10 @@ export function growFilesGeometrically(db: PgliteDatabase): boolean {
       expand(node, size); // new bytes are zero: a fresh buffer, or cleared when the file shrank
     }
     node.usedBytes = size;
+    // A truncate changes the file, which MEMFS does not record; IndexedDB persistence
+    // (Emscripten's IDBFS) saves only files whose mtime moved since the last save, so a table
+    // extended by truncation came back without its last extension after a reload.
+    if (typeof node.mtime === 'number') node.mtime = node.ctime = Math.max(Date.now(), node.mtime + 1);
   };
   memfs[MENDED] = true;
   return true;
