@@ -208,15 +208,14 @@ const decodesAhead = (job: PoolJob, hasModel: boolean): boolean =>
 class PoolWorker {
   readonly jobs: Pending[] = [];
   dead: Error | null = null;
+  /** Jobs reach the worker in the order it was given them, each once its image is decoded. */
+  private sending: Promise<void> = Promise.resolve();
 
   /**
    * @param onFree called when a job ends.
    * @param onDeath called once when the worker dies, with the jobs it held but had not
    *   started (the one it was running fails with the worker's error).
    */
-  /** Jobs reach the worker in the order it was given them, each once its image is decoded. */
-  private sending: Promise<void> = Promise.resolve();
-
   constructor(
     readonly worker: Worker,
     private readonly onFree: () => void,
