@@ -19,14 +19,17 @@ export interface PgliteDatabase extends PgliteQueryable {
   transaction<T>(callback: (tx: PgliteQueryable) => Promise<T>): Promise<T>;
   /** Several statements in one simple query, each one's rows (PGlite's `exec`). */
   exec?(sql: string): Promise<{ rows: unknown[] }[]>;
-  /** The Emscripten module (PGlite's `Module`), whose in-memory file system {@link growFilesGeometrically} mends. */
+  /** The Emscripten module (PGlite's `Module`), whose in-memory file system {@link pgliteClient} mends. */
   readonly Module?: { FS?: { filesystems?: { MEMFS?: unknown } } };
   close(): Promise<void>;
 }
 
 /**
  * A {@link SqlClient} on a PGlite database (which must have been created with the
- * `vector` extension from `@electric-sql/pglite-pgvector`).
+ * `vector` extension from `@electric-sql/pglite-pgvector`). A database in memory or in
+ * IndexedDB has its in-memory file system mended on the way: files grown by truncation keep a
+ * geometrically grown buffer (bulk loads stay linear in their size) and count as modified
+ * (IndexedDB persistence saves their new size).
  * @param location names the database in messages (default its data directory).
  * @param closeDatabase close `db` when the client is closed. Default true.
  */
