@@ -130,8 +130,9 @@ const STAGE_TABLE = 'facenet_copy_stage';
 
 /**
  * Tables larger than this are loaded by way of a staging table on an in-memory file system
- * that {@link growFilesGeometrically} could not mend (see {@link copyRows}). Measured on 128-d rows: a staged load costs ≈ 40 µs more per row
- * than a direct COPY, which a direct COPY's extensions overtake from ≈ 30,000 rows (≈ 18 MB).
+ * that {@link growFilesGeometrically} could not mend (see {@link copyRows}). Measured on
+ * 128-d rows: a staged load costs ≈ 40 µs more per row than a direct COPY, which a direct
+ * COPY's extensions overtake from ≈ 30,000 rows (≈ 18 MB).
  */
 const STAGE_ABOVE_BYTES = 16 * 1024 * 1024;
 
