@@ -21,7 +21,7 @@
  *
  * `--warmup N`: each worker detects and embeds N times before anything is measured. One job
  * loads the model and compiles the kernels, but V8 keeps optimizing the pipeline's JavaScript
- * for tens of jobs more, on its own background threads — free on an idle core beside one
+ * for a few hundred jobs more, on its own background threads — free on an idle core beside one
  * worker, taken from the other worker beside two — so a short warm-up measures start-up too.
  *
  * Benchmarks only print; nothing here asserts on time.
