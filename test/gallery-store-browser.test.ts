@@ -35,6 +35,17 @@ function unitVector(seed) {
   return v.map((a) => a / n);
 }
 
+/** \`count\` people named prefix-0, prefix-1, …, each with \`perPerson\` embeddings seeded from \`firstSeed\` on. */
+function syntheticPeople(prefix, count, perPerson, firstSeed) {
+  const out = [];
+  for (let p = 0; p < count; p++) {
+    const embeddings = [];
+    for (let k = 0; k < perPerson; k++) embeddings.push(unitVector(firstSeed + p * perPerson + k));
+    out.push({ name: prefix + '-' + p, embeddings });
+  }
+  return out;
+}
+
 window.galleryStep = async (step, people, bulkPeople, perPerson) => {
   // As the shared-gallery guide has it: a database not yet ready when the client gets it.
   const db = new PGlite('idb://tfjs-facenet-gallery-test', { extensions: { vector } });
@@ -44,23 +55,11 @@ window.galleryStep = async (step, people, bulkPeople, perPerson) => {
     await store.create({ dimension: DIMENSION });
     await store.enroll(people.map((name, i) => ({ name, embeddings: [unitVector(i + 1)] })));
     // Many rows in one transaction (four COPYs of 10,000), past 16 MB of table.
-    const bulk = [];
-    for (let p = 0; p < bulkPeople; p++) {
-      const embeddings = [];
-      for (let k = 0; k < perPerson; k++) embeddings.push(unitVector(1000 + p * perPerson + k));
-      bulk.push({ name: 'bulk-' + p, embeddings });
-    }
-    await store.enroll(bulk);
+    await store.enroll(syntheticPeople('bulk', bulkPeople, perPerson, 1000));
   }
   if (step === 'more') {
     // Rows added after the reload go where PostgreSQL's free-space map points, into the table as it came back.
-    const more = [];
-    for (let p = 0; p < 20; p++) {
-      const embeddings = [];
-      for (let k = 0; k < perPerson; k++) embeddings.push(unitVector(900000 + p * perPerson + k));
-      more.push({ name: 'more-' + p, embeddings });
-    }
-    await store.enroll(more);
+    await store.enroll(syntheticPeople('more', 20, perPerson, 900000));
   }
   const identities = await store.identities();
   const matched = [];

@@ -102,7 +102,7 @@ export function growFilesGeometrically(db: PgliteDatabase): boolean {
   try {
     memfs = db.Module?.FS?.filesystems?.MEMFS as typeof memfs;
   } catch {
-    return false; // a PGlite that is not ready has no module yet
+    return false; // a `Module` getter that throws: nothing to mend (a PGlite not yet ready has none, without throwing)
   }
   if (!memfs || typeof memfs.resizeFileStorage !== 'function' || typeof memfs.expandFileStorage !== 'function') return false;
   if (memfs[MENDED]) return true;

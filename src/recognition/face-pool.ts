@@ -245,7 +245,6 @@ class PoolWorker {
 
   run(p: Pending): void {
     this.jobs.push(p);
-    if (!p.decoding && this.jobs.length === 1) return this.send(p, undefined);
     this.sending = this.sending.then(async () => {
       let decoded: DecodedImage | undefined;
       try {
