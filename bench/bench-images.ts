@@ -28,15 +28,24 @@ export function pickEvenly<T>(all: readonly T[], count: number): T[] {
   return Array.from({ length: n }, (_, i) => all[Math.floor(((i + 0.5) * all.length) / n)]);
 }
 
-/** `count` LFW images spread evenly over the sorted list of every LFW file. */
-export async function lfwImages(count: number): Promise<Rgb[]> {
-  const dir = sharedPath('data', 'lfw');
+/**
+ * `count` JPEG files of a folder-per-person data set (`data/lfw`, `data/celeba-faces`, …)
+ * spread evenly over the sorted list of all its files, as paths below that folder.
+ */
+export async function peopleFiles(dataSet: string, count: number): Promise<string[]> {
+  const dir = sharedPath('data', dataSet);
   const people = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   const all: string[] = [];
   for (const p of people) {
-    for (const f of (await readdir(join(dir, p))).filter((f) => f.endsWith('.jpg')).sort()) all.push(join(p, f));
+    for (const f of (await readdir(join(dir, p))).filter((f) => /\.jpe?g$/i.test(f)).sort()) all.push(join(p, f));
   }
-  return Promise.all(pickEvenly(all, count).map((p) => toRgb(p, sharp(join(dir, p)))));
+  return pickEvenly(all, count);
+}
+
+/** `count` LFW images spread evenly over the sorted list of every LFW file. */
+export async function lfwImages(count: number): Promise<Rgb[]> {
+  const dir = sharedPath('data', 'lfw');
+  return Promise.all((await peopleFiles('lfw', count)).map((p) => toRgb(p, sharp(join(dir, p)))));
 }
 
 /** The group photos (samples/groups/bbt1…5.jpg, sorted), each passed through `shape` before decoding. */
