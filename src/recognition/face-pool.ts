@@ -204,6 +204,16 @@ const JOBS_PER_WORKER = 2;
 const decodesAhead = (job: PoolJob, hasModel: boolean): boolean =>
   job.kind !== 'track' && typeof job.image === 'string' && (job.kind === 'detect' || hasModel);
 
+/**
+ * The buffer behind decoded `pixels`, to move to the worker rather than copy: the pool decoded
+ * them itself and keeps no other view of them. Moving also takes their memory off this
+ * thread's account, where every decoded image otherwise counted toward V8's next full
+ * collection. (Node copies the buffers it cannot move, such as sharp's.)
+ */
+function ownBuffer(pixels: Uint8Array | Uint8ClampedArray): ArrayBuffer[] {
+  return pixels.buffer instanceof ArrayBuffer ? [pixels.buffer] : [];
+}
+
 /** One worker and the jobs it holds, oldest (running) first. */
 class PoolWorker {
   readonly jobs: Pending[] = [];
@@ -266,8 +276,8 @@ class PoolWorker {
     if (this.dead || !this.jobs.includes(p)) return; // handed back (requeued) by a dead worker
     const message: PoolJobMessage = decoded ? { type: 'job', job: p.job, decoded } : { type: 'job', job: p.job };
     p.sent = true;
-    p.decoding = undefined; // the worker has its copy (a job handed back is decoded again)
-    this.worker.postMessage(message);
+    p.decoding = undefined; // the worker has the pixels now (a job handed back is decoded again)
+    this.worker.postMessage(message, decoded ? ownBuffer(decoded.data) : []);
   }
 
   /** The worker's heap figures (answered at once, beside any running job). */
