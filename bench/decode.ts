@@ -5,7 +5,7 @@
  *
  *   npm run bench:decode -- [--files 300] [--rounds 4] [--json out.json]
  *
- * Sets: LFW (250 × 250), CelebA photos (178 × 218 and larger, unaligned), CelebA face crops
+ * Sets: LFW (250 × 250), CelebA photos (unaligned, most near 213 × 320), CelebA face crops
  * (112 × 112), and the group photos (594 × 383 to 1366 × 768, which stay with sharp). Each
  * round times the baseline and the library alternately (A B, then B A), so drift falls on both;
  * the ratio is the median of the rounds' ratios. The decoded bytes are compared as well.
