@@ -102,6 +102,16 @@ describe('decodeImageBytes on small JPEG files', () => {
     expect((globalThis as { ImageData?: unknown }).ImageData).toBeUndefined();
   });
 
+  it('hands out pixels of its own: a decode leaves the one before untouched', async () => {
+    const [a, b] = firstFiles('data/lfw', 500).slice(0, 2).map((f) => readFileSync(f));
+    const first = (await decodeJpegInWasm(a!))!;
+    const kept = Uint8Array.from(first.data);
+    const second = (await decodeJpegInWasm(b!))!;
+    expect(second.data.buffer).not.toBe(first.data.buffer);
+    expect(sameBytes(first.data, kept)).toBe(true);
+    expect(sameBytes(first.data, second.data)).toBe(false);
+  });
+
   it('gives sharp’s bytes for a progressive file, through WebAssembly', async () => {
     const source = readFileSync(firstFiles('data/lfw', 500)[1]!);
     const progressive = await sharp(source).jpeg({ progressive: true, quality: 85 }).toBuffer();

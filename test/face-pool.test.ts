@@ -6,12 +6,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, FacenetError, FileNotFoundError } from '../src/errors.js';
 import { decodeImageFile } from '../src/image/decode-node.js';
 import { loadMtcnn, type Mtcnn } from '../src/mtcnn/index.js';
-import { FacePool, type PoolWorkerStats } from '../src/recognition/face-pool.js';
+import { FacePool, postMovingPixels, type PoolJobMessage, type PoolWorkerStats } from '../src/recognition/face-pool.js';
 import { loadEmbedder } from '../src/recognition/models.js';
 import type { FacenetEmbedder } from '../src/recognition/embedder.js';
 import { setupBackend, sharedDir, sharedPath } from './helpers.js';
@@ -170,5 +171,37 @@ describe('FacePool', () => {
     }
     await expect(one.workerStats()).rejects.toBeInstanceOf(DisposedError);
     await expect(FacePool.start({ workers: 1, initialHeapMB: -1 })).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+});
+
+describe('postMovingPixels', () => {
+  const lfwFile = sharedPath('data', 'lfw', 'Aaron_Eckhart', 'Aaron_Eckhart_0001.jpg');
+
+  it('moves pixels the pool decoded itself: the worker gets them, this thread keeps no copy', async () => {
+    const decoded = await decodeImageFile(lfwFile); // a small JPEG: decoded in WebAssembly
+    const expected = Uint8Array.from(decoded.data);
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<PoolJobMessage>((resolve) => port2.once('message', resolve));
+    postMovingPixels(port1, { type: 'job', job: { id: 1, kind: 'embed', image: lfwFile, aligned: false }, decoded });
+    const got = await received;
+    port1.close();
+    expect(decoded.data.buffer.byteLength).toBe(0); // detached: moved, not copied
+    expect(Buffer.compare(Buffer.from(got.decoded!.data), Buffer.from(expected))).toBe(0);
+  });
+
+  it('sends a copy when the transfer is refused (Node 21 and later refuse sharp’s buffers)', async () => {
+    const decoded = await decodeImageFile(groups[0]!); // large: decoded by sharp
+    const sent: unknown[][] = [];
+    const refusing = {
+      postMessage(message: unknown, transfer?: readonly unknown[]) {
+        if (transfer?.length) throw new DOMException('Cannot transfer object of unsupported type.', 'DataCloneError');
+        sent.push([message, transfer]);
+      },
+    };
+    postMovingPixels(refusing as Pick<Worker, 'postMessage'>, { type: 'job', job: { id: 2, kind: 'detect', image: groups[0]! }, decoded });
+    expect(sent).toHaveLength(1);
+    expect(decoded.data.byteLength).toBe(decoded.width * decoded.height * 3);
+    const failing = { postMessage() { throw new TypeError('port closed'); } };
+    expect(() => postMovingPixels(failing as unknown as Pick<Worker, 'postMessage'>, { type: 'job', job: { id: 2, kind: 'detect', image: groups[0]! }, decoded })).toThrow(TypeError);
   });
 });

@@ -4,7 +4,7 @@
  * 250 × 250) sharp spends ≈ 2 ms of CPU, most of it setting up a libvips pipeline and passing
  * the work through libuv's thread pool; this decoder needs ≈ 0.5 ms and has no callbacks to
  * wait for. Past ≈ 0.25 MP sharp's native SIMD decoder is faster (BENCHMARKS.md, "Decoding
- * small JPEG files"), so only files it decodes to the same bytes, of at most
+ * image files"), so only files it decodes to the same bytes, of at most
  * {@link WASM_JPEG_MAX_PIXELS}, come here; the rest, and any file this decoder fails on, stay
  * with sharp (decode-node.ts).
  */

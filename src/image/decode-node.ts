@@ -62,7 +62,7 @@ const SHARP_PIXEL_LIMIT = 268_402_689;
  * and 16-bit images are converted to 8-bit sRGB; alpha is composited onto black; images of
  * more than `maxPixels` are downscaled while decoding (see {@link MAX_DECODE_PIXELS}).
  * Small plain JPEG files (face crops, LFW's 250 × 250) are decoded in WebAssembly instead,
- * to the same bytes in a quarter of sharp's CPU time (`decode-jpeg-wasm.ts`).
+ * to the same bytes in a fifth to a half of sharp's CPU time (`decode-jpeg-wasm.ts`).
  * @param label names the input in errors (usually the file path).
  */
 export async function decodeImageBytes(

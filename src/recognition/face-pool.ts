@@ -205,13 +205,21 @@ const decodesAhead = (job: PoolJob, hasModel: boolean): boolean =>
   job.kind !== 'track' && typeof job.image === 'string' && (job.kind === 'detect' || hasModel);
 
 /**
- * The buffer behind decoded `pixels`, to move to the worker rather than copy: the pool decoded
- * them itself and keeps no other view of them. Moving also takes their memory off this
- * thread's account, where every decoded image otherwise counted toward V8's next full
- * collection. (Node copies the buffers it cannot move, such as sharp's.)
+ * Post `message` to `worker`, moving the buffer behind its decoded pixels rather than copying
+ * it: the pool decoded them itself and keeps no other view of them. Moving also takes their
+ * memory off this thread's account, where every decoded image otherwise counted toward V8's
+ * next full collection. A buffer Node will not move (sharp's own memory) is copied: Node 20
+ * copies it by itself, later versions refuse the transfer, and the message then goes as a copy.
  */
-function ownBuffer(pixels: Uint8Array | Uint8ClampedArray): ArrayBuffer[] {
-  return pixels.buffer instanceof ArrayBuffer ? [pixels.buffer] : [];
+export function postMovingPixels(worker: Pick<Worker, 'postMessage'>, message: PoolJobMessage): void {
+  const buffer = message.decoded?.data.buffer;
+  if (!(buffer instanceof ArrayBuffer)) return worker.postMessage(message);
+  try {
+    worker.postMessage(message, [buffer]);
+  } catch (e) {
+    if ((e as Error).name !== 'DataCloneError') throw e;
+    worker.postMessage(message);
+  }
 }
 
 /** One worker and the jobs it holds, oldest (running) first. */
@@ -277,7 +285,7 @@ class PoolWorker {
     const message: PoolJobMessage = decoded ? { type: 'job', job: p.job, decoded } : { type: 'job', job: p.job };
     p.sent = true;
     p.decoding = undefined; // the worker has the pixels now (a job handed back is decoded again)
-    this.worker.postMessage(message, decoded ? ownBuffer(decoded.data) : []);
+    postMovingPixels(this.worker, message);
   }
 
   /** The worker's heap figures (answered at once, beside any running job). */
