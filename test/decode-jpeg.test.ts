@@ -124,7 +124,9 @@ describe('decodeImageBytes on small JPEG files', () => {
   it('leaves rotated, profiled, gray, large and truncated files to sharp, with sharp’s result', async () => {
     const source = readFileSync(firstFiles('data/lfw', 500)[2]!);
     const plain = await sharp(source).jpeg().toBuffer();
-    const rotated = withExifOrientation(plain, 6, 'MM');
+    // Turned a quarter (EXIF 6) on a photo that is not square, so the turn shows in its size.
+    const upright = await sharp(source).resize(200, 250, { fit: 'fill' }).jpeg().toBuffer();
+    const rotated = withExifOrientation(upright, 6, 'MM');
     const gray = await sharp(source).toColourspace('b-w').jpeg().toBuffer();
     const large = await sharp(source).resize(600, 600).jpeg().toBuffer();
     const profiled = readFileSync(sharedPath('data/samples/groups/bbt5.jpg'));
@@ -136,8 +138,8 @@ describe('decodeImageBytes on small JPEG files', () => {
     }
     expect(600 * 600).toBeGreaterThan(WASM_JPEG_MAX_PIXELS);
     const r = await decodeImageBytes(rotated, 'rotated');
-    expect([r.width, r.height]).toEqual([250, 250]); // LFW files are square: the turn keeps the size
-    expect(r.sourceWidth).toBe(250);
+    expect([r.width, r.height, r.sourceWidth, r.sourceHeight]).toEqual([250, 200, 250, 200]);
+    expect(sameBytes(r.data, (await decodeImageBytes(upright, 'upright')).data)).toBe(false);
 
     // A truncated file is refused, as sharp refuses it.
     const truncated = plain.subarray(0, plain.length - 200);
