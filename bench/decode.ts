@@ -17,6 +17,7 @@ import '../src/runtime/install-node.js';
 import { decodeImageBytes, decodeWithSharp, MAX_DECODE_PIXELS } from '../src/image/decode-node.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { peopleFiles } from './bench-images.js';
+import { median } from './stats.js';
 
 const o = new Command('bench:decode')
   .option('--files <n>', 'files per folder-per-person set', '300')
@@ -56,7 +57,6 @@ async function cpuPerFile(decode: Decode, files: Uint8Array[]): Promise<number> 
 }
 
 const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 const sets: [string, Uint8Array[]][] = [
   ['LFW (250×250)', await readSet('lfw')],

@@ -35,6 +35,7 @@ import { sharedPath } from '../src/util/shared-data.js';
 import { breakdown, type Breakdown } from './detect-breakdown.js';
 import { groupPhotos, lfwImages, type Rgb } from './bench-images.js';
 import { startFaceApi, type FaceApiClient, type FaceApiFace } from './faceapi-client.js';
+import { median } from './stats.js';
 
 const program = new Command('bench:detect')
   .option('--backends <list>', 'our backends to measure', 'wasm,cpu')
@@ -66,11 +67,6 @@ const frames = (): Promise<Rgb[]> => groupPhotos((img) => img.resize(640, 480, {
 
 // ---------------------------------------------------------------- statistics
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
 

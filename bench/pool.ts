@@ -36,6 +36,7 @@ import { FacePool, type PoolImage } from '../src/recognition/face-pool.js';
 import { sharedPath } from '../src/util/shared-data.js';
 import { threadCpuMs } from './thread-cpu.js';
 import { CpuCeiling } from './cpu-ceiling.js';
+import { median } from './stats.js';
 
 const program = new Command('bench:pool')
   .option('--workers <list>', 'pool sizes to measure (the first is the baseline)', '1,2')
@@ -220,10 +221,6 @@ for (const r of rows) {
   );
 }
 if (rounds.length) {
-  const median = (v: number[]): number => {
-    const x = [...v].sort((a, b) => a - b);
-    return x.length % 2 ? x[(x.length - 1) / 2] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2;
-  };
   const base = sizes[0];
   console.log(`\nInterleaved rounds (A B B A): jobs/s of each pool size over its two blocks, and × ${base} worker(s) in the same round`);
   const ratiosOf = (job: Job, w: number): number[] =>

@@ -32,6 +32,7 @@ import { sharedDataDir } from '../examples/common/files.js';
 import { servePage } from '../examples/webcam-browser/serve.js';
 import { runExample } from '../test/example-run.js';
 import { startFaceApi } from './faceapi-client.js';
+import { median } from './stats.js';
 
 const W = 640;
 const H = 480;
@@ -43,10 +44,6 @@ const SCENE: Portrait[] = [
 const GALLERY: string[] = ['amy', 'bernadette', 'howard', 'leonard', 'penny', 'raj', 'sheldon'];
 const MTCNN_SETTINGS = { minFaceSize: 20, scaleFactor: 0.709, thresholds: [0.6, 0.7, 0.7] as [number, number, number] };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const f2 = (v: number) => v.toFixed(2);
 
 /** Node pipeline: steady-state fps (frames after the first 3), median recognition ms. */
