@@ -72,7 +72,8 @@ function loadCodec(): Promise<Codec> {
       }),
     );
   })();
-  codec.catch(() => (codec = undefined)); // a failed load is tried again next time
+  // A load that failed stays failed (the package is missing or broken): every file then goes
+  // to sharp without paying for another attempt.
   return codec;
 }
 

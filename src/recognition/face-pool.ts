@@ -4,7 +4,7 @@
  * in Node) with its own MTCNN and, on the first embedding job, its own recognition model.
  * Jobs go to whichever worker is free, so on a machine with k cores up to k images are
  * processed at once; a worker may also hold the next file job, whose image the pool decodes
- * (sharp, on libuv's threads) while the worker runs the current one. Results come back to the
+ * in the calling thread while the worker runs the current one. Results come back to the
  * caller that asked, in any order.
  *
  * ```ts
@@ -195,8 +195,9 @@ const JOBS_PER_WORKER = 2;
 
 /**
  * Whether the pool decodes this job's image file before the worker gets the job. In this
- * thread, not the worker: decoding is a chain of callbacks (open, read, sharp's header, sharp's
- * pixels), each run by its thread's event loop, and a worker's loop turns only between jobs —
+ * thread, not the worker: decoding is a chain of callbacks (open, read, and for all but small
+ * JPEG files sharp's header and pixels), each run by its thread's event loop, and a worker's
+ * loop turns only between jobs —
  * a worker decoding its next image advanced it one step per job and then waited ≈ 2 ms for
  * the rest. Not `track` jobs (`Mtcnn.track` decodes) nor embedding jobs of a pool without a
  * model (they fail with POOL_NO_MODEL, not with the file's error).
